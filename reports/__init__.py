@@ -1,0 +1,1 @@
+"""Turning regions and results into text, tables and plots for planners."""

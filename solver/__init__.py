@@ -1,0 +1,1 @@
+"""Formulation, backends, result, checker and explanations of the allocation model."""
