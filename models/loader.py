@@ -74,7 +74,7 @@ def _load_directory(directory: Path, settings_name: str) -> LoadedInstance:
                 Problem(
                     file=str(settings_path),
                     message="the instance has no settings file",
-                    fix=f"create {settings_name} (see instances/haaglanden/region.toml for an example)",
+                    fix=f"create {settings_name} (example: instances/haaglanden/region.toml)",
                 )
             ]
         )
@@ -89,7 +89,7 @@ def _load_directory(directory: Path, settings_name: str) -> LoadedInstance:
                     file=settings_name,
                     row=int(line.group(1)) if line else None,
                     message=f"not valid TOML: {error}",
-                    fix='correct the syntax; text values need double quotes, e.g. name = "Haaglanden"',
+                    fix='correct the syntax; text needs double quotes, e.g. name = "Haaglanden"',
                 )
             ]
         ) from None

@@ -1,4 +1,4 @@
-"""Validation of the municipality table and the adjacency table, row by row, all problems at once."""
+"""Validation of the municipality and adjacency tables, row by row, all problems at once."""
 
 from __future__ import annotations
 

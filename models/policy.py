@@ -11,8 +11,8 @@ from fractions import Fraction
 
 #: Policy rules the model knows, by stable id. Each can be switched off in ``[policy.rules]``.
 RULES: dict[str, str] = {
-    "new_build_total": "regional new-build total of the woondeal: sum of new homes within the target",
-    "plan_capacity": "each municipality builds at most its plan capacity (and at least its minimum)",
+    "new_build_total": "the sum of new homes meets the regional total of the woondeal",
+    "plan_capacity": "each municipality builds at most its plan capacity, at least its minimum",
     "regional_mix": "regional new-build mix: at least 2/3 affordable, at least 1/3 social rent",
     "social_norm": "30% social housing in each municipality's stock at the horizon (soft)",
     "new_build_mix": "Wet versterking regie: low-social municipalities build >= 30% social, "

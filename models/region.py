@@ -27,8 +27,8 @@ class Municipality:
     Attributes:
         code: CBS code ``GMxxxx``.
         social_stock: social rent dwellings now (corporation-owned in the bundled instances).
-        social_share_pct_given: the percentage the input gave instead of (or beside) a count; kept so
-            that nothing the user wrote is lost when the instance is written back.
+        social_share_pct_given: the percentage the input gave instead of (or beside) a
+            count; kept so that nothing the user wrote is lost when the instance is written back.
         social_stock_from_pct: True if ``social_stock`` was computed from that percentage.
         plan_capacity: new homes that can be built by the horizon (firm plus other plans).
         min_new_homes: new homes the municipality builds at least, if given.
@@ -107,7 +107,7 @@ class TargetGroup:
 
 @dataclass(frozen=True)
 class Targets:
-    """Regional new-build target as a range; ``new_homes_min == new_homes_max`` for a fixed total."""
+    """Regional new-build target as a range (``new_homes_min == new_homes_max``: a fixed total)."""
 
     new_homes_min: int
     new_homes_max: int

@@ -157,7 +157,7 @@ def _header(table: RawTable, names: list[str]) -> list[str]:
 
 
 def _decimal_convention(table: RawTable, delimiter: str) -> bool | None:
-    """``True`` if the table writes decimals with a comma, ``False`` for a point, ``None`` if unknown.
+    """``True`` if the table writes decimal commas, ``False`` for points, ``None`` if unknown.
 
     A comma-separated file cannot hold unquoted decimal commas, so it uses a point. Otherwise the
     table uses decimal commas as soon as one cell does.

@@ -1,6 +1,6 @@
-"""The example region behind ``fairshare template``: two real municipalities of Haaglanden with every
-optional column filled, so that the template workbook shows each column with an example value and
-is itself a valid instance."""
+"""The example region behind ``fairshare template``: two real municipalities of Haaglanden
+with every optional column filled, so that the template workbook shows each column with an
+example value and is itself a valid instance."""
 
 from __future__ import annotations
 

@@ -134,7 +134,7 @@ class WorkbookInstance:
                 where[(*path, str(key).strip())] = (SETTINGS_SHEET, number)
         groups_header, group_records = self.sheets.get(GROUPS_SHEET, ([], []))
         names = [None if is_blank(n) else str(n).strip() for n in groups_header]
-        groups = []
+        groups: list[dict[str, Any]] = []
         for number, record in group_records:
             if all(is_blank(c) for c in record):
                 continue

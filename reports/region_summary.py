@@ -48,7 +48,8 @@ def region_summary(region: Region, warnings: Sequence[Problem] = ()) -> str:
         if g.not_in:
             where += f", not in {len(g.not_in)}"
         lines.append(
-            f"    {g.id:<28} {g.demand:>8,} {g.unit:<10} = {g.demand_dwellings:>8,} dwellings{where}"
+            f"    {g.id:<28} {g.demand:>8,} {g.unit:<10} = "
+            f"{g.demand_dwellings:>8,} dwellings{where}"
         )
     p = region.policy
     off = [rule for rule, on in p.rules.items() if not on]
