@@ -1,7 +1,7 @@
 """The policy parameters of a distribution: norms, new-build mix, letting cap, key and objective.
 
 None of these is fixed by law in a way that makes it a constant: each is a parameter with the
-national default and its source (see ``DOMAIN.md`` of the project documentation).
+national default and its source (see ``docs/DOMAIN.md``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ OBJECTIVES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Policy:
-    """Policy parameters; the defaults are the national ones of DOMAIN.md.
+    """Policy parameters; the defaults are the national ones of docs/DOMAIN.md.
 
     Attributes:
         social_norm: target share of social rent in each municipality's stock at the horizon
