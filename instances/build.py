@@ -23,7 +23,7 @@ from pathlib import Path
 
 from models.cells import format_fraction, round_half_up
 from models.policy import Policy
-from models.region import Edge, Municipality, Region, TargetGroup, Targets
+from models.region import Edge, Municipality, Region, TargetGroup, Targets, Unit
 from models.writer import write_instance_dir
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "sources"
@@ -55,7 +55,7 @@ class GroupSpec:
 
     id: str
     name: str
-    unit: str
+    unit: Unit
     household_size: Fraction
     per_10000_per_year: Fraction | None  # None: the statutory permit-holder key
     basis: str
@@ -267,7 +267,7 @@ def build_region(
             g.id,
             g.name,
             g.unit,
-            group_demand(g, population),  # type: ignore[arg-type]
+            group_demand(g, population),
             g.household_size,
         )
         for g in GROUPS

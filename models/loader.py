@@ -18,6 +18,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from models.cells import is_blank
 from models.errors import InputError, Problem, raise_if_errors
 from models.municipalities import read_adjacency, read_municipalities
 from models.region import Edge, Municipality, Region
@@ -78,7 +79,18 @@ def _load_directory(directory: Path, settings_name: str) -> LoadedInstance:
                 )
             ]
         )
-    text = settings_path.read_text(encoding="utf-8-sig")
+    try:
+        text = settings_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            [
+                Problem(
+                    file=settings_name,
+                    message=f"not UTF-8 text (byte {error.start + 1} of the file)",
+                    fix="save the file with the encoding UTF-8",
+                )
+            ]
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -177,17 +189,20 @@ def _assemble(
     """
     group_ids = tuple(g.id for g in settings.groups)
     municipalities: list[Municipality] = []
+    listed: set[str] = set()
     if municipalities_table is not None:
         municipalities = read_municipalities(municipalities_table, group_ids)
+        # Codes as listed, valid rows or not: a bad cell in a row is reported once, and does not
+        # make every reference to that municipality "unknown" as well.
+        listed = {
+            str(code).strip()
+            for r in municipalities_table.rows
+            if not is_blank(code := r.cells.get("code"))
+        }
     edges: list[Edge] = []
     if adjacency_table is not None:
-        listed = (
-            {str(r.cells.get("code")).strip() for r in municipalities_table.rows}
-            if (municipalities_table is not None)
-            else set()
-        )
         edges = read_adjacency(adjacency_table, listed)
-    _cross_check(settings, municipalities, municipalities_table, doc)
+    _cross_check(settings, municipalities, listed, municipalities_table, doc)
     tables = [t for t in (municipalities_table, adjacency_table) if t is not None]
     problems = _unique([*source_problems, *doc.problems, *(p for t in tables for p in t.problems)])
     region = Region(
@@ -215,15 +230,18 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 def _cross_check(
     settings: Settings,
     municipalities: list[Municipality],
+    codes: set[str],
     table: RawTable | None,
     doc: SettingsDocument,
 ) -> None:
-    """Checks that need both the settings and the municipality table."""
+    """Checks that need both the settings and the municipality table.
+
+    ``codes`` are the codes the municipality table lists (in valid rows or not).
+    """
     if table is not None and not table.rows and not table.problems:
         table.problems.append(
             table.problem("the table has no municipalities", "add one row per municipality", row=2)
         )
-    codes = {m.code for m in municipalities}
     for index, group in enumerate(settings.groups):
         for key, listed in (("only_in", group.only_in or frozenset()), ("not_in", group.not_in)):
             for code in sorted(listed - codes):

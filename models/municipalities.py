@@ -25,6 +25,8 @@ def check_columns(
     table: RawTable, declared: tuple[Column, ...], group_ids: tuple[str, ...] = ()
 ) -> None:
     """Report missing required columns and unknown ones (with the closest known name)."""
+    if not table.columns and table.problems:
+        return  # the file could not be read (reported): every column would be "missing" too
     known = [c.name for c in declared]
     for column in declared:
         if column.required and column.name not in table.columns:

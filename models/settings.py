@@ -258,10 +258,23 @@ def _read_groups(doc: SettingsDocument) -> list[TargetGroup]:
                     size = None
         only_in = _codes(doc, (*path, "only_in"), raw.get("only_in"))
         not_in = _codes(doc, (*path, "not_in"), raw.get("not_in")) or frozenset()
-        if group_id is None or name is None or unit is None or size is None:
+        if group_id is None:
             continue
         seen.add(group_id)
-        groups.append(TargetGroup(group_id, name, unit, 0, size, only_in, not_in))
+        # A group whose other fields are wrong (reported above, so the instance is refused) still
+        # counts as defined: its demand and its prior_/arrears_ columns are then not reported as
+        # naming an unknown group as well. The placeholders are never used.
+        groups.append(
+            TargetGroup(
+                group_id,
+                name or group_id,
+                unit or "households",
+                0,
+                size or Fraction(1),
+                only_in,
+                not_in,
+            )
+        )
     return groups
 
 
@@ -342,7 +355,7 @@ def _read_targets(doc: SettingsDocument, group_ids: list[str]) -> tuple[Targets,
                 else "define the group under [[groups]]",
             )
             continue
-        number = _int(doc, path, value, minimum=0, what="the regional demand as a whole number")
+        number = _int(doc, path, value, minimum=0, what="the regional demand of the group")
         if number is not None:
             demand[group_id] = number
     for group_id in group_ids:
@@ -412,7 +425,7 @@ def read_settings(doc: SettingsDocument) -> Settings:
             ("region", "base_year"),
             region.get("base_year"),
             minimum=1900,
-            what="the year of the stock figures (1 January), e.g. 2024",
+            what="the year of the stock figures (1 January)",
         )
         or 0
     )
@@ -422,7 +435,7 @@ def read_settings(doc: SettingsDocument) -> Settings:
             ("region", "horizon_years"),
             region.get("horizon_years"),
             minimum=1,
-            what="the number of years to the horizon, at least 1",
+            what="the number of years to the horizon",
         )
         or 0
     )

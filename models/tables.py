@@ -87,12 +87,25 @@ def read_csv_table(path: Path, display_name: str | None = None) -> RawTable:
     Blank lines are skipped (their row numbers still count, as in a spreadsheet).
     """
     name = display_name or path.name
-    text = decode_text(path.read_bytes())
+    table = RawTable(file=name, columns=[], rows=[])
+    data = path.read_bytes()
+    try:
+        if b"\x00" in data:
+            raise UnicodeError("NUL byte")
+        text = decode_text(data)
+    except UnicodeError:
+        table.problems.append(
+            table.problem(
+                "the file is not a text (CSV) file in UTF-8 or Windows-1252",
+                "save the table from Excel as 'CSV UTF-8' or 'CSV (semicolon delimited)'; "
+                "give a workbook as the instance itself (fairshare validate FILE.xlsx)",
+            )
+        )
+        return table
     lines = text.splitlines()
     delimiter = sniff_delimiter(lines[0]) if lines else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = list(reader)
-    table = RawTable(file=name, columns=[], rows=[])
     if not records or all(is_blank(c) for c in records[0]):
         table.problems.append(
             table.problem(
@@ -102,7 +115,10 @@ def read_csv_table(path: Path, display_name: str | None = None) -> RawTable:
             )
         )
         return table
-    table.columns = _header(table, records[0])
+    header = list(records[0])
+    while is_blank(header[-1]):  # trailing separators, as Excel writes them
+        header.pop()
+    table.columns = _header(table, header)
     for index, record in enumerate(records[1:], start=2):
         if all(is_blank(c) for c in record):
             continue

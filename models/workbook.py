@@ -9,6 +9,7 @@ column for the reader), mirroring the tables of ``region.toml``: section ``polic
 from __future__ import annotations
 
 import io
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models.cells import Cell, format_fraction, is_blank
-from models.errors import Problem
+from models.errors import InputError, Problem
 from models.fileio import atomic_write_bytes, deterministic_xlsx
 from models.region import Region
 from models.schema import ADJACENCY_COLUMNS, GROUP_COLUMNS, MUNICIPALITY_COLUMNS, Column
@@ -66,7 +67,19 @@ class WorkbookInstance:
     def __init__(self, path: Path) -> None:
         self.file = path.name
         self.problems: list[Problem] = []
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError) as error:
+            raise InputError(
+                [
+                    Problem(
+                        file=self.file,
+                        message=f"not a readable Excel workbook ({error})",
+                        fix="save the instance from Excel as an .xlsx workbook "
+                        "(see `fairshare template`)",
+                    )
+                ]
+            ) from None
         try:
             self.sheets = {name: _records(workbook[name]) for name in workbook.sheetnames}
         finally:

@@ -29,8 +29,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 
+from models.errors import InputError, Problem
+from models.loader import load_instance
 from models.region import Edge, Municipality, Region
 from models.serialize import adjacency_table, municipality_table, settings_dict
 from models.template import example_region
@@ -238,3 +241,31 @@ def canonical_tables(region: Region | None = None) -> dict[str, tuple[list[str],
     """Header and rows of both tables as the writer would write them."""
     region = small_region() if region is None else region
     return {MUNICIPALITIES: municipality_table(region), ADJACENCY: adjacency_table(region)}
+
+
+# --- looking at problems ----------------------------------------------------------------------
+
+
+def load_problems(path: Path) -> tuple[Problem, ...]:
+    """The problems of an instance that must not load (fails the test if it loads)."""
+    with pytest.raises(InputError) as info:
+        load_instance(path)
+    return info.value.problems
+
+
+def locations(problems: Iterable[Problem]) -> set[tuple[str, int | None, str | None]]:
+    """(file, row, column) of every error (warnings left out)."""
+    return {(p.file, p.row, p.column) for p in problems if p.severity == "error"}
+
+
+def the_problem(
+    problems: Iterable[Problem], file: str, row: int | None, column: str | None
+) -> Problem:
+    """The one error at this location (fails the test if there is none or more than one)."""
+    found = [
+        p
+        for p in problems
+        if p.severity == "error" and (p.file, p.row, p.column) == (file, row, column)
+    ]
+    assert len(found) == 1, f"expected one problem at {file}, {row}, {column}; got {problems}"
+    return found[0]
