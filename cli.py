@@ -18,6 +18,7 @@ import click
 
 from instances import DEFAULT_INSTANCE, bundled_instance
 from models.errors import FairshareError, InputError, Problem
+from models.generate import generate_region
 from models.loader import load_instance
 from models.template import example_region
 from models.workbook import write_workbook
@@ -134,6 +135,49 @@ def convert(instance: str, out: Path, force: bool) -> None:
     else:
         write_instance_dir(region, out)
     click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option(
+    "--municipalities",
+    "-m",
+    type=click.IntRange(1),
+    required=True,
+    help="Number of municipalities (above 9,999 they are coded as neighbourhoods).",
+)
+@click.option(
+    "--groups",
+    "-g",
+    type=click.IntRange(1, 12),
+    default=8,
+    show_default=True,
+    help="Number of target groups.",
+)
+@click.option("--seed", "-s", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.argument("out", type=click.Path(path_type=Path))
+@handle_errors
+def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path) -> None:
+    """Write a seeded synthetic Dutch-like region to OUT (a directory, or .xlsx).
+
+    The same arguments always give byte-identical files. The region is valid by construction
+    and meant for scale tests and benchmarks; its figures are not real.
+    """
+    _refuse_overwrite(out, force)
+    try:
+        region = generate_region(municipalities, groups, seed)
+    except ValueError as error:
+        raise InputError(
+            [Problem(file="--municipalities", message=str(error), fix="choose a smaller region")]
+        ) from None
+    if out.suffix.lower() == ".xlsx":
+        write_workbook(region, out)
+    else:
+        write_instance_dir(region, out)
+    click.echo(
+        f"wrote {out}: {len(region.municipalities)} municipalities, "
+        f"{len(region.groups)} groups, {len(region.edges)} borders (seed {seed})"
+    )
 
 
 def _refuse_overwrite(out: Path, force: bool) -> None:

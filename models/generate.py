@@ -46,8 +46,9 @@ The figures are random but shaped like the 342 Dutch municipalities of 2024 (CBS
   instances are so feasible but not trivial.
 * Regional new-build target: a fixed total of 65%-75% of the summed plan capacity.
 
-Codes are ``GM0001``, ``GM0002``, ...; the schema accepts ``GM`` with exactly 4 digits, so at most
-9,999 municipalities can be generated.
+Codes are ``GM0001``, ``GM0002``, ... up to 9,999 areas; beyond that the areas are neighbourhoods,
+coded ``BU00000001``, ``BU00000002``, ... (the CBS neighbourhood code format), for national runs at
+neighbourhood scale.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ from fractions import Fraction
 from models.policy import Policy
 from models.region import Edge, Municipality, Region, TargetGroup, Targets, Unit
 
-#: Most municipalities a region can have while codes stay ``GM`` plus 4 digits.
-MAX_MUNICIPALITIES = 9999
+#: Most areas with municipality codes (``GM`` plus 4 digits); more are coded as neighbourhoods.
+MAX_MUNICIPALITY_CODES = 9999
+#: Most areas a generated region can have.
+MAX_MUNICIPALITIES = 100_000
 BASE_YEAR = 2024
 HORIZON_YEARS = 7
 #: Haaglanden's corporation lettings per year over its corporation stock (as the bundled instances).
@@ -179,7 +182,8 @@ def generate_region(municipalities: int, groups: int, seed: int) -> Region:
     populations, zs = _populations(rng, municipalities)
     centres = _centres(populations)
     subregions = _subregions(grid, cells)
-    codes = [f"GM{number:04d}" for number in range(1, municipalities + 1)]
+    pattern = "GM{:04d}" if municipalities <= MAX_MUNICIPALITY_CODES else "BU{:08d}"
+    codes = [pattern.format(number) for number in range(1, municipalities + 1)]
     lat_step = (LAT_MAX - LAT_MIN) / grid.rows
     lon_step = (LON_MAX - LON_MIN) / grid.cols
     members = []
@@ -250,8 +254,7 @@ def _check_arguments(municipalities: int, groups: int, seed: int) -> None:
             raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if municipalities > MAX_MUNICIPALITIES:
         raise ValueError(
-            f"municipalities must be at most {MAX_MUNICIPALITIES}, not {municipalities}: codes are "
-            "GM followed by exactly 4 digits (models.schema.CODE_PATTERN), so GM9999 is the last"
+            f"municipalities must be at most {MAX_MUNICIPALITIES:,}, not {municipalities}"
         )
     if municipalities < 1:
         raise ValueError(f"municipalities must be at least 1, not {municipalities}")

@@ -9,6 +9,7 @@ from models.region import Edge, Municipality
 from models.schema import (
     ADJACENCY_COLUMNS,
     ARREARS_PREFIX,
+    CODE_FIX,
     CODE_PATTERN,
     FACTOR_PREFIX,
     MUNICIPALITY_COLUMNS,
@@ -116,7 +117,7 @@ class _RowReader:
                 self._fail(
                     column.name,
                     "not a CBS municipality code",
-                    "write the code as GM followed by 4 digits, e.g. GM0518",
+                    CODE_FIX,
                     cell,
                 )
                 return None

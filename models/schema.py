@@ -13,7 +13,10 @@ from typing import Literal
 
 Kind = Literal["code", "text", "int", "fraction", "pct", "codes"]
 
-CODE_PATTERN = re.compile(r"GM\d{4}")
+#: CBS area codes: a municipality (GM + 4 digits), or for finer runs a district (WK + 6 digits) or a
+#: neighbourhood (BU + 8 digits).
+CODE_PATTERN = re.compile(r"GM\d{4}|WK\d{6}|BU\d{8}")
+CODE_FIX = "write a CBS code: GM followed by 4 digits (e.g. GM0518), or WK + 6 / BU + 8 digits"
 GROUP_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 #: Prefixes of per-group columns in the municipality table, e.g. ``arrears_permit_holders``.

@@ -18,7 +18,7 @@ from models.cells import CellError, parse_fraction, parse_int
 from models.errors import Problem
 from models.policy import DISTRIBUTION_KEYS, FRACTION_FIELDS, OBJECTIVES, RULES, Policy
 from models.region import TargetGroup, Targets
-from models.schema import CODE_PATTERN, GROUP_ID_PATTERN
+from models.schema import CODE_FIX, CODE_PATTERN, GROUP_ID_PATTERN
 
 KeyPath = tuple[str | int, ...]
 
@@ -191,7 +191,7 @@ def _codes(doc: SettingsDocument, path: KeyPath, value: Any) -> frozenset[str] |
     for item in items:
         if not isinstance(item, str) or not CODE_PATTERN.fullmatch(item.strip()):
             doc.report(
-                path, "not a CBS municipality code", "write codes as GM followed by 4 digits", item
+                path, "not a CBS municipality code", CODE_FIX, item
             )
             continue
         codes.append(item.strip())

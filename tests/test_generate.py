@@ -13,7 +13,12 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from models.generate import GROUP_SPECS, MAX_MUNICIPALITIES, generate_region
+from models.generate import (
+    GROUP_SPECS,
+    MAX_MUNICIPALITIES,
+    MAX_MUNICIPALITY_CODES,
+    generate_region,
+)
 from models.loader import load_instance
 from models.region import Region
 from models.schema import CODE_PATTERN
@@ -225,9 +230,13 @@ def test_large_regions_generate() -> None:
     region = generate_region(5000, 12, seed=9)
     assert len(region.municipalities) == 5000
     assert len(region.groups) == 12
-    largest = generate_region(MAX_MUNICIPALITIES, 1, seed=9)
-    assert largest.codes[-1] == "GM9999"
-    assert all(CODE_PATTERN.fullmatch(code) for code in largest.codes)
+    largest_gm = generate_region(MAX_MUNICIPALITY_CODES, 1, seed=9)
+    assert largest_gm.codes[-1] == "GM9999"
+    neighbourhoods = generate_region(MAX_MUNICIPALITY_CODES + 1, 1, seed=9)
+    assert neighbourhoods.codes[0] == "BU00000001"
+    assert neighbourhoods.codes[-1] == "BU00010000"
+    for region in (largest_gm, neighbourhoods):
+        assert all(CODE_PATTERN.fullmatch(code) for code in region.codes)
 
 
 @pytest.mark.parametrize("groups", [0, -1, 13, 100])
@@ -242,10 +251,9 @@ def test_too_few_municipalities_are_refused(municipalities: int) -> None:
         generate_region(municipalities, 3, seed=1)
 
 
-@pytest.mark.parametrize("municipalities", [10_000, 20_000])
-def test_more_municipalities_than_codes_are_refused(municipalities: int) -> None:
-    with pytest.raises(ValueError, match="GM9999"):
-        generate_region(municipalities, 3, seed=1)
+def test_more_areas_than_the_limit_are_refused() -> None:
+    with pytest.raises(ValueError, match="at most 100,000"):
+        generate_region(MAX_MUNICIPALITIES + 1, 3, seed=1)
 
 
 @pytest.mark.parametrize(
@@ -256,3 +264,20 @@ def test_arguments_that_are_not_ints_are_refused(
 ) -> None:
     with pytest.raises(TypeError, match="must be an int"):
         generate_region(municipalities, groups, seed)  # type: ignore[arg-type]
+
+
+def test_generate_command_writes_identical_valid_instances(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    runner = CliRunner()
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        result = runner.invoke(main, ["generate", "-m", "40", "-g", "3", "-s", "7", str(out)])
+        assert result.exit_code == 0, result.output
+    for name in ("region.toml", "municipalities.csv", "adjacency.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    assert runner.invoke(main, ["validate", str(first)]).exit_code == 0
+    refused = runner.invoke(main, ["generate", "-m", "40", str(first)])
+    assert refused.exit_code == 2

@@ -189,7 +189,7 @@ def test_malformed_code(tmp_path: Path, code: str) -> None:
     problem = the_problem(problems, M, row, "code")
     assert problem.value == code
     assert "not a CBS municipality code" in problem.message
-    assert "GM followed by 4 digits" in problem.fix
+    assert "GM followed by 4 digits" in problem.fix and "BU + 8" in problem.fix
 
 
 def test_duplicate_code_names_the_first_row(tmp_path: Path) -> None:
