@@ -286,7 +286,8 @@ def _graph_warnings(region: Region, adjacency_table: RawTable | None) -> list[Pr
     if nx.is_connected(graph):
         return []
     parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c))
-    small = "; ".join(", ".join(part) for part in parts[1:6])
+    names = {m.code: m.name for m in region.municipalities}
+    small = "; ".join(", ".join(f"{code} {names[code]}" for code in part) for part in parts[1:6])
     more = "" if len(parts) <= 6 else f" and {len(parts) - 6} more"
     return [
         adjacency_table.problem(

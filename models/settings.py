@@ -136,6 +136,9 @@ def _int(
     doc: SettingsDocument, path: KeyPath, value: Any, *, minimum: int | None = None, what: str
 ) -> int | None:
     """An integer setting, or ``None`` after reporting why not."""
+    if value is None:
+        doc.report(path, "the setting is missing", f"give {what}")
+        return None
     if isinstance(value, bool):
         doc.report(path, "expected a whole number, found true/false", f"give {what}", value)
         return None
@@ -171,6 +174,9 @@ def _fraction(doc: SettingsDocument, path: KeyPath, value: Any, *, what: str) ->
 
 
 def _text(doc: SettingsDocument, path: KeyPath, value: Any, *, what: str) -> str | None:
+    if value is None:
+        doc.report(path, "the setting is missing", f"give {what}")
+        return None
     if not isinstance(value, str) or not value.strip():
         doc.report(path, "expected a non-empty text", f"give {what}", value)
         return None
@@ -190,9 +196,7 @@ def _codes(doc: SettingsDocument, path: KeyPath, value: Any) -> frozenset[str] |
     codes = []
     for item in items:
         if not isinstance(item, str) or not CODE_PATTERN.fullmatch(item.strip()):
-            doc.report(
-                path, "not a CBS municipality code", CODE_FIX, item
-            )
+            doc.report(path, "not a CBS municipality code", CODE_FIX, item)
             continue
         codes.append(item.strip())
     return frozenset(codes)

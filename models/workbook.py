@@ -102,7 +102,7 @@ class WorkbookInstance:
                         severity="warning",
                     )
                 )
-        for required in (SETTINGS_SHEET, MUNICIPALITIES_SHEET):
+        for required in (SETTINGS_SHEET, GROUPS_SHEET, MUNICIPALITIES_SHEET):
             if required not in self.sheets:
                 self.problems.append(
                     Problem(

@@ -271,7 +271,7 @@ def test_disconnected_graph_is_a_warning(tmp_path: Path) -> None:
     assert [(w.file, w.severity) for w in loaded.warnings] == [(A, "warning")]
     warning = loaded.warnings[0]
     assert "not connected: 2 parts" in warning.message
-    assert "GM0629, GM1916" in warning.message
+    assert "GM0629 Wassenaar, GM1916 Leidschendam-Voorburg" in warning.message
     result = CliRunner().invoke(main, ["validate", str(directory)])
     assert result.exit_code == 0, result.output
     assert "warning: adjacency.csv: the region's graph is not connected" in result.stdout
