@@ -58,6 +58,10 @@ class Policy:
         high_social_min_middle: 40% (same bill, "more than 40%").
         letting_priority_max: the share kappa of lettings that may go to priority groups (Amsterdam
             aims below 40%; Huisvestingswet art. 14(2) caps local priority at 50%).
+        weight_unmet_demand / weight_norm_shortfall: weights of the first stage, which minimises
+            ``weight_unmet_demand * unmet households + weight_norm_shortfall * dwellings short of
+            the norm``. Both default to 1: a household of a target group left without a home
+            counts as much as a dwelling short of the 30% norm.
         distribution_key: name of the key in `DISTRIBUTION_KEYS`.
         objective: name of the fairness objective in `OBJECTIVES`.
         rules: on/off switch per rule id of `RULES`.
@@ -71,6 +75,8 @@ class Policy:
     high_social_threshold: Fraction = Fraction(3, 10)
     high_social_min_middle: Fraction = Fraction(2, 5)
     letting_priority_max: Fraction = Fraction(2, 5)
+    weight_unmet_demand: int = 1
+    weight_norm_shortfall: int = 1
     distribution_key: str = "population"
     objective: str = "sum_abs_deviation"
     rules: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(RULES, True))
@@ -91,3 +97,6 @@ FRACTION_FIELDS: tuple[str, ...] = (
     "high_social_min_middle",
     "letting_priority_max",
 )
+
+#: The whole-number fields of `Policy` (weights of the first stage).
+INT_FIELDS: tuple[str, ...] = ("weight_unmet_demand", "weight_norm_shortfall")

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from models.cells import format_fraction
-from models.policy import FRACTION_FIELDS
+from models.policy import FRACTION_FIELDS, INT_FIELDS
 from models.region import Municipality, Region
 from models.schema import ARREARS_PREFIX, MUNICIPALITY_COLUMNS, PRIOR_PREFIX
 
@@ -51,6 +51,7 @@ def settings_dict(region: Region, *, with_files: bool = True) -> dict[str, Any]:
     policy: dict[str, Any] = {
         name: format_fraction(getattr(region.policy, name)) for name in FRACTION_FIELDS
     }
+    policy.update({name: getattr(region.policy, name) for name in INT_FIELDS})
     policy["distribution_key"] = region.policy.distribution_key
     policy["objective"] = region.policy.objective
     policy["rules"] = dict(region.policy.rules)

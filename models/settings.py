@@ -16,7 +16,14 @@ from typing import Any
 
 from models.cells import CellError, parse_fraction, parse_int
 from models.errors import Problem
-from models.policy import DISTRIBUTION_KEYS, FRACTION_FIELDS, OBJECTIVES, RULES, Policy
+from models.policy import (
+    DISTRIBUTION_KEYS,
+    FRACTION_FIELDS,
+    INT_FIELDS,
+    OBJECTIVES,
+    RULES,
+    Policy,
+)
 from models.region import TargetGroup, Targets
 from models.schema import CODE_FIX, CODE_PATTERN, GROUP_ID_PATTERN
 
@@ -26,7 +33,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "region": ("name", "base_year", "horizon_years", "default_turnover_rate", "source"),
     "files": ("municipalities", "adjacency"),
     "targets": ("new_homes", "new_homes_min", "new_homes_max", "demand"),
-    "policy": (*FRACTION_FIELDS, "distribution_key", "objective", "rules"),
+    "policy": (*FRACTION_FIELDS, *INT_FIELDS, "distribution_key", "objective", "rules"),
     "groups": (),
 }
 GROUP_KEYS: tuple[str, ...] = ("id", "name", "unit", "household_size", "only_in", "not_in")
@@ -382,6 +389,11 @@ def _read_policy(doc: SettingsDocument) -> Policy:
             share = _fraction(doc, ("policy", name), raw[name], what=f"the share {name}")
             if share is not None:
                 values[name] = share
+    for name in INT_FIELDS:
+        if name in raw:
+            weight = _int(doc, ("policy", name), raw[name], minimum=0, what=f"the weight {name}")
+            if weight is not None:
+                values[name] = weight
     for name, known in (("distribution_key", DISTRIBUTION_KEYS), ("objective", OBJECTIVES)):
         if name in raw:
             if raw[name] in known:
