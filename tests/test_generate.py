@@ -266,7 +266,7 @@ def test_arguments_that_are_not_ints_are_refused(
         generate_region(municipalities, groups, seed)  # type: ignore[arg-type]
 
 
-def test_generate_command_writes_identical_valid_instances(tmp_path) -> None:
+def test_generate_command_writes_identical_valid_instances(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from cli import main

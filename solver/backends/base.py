@@ -1,0 +1,108 @@
+"""The interface every solver backend implements, and the normalised outcome of one solve.
+
+A backend receives the solver-independent `LinearModel` once, then is asked to minimise one
+objective after another while constraints are added (each stage fixes its optimum before the next).
+An outcome separates *why the solver stopped* (``stop_reason``) from *how good the answer is*
+(``status``, ``objective`` and ``bound``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from solver.model import Constraint, LinearModel, Terms
+
+#: Largest distance of a solver's value from an integer that is still read as that integer.
+INTEGRALITY_TOLERANCE = 1e-5
+
+
+class Status(StrEnum):
+    """How good a stage's answer is."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Options of a solve; ``gap`` is the relative gap accepted (0: prove optimality)."""
+
+    time_limit: float = 60.0
+    seed: int = 0
+    threads: int = 1
+    gap: float = 0.0
+    engine: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The normalised result of minimising one objective.
+
+    ``values`` holds the integer variables, rounded; it is ``None`` without a solution.
+    ``stop_reason`` is one of ``optimal``, ``gap_limit``, ``time_limit``, ``infeasible`` or
+    ``error: <text>``.
+    """
+
+    status: Status
+    stop_reason: str
+    values: dict[int, int] | None
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+
+class Backend(ABC):
+    """A solver behind the common interface."""
+
+    name: ClassVar[str]
+    engines: ClassVar[tuple[str, ...]]
+
+    def __init__(self, model: LinearModel, options: SolverOptions) -> None:
+        self.model = model
+        self.options = options
+
+    @property
+    def engine(self) -> str:
+        """The engine in use (the first of `engines` unless the options name one)."""
+        return self.options.engine or self.engines[0]
+
+    @abstractmethod
+    def add_constraint(self, constraint: Constraint) -> object:
+        """Add a constraint to the solver's model; returns a handle for `remove_constraint`."""
+
+    @abstractmethod
+    def remove_constraint(self, handle: object) -> None:
+        """Remove a constraint added with `add_constraint`."""
+
+    @abstractmethod
+    def minimize(self, terms: Terms, time_limit: float) -> Outcome:
+        """Minimise ``terms`` within ``time_limit`` seconds."""
+
+    @staticmethod
+    @abstractmethod
+    def versions() -> dict[str, str]:
+        """Package and solver versions, for the record of every result."""
+
+    @abstractmethod
+    def write_mps(self, terms: Terms) -> str:
+        """The model with objective ``terms`` in MPS format."""
+
+
+def round_values(raw: dict[int, float], model: LinearModel) -> dict[int, int] | None:
+    """Integer variables rounded to the nearest integer; ``None`` if one is too far from it."""
+    values: dict[int, int] = {}
+    for variable in model.variables:
+        if not variable.integer:
+            continue
+        value = raw[variable.index]
+        nearest = round(value)
+        if abs(value - nearest) > INTEGRALITY_TOLERANCE:
+            return None
+        values[variable.index] = int(nearest)
+    return values

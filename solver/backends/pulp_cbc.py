@@ -1,0 +1,136 @@
+"""The independent second backend: PuLP with the CBC binary it bundles.
+
+The same `LinearModel` is written through PuLP's own modelling layer and solved by CBC in a separate
+process, a code path that shares nothing with OR-Tools. CBC reports no objective bound through PuLP,
+so a stopped solve is reported as feasible with an unknown bound.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import ClassVar
+
+import pulp
+
+from solver.backends.base import Backend, Outcome, SolverOptions, Status, round_values
+from solver.model import Constraint, LinearModel, Terms
+
+_SENSES = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+
+
+class PulpCbcBackend(Backend):
+    """PuLP's bundled CBC."""
+
+    name: ClassVar[str] = "cbc"
+    engines: ClassVar[tuple[str, ...]] = ("cbc",)
+
+    def __init__(self, model: LinearModel, options: SolverOptions) -> None:
+        super().__init__(model, options)
+        self._problem = pulp.LpProblem("fairshare", pulp.LpMinimize)
+        self._variables = [
+            pulp.LpVariable(
+                f"x{v.index}",
+                lowBound=v.lower,
+                upBound=v.upper,
+                cat=pulp.LpInteger if v.integer else pulp.LpContinuous,
+            )
+            for v in model.variables
+        ]
+        self._count = 0
+        for constraint in model.constraints:
+            self.add_constraint(constraint)
+
+    def add_constraint(self, constraint: Constraint) -> object:
+        """Add the constraint under a generated name (PuLP rewrites brackets and commas)."""
+        name = f"c{self._count}"
+        self._count += 1
+        expression = pulp.LpAffineExpression([(self._variables[i], c) for i, c in constraint.terms])
+        self._problem += pulp.LpConstraint(
+            expression, sense=_SENSES[constraint.sense], rhs=constraint.rhs, name=name
+        )
+        return name
+
+    def remove_constraint(self, handle: object) -> None:
+        """Delete a constraint added before."""
+        del self._problem.constraints[str(handle)]
+
+    def _set_objective(self, terms: Terms) -> None:
+        self._problem.setObjective(
+            pulp.LpAffineExpression([(self._variables[i], c) for i, c in sorted(terms.items())])
+        )
+
+    def minimize(self, terms: Terms, time_limit: float) -> Outcome:
+        """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise)."""
+        self._set_objective(terms)
+        integral = all(v.integer for v in self.model.variables if v.index in terms)
+        solver = pulp.PULP_CBC_CMD(
+            msg=False,
+            timeLimit=max(time_limit, 0.01),
+            gapRel=self.options.gap,
+            gapAbs=0.5 if integral and self.options.gap == 0 else 0.0,
+            threads=self.options.threads,
+            options=[
+                f"randomSeed {self.options.seed + 1}",
+                f"randomCbcSeed {self.options.seed + 1}",
+            ],
+        )
+        started = time.perf_counter()
+        try:
+            self._problem.solve(solver)
+        except pulp.PulpSolverError as error:
+            return Outcome(
+                Status.ERROR, f"error: {error}", None, None, None, time.perf_counter() - started
+            )
+        seconds = time.perf_counter() - started
+        solution = self._problem.sol_status
+        if solution == pulp.LpSolutionInfeasible:
+            return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
+        if solution == pulp.LpSolutionNoSolutionFound:
+            stopped = seconds >= 0.95 * time_limit
+            return Outcome(
+                Status.NO_SOLUTION,
+                "time_limit" if stopped else "no solution",
+                None,
+                None,
+                None,
+                seconds,
+            )
+        if solution not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            return Outcome(
+                Status.ERROR, f"error: {pulp.LpSolution[solution]}", None, None, None, seconds
+            )
+        raw = {
+            i: (v.varValue if v.varValue is not None else 0.0)
+            for i, v in enumerate(self._variables)
+        }
+        values = round_values(raw, self.model)
+        if values is None:
+            return Outcome(
+                Status.ERROR,
+                "error: the solver returned a fractional integer variable",
+                None,
+                None,
+                None,
+                seconds,
+            )
+        objective = float(pulp.value(self._problem.objective) or 0.0)
+        if solution == pulp.LpSolutionOptimal and self.options.gap == 0:
+            return Outcome(Status.OPTIMAL, "optimal", values, objective, objective, seconds)
+        stop = "gap_limit" if solution == pulp.LpSolutionOptimal else "time_limit"
+        return Outcome(Status.FEASIBLE, stop, values, objective, None, seconds)
+
+    @staticmethod
+    def versions() -> dict[str, str]:
+        """The PuLP package version (its bundled CBC comes with it)."""
+        return {"pulp": version("pulp")}
+
+    def write_mps(self, terms: Terms) -> str:
+        """The model with objective ``terms`` in MPS format (variables named x0, x1, ...)."""
+        self._set_objective(terms)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.mps"
+            self._problem.writeMPS(str(path))
+            return path.read_text(encoding="utf-8")

@@ -1,0 +1,257 @@
+"""The independent checker: every policy rule re-evaluated on an allocation, from the input data.
+
+Nothing here uses the formulation or a solver: each rule is recomputed with exact arithmetic
+(integers and fractions) on the allocation's numbers, so a bug in the model or a solver's tolerance
+cannot hide a violation. The same checker validates allocations that planners edit by hand
+(``fairshare check``). Soft rules (the 30% norm, target-group demand) are measured, not violated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, floor
+
+from models.region import Region
+from solver.allocation import Allocation
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A rule an allocation breaks, where, and by how much (in dwellings or households)."""
+
+    rule: str
+    where: str
+    message: str
+    excess: Fraction
+
+    def __str__(self) -> str:
+        return f"{self.rule}[{self.where}]: {self.message}"
+
+
+@dataclass(frozen=True)
+class SoftMeasures:
+    """How far an allocation falls short of the soft rules."""
+
+    norm_shortfall: dict[str, int]
+    unmet: dict[str, int]
+
+
+def letting_pool_capacity(region: Region, code: str, new_social: int) -> int:
+    """``floor(kappa * (turnover * S * years + s))``: placements the letting pool can take."""
+    m = region.municipality(code)
+    turnover = region.turnover_rate(m) * m.social_stock * region.horizon_years
+    return floor(region.policy.letting_priority_max * (turnover + new_social))
+
+
+def norm_shortfall(region: Region, code: str, new_homes: int, new_social: int) -> int:
+    """Dwellings short of the norm at the horizon: ``max(0, ceil(norm (H + y)) - S - s)``."""
+    m = region.municipality(code)
+    required = ceil(region.policy.social_norm * (m.dwellings + new_homes))
+    return max(0, required - m.social_stock - new_social)
+
+
+def soft_measures(region: Region, allocation: Allocation) -> SoftMeasures:
+    """Norm shortfall per municipality and unmet demand per group (in dwellings)."""
+    shortfall = {
+        c: norm_shortfall(region, c, allocation.new_homes[c], allocation.new_social[c])
+        for c in region.codes
+    }
+    unmet = {g.id: g.demand_dwellings - allocation.placed_of(g.id) for g in region.groups}
+    return SoftMeasures(shortfall, unmet)
+
+
+def check_allocation(region: Region, allocation: Allocation) -> list[Violation]:
+    """Every violation of an enabled hard rule, by rule and municipality (or group)."""
+    rules = region.policy.rules
+    found: list[Violation] = []
+    found += _check_segments(region, allocation)
+    if rules.get("new_build_total", True):
+        found += _check_new_build_total(region, allocation)
+    if rules.get("plan_capacity", True):
+        found += _check_plan_capacity(region, allocation)
+    if rules.get("regional_mix", True):
+        found += _check_regional_mix(region, allocation)
+    if rules.get("new_build_mix", True):
+        found += _check_new_build_mix(region, allocation)
+    if rules.get("letting_pool", True):
+        found += _check_letting_pool(region, allocation)
+    if rules.get("eligibility", True):
+        found += _check_eligibility(region, allocation)
+    found += _check_demand(region, allocation)
+    return found
+
+
+def _check_segments(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for c in region.codes:
+        y, s, mid = a.new_homes[c], a.new_social[c], a.new_middle[c]
+        if min(y, s, mid) < 0:
+            found.append(
+                Violation(
+                    "segments",
+                    c,
+                    f"negative new homes ({y}, {s}, {mid})",
+                    Fraction(-min(y, s, mid)),
+                )
+            )
+        if s + mid > y:
+            found.append(
+                Violation(
+                    "segments",
+                    c,
+                    f"social {s} + middle {mid} exceed the {y} new homes",
+                    Fraction(s + mid - y),
+                )
+            )
+    for (c, g), n in a.placed.items():
+        if n < 0:
+            found.append(
+                Violation("segments", f"{c},{g}", f"negative placements {n}", Fraction(-n))
+            )
+    return found
+
+
+def _check_new_build_total(region: Region, a: Allocation) -> list[Violation]:
+    total = sum(a.new_homes.values())
+    low, high = region.targets.new_homes_min, region.targets.new_homes_max
+    if total < low:
+        return [
+            Violation(
+                "new_build_total",
+                "region",
+                f"{total} new homes, below the regional target of {low}",
+                Fraction(low - total),
+            )
+        ]
+    if total > high:
+        return [
+            Violation(
+                "new_build_total",
+                "region",
+                f"{total} new homes, above the regional maximum of {high}",
+                Fraction(total - high),
+            )
+        ]
+    return []
+
+
+def _check_plan_capacity(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for m in region.municipalities:
+        y = a.new_homes[m.code]
+        if y > m.plan_capacity:
+            found.append(
+                Violation(
+                    "plan_capacity",
+                    m.code,
+                    f"{m.name}: {y} new homes, plan capacity {m.plan_capacity}",
+                    Fraction(y - m.plan_capacity),
+                )
+            )
+        if m.min_new_homes is not None and y < m.min_new_homes:
+            found.append(
+                Violation(
+                    "plan_capacity",
+                    m.code,
+                    f"{m.name}: {y} new homes, minimum {m.min_new_homes}",
+                    Fraction(m.min_new_homes - y),
+                )
+            )
+    return found
+
+
+def _check_regional_mix(region: Region, a: Allocation) -> list[Violation]:
+    policy = region.policy
+    total = sum(a.new_homes.values())
+    social = sum(a.new_social.values())
+    affordable = social + sum(a.new_middle.values())
+    found = []
+    for name, amount, share in (
+        ("affordable", affordable, policy.affordable_new_build_min),
+        ("social", social, policy.social_new_build_min),
+    ):
+        needed = share * total
+        if amount < needed:
+            found.append(
+                Violation(
+                    "regional_mix",
+                    name,
+                    f"{amount} {name} new homes of {total}, below the share {share}",
+                    needed - amount,
+                )
+            )
+    return found
+
+
+def _check_new_build_mix(region: Region, a: Allocation) -> list[Violation]:
+    policy = region.policy
+    found = []
+    for m in region.municipalities:
+        share = Fraction(m.social_stock, m.dwellings) if m.dwellings else Fraction(0)
+        y = a.new_homes[m.code]
+        if share < policy.low_social_threshold:
+            needed, got, what = policy.low_social_min_social * y, a.new_social[m.code], "social"
+        elif share > policy.high_social_threshold:
+            needed, got, what = policy.high_social_min_middle * y, a.new_middle[m.code], "middle"
+        else:
+            continue
+        if got < needed:
+            found.append(
+                Violation(
+                    "new_build_mix",
+                    m.code,
+                    f"{m.name}: {got} {what} of {y} new "
+                    f"homes, the rule asks at least {float(needed):.1f}",
+                    needed - got,
+                )
+            )
+    return found
+
+
+def _check_letting_pool(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for m in region.municipalities:
+        capacity = letting_pool_capacity(region, m.code, a.new_social[m.code])
+        placed = a.placed_in(m.code)
+        if placed > capacity:
+            found.append(
+                Violation(
+                    "letting_pool",
+                    m.code,
+                    f"{m.name}: {placed} placements, the letting pool allows {capacity}",
+                    Fraction(placed - capacity),
+                )
+            )
+    return found
+
+
+def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for (c, g), n in a.placed.items():
+        if n > 0 and not region.group(g).may_house(c):
+            found.append(
+                Violation(
+                    "eligibility",
+                    f"{c},{g}",
+                    f"{n} households of {g} placed where the group may not be housed",
+                    Fraction(n),
+                )
+            )
+    return found
+
+
+def _check_demand(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for g in region.groups:
+        placed = a.placed_of(g.id)
+        if placed > g.demand_dwellings:
+            found.append(
+                Violation(
+                    "group_demand",
+                    g.id,
+                    f"{placed} households placed, demand is {g.demand_dwellings}",
+                    Fraction(placed - g.demand_dwellings),
+                )
+            )
+    return found

@@ -1,0 +1,277 @@
+"""The allocation model: decision variables and one ``define_*`` function per policy rule.
+
+For a region the model decides, per municipality m, the new homes ``y_m`` built by the horizon, of
+which ``s_m`` social rent and ``a_m`` middle segment, and per municipality and target group g the
+placements ``p_mg`` (in dwellings, i.e. households). Soft rules get shortfall variables: the norm
+shortfall ``short_m`` (dwellings below the 30% norm) and the unmet demand ``unmet_g``.
+
+Shares are exact fractions ``num/den`` of the policy; every inequality is multiplied by ``den`` so
+that all coefficients are integers (``s >= 3/10 y`` becomes ``10 s - 3 y >= 0``). Where the
+left-hand side is an integer, a fractional right-hand side is rounded in the direction that keeps
+the inequality exact (floor for ``<=``, ceiling for ``>=``).
+
+The rules are added in the order of `RULES_IN_ORDER`; a rule switched off in the policy is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import ceil, floor
+
+from models.region import Municipality, Region
+from solver.model import LinearModel, Terms
+from solver.quotas import Quotas, compute_quotas, eligible
+
+
+@dataclass
+class Formulation:
+    """The model of one region with the indices of its decision variables."""
+
+    region: Region
+    quotas: Quotas
+    model: LinearModel = field(default_factory=LinearModel)
+    new_homes: dict[str, int] = field(default_factory=dict)
+    new_social: dict[str, int] = field(default_factory=dict)
+    new_middle: dict[str, int] = field(default_factory=dict)
+    norm_shortfall: dict[str, int] = field(default_factory=dict)
+    placements: dict[tuple[str, str], int] = field(default_factory=dict)
+    unmet: dict[str, int] = field(default_factory=dict)
+
+    def placements_in(self, code: str) -> Terms:
+        """``sum_g p_mg`` of one municipality as terms."""
+        return {
+            self.placements[(code, g.id)]: 1
+            for g in self.region.groups
+            if (code, g.id) in self.placements
+        }
+
+    def decision_variables(self) -> list[int]:
+        """The variables that make up an allocation, in canonical order (codes, then groups)."""
+        indices: list[int] = []
+        for m in self.region.municipalities:
+            indices += [self.new_homes[m.code], self.new_social[m.code], self.new_middle[m.code]]
+            indices += [
+                self.placements[(m.code, g.id)]
+                for g in self.region.groups
+                if (m.code, g.id) in self.placements
+            ]
+        return indices
+
+
+def social_share_now(m: Municipality) -> Fraction:
+    """``S_m / H_m``, the social share of the stock now (0 for a municipality without dwellings)."""
+    return Fraction(m.social_stock, m.dwellings) if m.dwellings else Fraction(0)
+
+
+def turnover_lettings(region: Region, m: Municipality) -> Fraction:
+    """Lettings from turnover of the existing social stock over the horizon:
+    ``turnover_m * S_m * years`` (exact)."""
+    return region.turnover_rate(m) * m.social_stock * region.horizon_years
+
+
+def _variables(region: Region, quotas: Quotas) -> Formulation:
+    """Create every decision variable with finite bounds (CP-SAT needs them)."""
+    f = Formulation(region=region, quotas=quotas)
+    model = f.model
+    cap = region.targets.new_homes_max
+    norm = region.policy.social_norm
+    for m in region.municipalities:
+        f.new_homes[m.code] = model.add_variable(f"new_homes[{m.code}]", 0, cap)
+        f.new_social[m.code] = model.add_variable(f"new_social[{m.code}]", 0, cap)
+        f.new_middle[m.code] = model.add_variable(f"new_middle[{m.code}]", 0, cap)
+        worst = ceil(norm * (m.dwellings + cap))
+        f.norm_shortfall[m.code] = model.add_variable(f"norm_shortfall[{m.code}]", 0, worst)
+    for g in region.groups:
+        demand = g.demand_dwellings
+        for m in region.municipalities:
+            if eligible(region, m.code, g.id):
+                f.placements[(m.code, g.id)] = model.add_variable(
+                    f"placed[{m.code},{g.id}]", 0, demand
+                )
+        f.unmet[g.id] = model.add_variable(f"unmet[{g.id}]", 0, demand)
+    return f
+
+
+def define_new_build_total(f: Formulation) -> None:
+    """Regional new-build total of the woondeal: ``N_min <= sum_m y_m <= N_max``.
+
+    Source: the regional woondeals (MRA 171,200; Haaglanden about 75,000; ...), national housing
+    agreements of October 2022 (900,000 homes to 2030).
+    """
+    total = {f.new_homes[c]: 1 for c in f.region.codes}
+    targets = f.region.targets
+    if targets.new_homes_min == targets.new_homes_max:
+        f.model.add_constraint(
+            "new_build_total", "new_build_total", total, "==", targets.new_homes_min
+        )
+        return
+    f.model.add_constraint(
+        "new_build_total_min", "new_build_total", total, ">=", targets.new_homes_min
+    )
+    f.model.add_constraint(
+        "new_build_total_max", "new_build_total", total, "<=", targets.new_homes_max
+    )
+
+
+def define_plan_capacity(f: Formulation) -> None:
+    """Plan capacity: ``min_m <= y_m <= C_m`` for every municipality.
+
+    Source: the municipality's firm and other plans (plan capacity) over the horizon.
+    """
+    for m in f.region.municipalities:
+        y = {f.new_homes[m.code]: 1}
+        f.model.add_constraint(
+            f"plan_capacity[{m.code}]", "plan_capacity", y, "<=", m.plan_capacity
+        )
+        if m.min_new_homes:
+            f.model.add_constraint(
+                f"plan_minimum[{m.code}]", "plan_capacity", y, ">=", m.min_new_homes
+            )
+
+
+def define_segments(f: Formulation) -> None:
+    """New homes split into segments: ``s_m + a_m <= y_m`` (the rest is the free sector).
+
+    Structural; always on.
+    """
+    for c in f.region.codes:
+        terms = {f.new_social[c]: 1, f.new_middle[c]: 1, f.new_homes[c]: -1}
+        f.model.add_constraint(f"segments[{c}]", "segments", terms, "<=", 0)
+
+
+def define_regional_mix(f: Formulation) -> None:
+    """Regional new-build mix: ``sum(s + a) >= 2/3 sum y`` and ``sum s >= 1/3 sum y``.
+
+    Source: national housing agreements (October 2022): of 900,000 homes, two thirds affordable,
+    250,000 social rent; Zuid-Holland: at least 2/3 affordable, half of it social rent.
+    Fractions: ``affordable_new_build_min`` and ``social_new_build_min`` of the policy.
+    """
+    policy = f.region.policy
+    for name, share, segments in (
+        ("regional_mix_affordable", policy.affordable_new_build_min, ("s", "a")),
+        ("regional_mix_social", policy.social_new_build_min, ("s",)),
+    ):
+        terms: Terms = {}
+        for c in f.region.codes:
+            terms[f.new_homes[c]] = -share.numerator
+            if "s" in segments:
+                terms[f.new_social[c]] = share.denominator
+            if "a" in segments:
+                terms[f.new_middle[c]] = share.denominator
+        f.model.add_constraint(name, "regional_mix", terms, ">=", 0)
+
+
+def define_social_norm(f: Formulation) -> None:
+    """The 30% norm at the horizon (soft): ``S_m + s_m + short_m >= 0.30 (H_m + y_m)``.
+
+    Integer form with ``norm = n/d``: ``d s_m + d short_m - n y_m >= n H_m - d S_m``. Without the
+    rule ``short_m`` is fixed to 0 and nothing is asked.
+    Source: "Een thuis voor iedereen", letter to parliament of 11 May 2022 (30% social rent in every
+    municipality's stock by 2030); a target with a measured shortfall, not a hard quota.
+    """
+    norm = f.region.policy.social_norm
+    n, d = norm.numerator, norm.denominator
+    for m in f.region.municipalities:
+        terms = {f.new_social[m.code]: d, f.norm_shortfall[m.code]: d, f.new_homes[m.code]: -n}
+        f.model.add_constraint(
+            f"social_norm[{m.code}]",
+            "social_norm",
+            terms,
+            ">=",
+            n * m.dwellings - d * m.social_stock,
+        )
+
+
+def define_new_build_mix(f: Formulation) -> None:
+    """Wet versterking regie op de volkshuisvesting (bill 36 512): a municipality whose social share
+    now is below ``low_social_threshold`` builds ``s_m >= 30% y_m``; one whose share is above
+    ``high_social_threshold`` builds ``a_m >= 40% y_m`` (middle segment). A share exactly at a
+    threshold triggers neither rule.
+    """
+    policy = f.region.policy
+    for m in f.region.municipalities:
+        share = social_share_now(m)
+        if share < policy.low_social_threshold:
+            fraction, segment, name = policy.low_social_min_social, f.new_social, "new_build_social"
+        elif share > policy.high_social_threshold:
+            fraction, segment, name = (
+                policy.high_social_min_middle,
+                f.new_middle,
+                "new_build_middle",
+            )
+        else:
+            continue
+        terms = {segment[m.code]: fraction.denominator, f.new_homes[m.code]: -fraction.numerator}
+        f.model.add_constraint(f"{name}[{m.code}]", "new_build_mix", terms, ">=", 0)
+
+
+def define_group_demand(f: Formulation) -> None:
+    """Target-group demand (soft): ``sum_m p_mg + unmet_g = D_g`` in dwellings.
+
+    ``D_g`` is the regional demand converted to dwellings (persons / household size, rounded up).
+    Source: the programme's task for target groups (aandachtsgroepen) in every region.
+    """
+    for g in f.region.groups:
+        terms = {f.placements[(c, g.id)]: 1 for c in f.region.codes if (c, g.id) in f.placements}
+        terms[f.unmet[g.id]] = 1
+        f.model.add_constraint(
+            f"group_demand[{g.id}]", "group_demand", terms, "==", g.demand_dwellings
+        )
+
+
+def define_letting_pool(f: Formulation) -> None:
+    """Letting pool: ``sum_g p_mg <= floor(kappa * (turnover_m * S_m * years + s_m))``.
+
+    Integer form with ``kappa = k/d``: ``d sum_g p_mg - k s_m <= floor(k * turnover_m * S_m *
+    years)``, exact because the left-hand side is an integer.
+    Source: regions cap the share of lettings to priority groups (Amsterdam below 40%;
+    Huisvestingswet art. 14(2) caps local priority at 50%); kappa is ``letting_priority_max``.
+    """
+    kappa = f.region.policy.letting_priority_max
+    k, d = kappa.numerator, kappa.denominator
+    for m in f.region.municipalities:
+        terms = {index: d for index in f.placements_in(m.code)}
+        terms[f.new_social[m.code]] = -k
+        f.model.add_constraint(
+            f"letting_pool[{m.code}]",
+            "letting_pool",
+            terms,
+            "<=",
+            floor(k * turnover_lettings(f.region, m)),
+        )
+
+
+def _without_rule(f: Formulation, rule: str) -> None:
+    """What switching a soft rule off means for its shortfall variables."""
+    if rule == "social_norm":
+        for c, index in f.norm_shortfall.items():
+            f.model.add_constraint(f"social_norm_off[{c}]", "social_norm", {index: 1}, "==", 0)
+
+
+RULES_IN_ORDER: tuple[tuple[str, Callable[[Formulation], None]], ...] = (
+    ("new_build_total", define_new_build_total),
+    ("plan_capacity", define_plan_capacity),
+    ("segments", define_segments),
+    ("regional_mix", define_regional_mix),
+    ("social_norm", define_social_norm),
+    ("new_build_mix", define_new_build_mix),
+    ("group_demand", define_group_demand),
+    ("letting_pool", define_letting_pool),
+)
+
+
+def formulate(region: Region, quotas: Quotas | None = None) -> Formulation:
+    """Build the model of the region: variables, then each enabled rule in `RULES_IN_ORDER`.
+
+    Eligibility (a group may only be housed where the instance allows it) is applied by creating
+    no placement variable for a forbidden (municipality, group) cell.
+    """
+    f = _variables(region, quotas or compute_quotas(region))
+    for rule, define in RULES_IN_ORDER:
+        if rule == "segments" or region.policy.rule_enabled(rule):
+            define(f)
+        else:
+            _without_rule(f, rule)
+    return f

@@ -1,0 +1,100 @@
+"""A solver-independent linear model with integer coefficients.
+
+The formulation writes the policy rules once into a `LinearModel`; each backend translates it to
+its own solver. Every coefficient and right-hand side is an `int` (shares are scaled to integers by
+the rule that uses them), so that every backend sees exactly the same model and CP-SAT could take it
+as it is. Constraints carry the id of the rule they come from and a name of the form
+``rule[GM0518]`` or ``rule[GM0518,permit_holders]`` built from stable ASCII ids only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Sense = Literal["<=", ">=", "=="]
+Terms = dict[int, int]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A decision variable; ``upper`` is ``None`` for no upper bound."""
+
+    index: int
+    name: str
+    lower: int
+    upper: int | None
+    integer: bool
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``sum(coef * var) <sense> rhs`` with the rule it implements."""
+
+    name: str
+    rule: str
+    terms: tuple[tuple[int, int], ...]
+    sense: Sense
+    rhs: int
+
+    def holds(self, values: Mapping[int, int]) -> bool:
+        """True if integer ``values`` (by variable index) satisfy the constraint exactly."""
+        left = sum(c * values[i] for i, c in self.terms)
+        if self.sense == "<=":
+            return left <= self.rhs
+        if self.sense == ">=":
+            return left >= self.rhs
+        return left == self.rhs
+
+
+@dataclass
+class LinearModel:
+    """Variables and named constraints; objectives are kept by the stages that use them."""
+
+    variables: list[Variable] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
+    _names: set[str] = field(default_factory=set)
+
+    def add_variable(
+        self, name: str, lower: int = 0, upper: int | None = None, *, integer: bool = True
+    ) -> int:
+        """Add a variable and return its index.
+
+        Raises:
+            ValueError: if the name is taken or the bounds are empty.
+        """
+        if name in self._names:
+            raise ValueError(f"duplicate variable name {name}")
+        if upper is not None and upper < lower:
+            raise ValueError(f"empty bounds for {name}: {lower} > {upper}")
+        self._names.add(name)
+        self.variables.append(Variable(len(self.variables), name, lower, upper, integer))
+        return len(self.variables) - 1
+
+    def add_constraint(
+        self, name: str, rule: str, terms: Mapping[int, int], sense: Sense, rhs: int
+    ) -> Constraint:
+        """Add ``terms <sense> rhs``; zero coefficients are dropped, terms sorted by variable."""
+        cleaned = tuple(sorted((i, c) for i, c in terms.items() if c != 0))
+        constraint = Constraint(name, rule, cleaned, sense, rhs)
+        self.constraints.append(constraint)
+        return constraint
+
+    def rules(self) -> list[str]:
+        """Rule ids present in the model, in the order their first constraint was added."""
+        return list(dict.fromkeys(c.rule for c in self.constraints))
+
+
+def add_terms(*parts: Iterable[tuple[int, int]]) -> Terms:
+    """Sum several term lists into one ``{variable: coefficient}`` mapping."""
+    total: Terms = {}
+    for part in parts:
+        for index, coefficient in part:
+            total[index] = total.get(index, 0) + coefficient
+    return total
+
+
+def evaluate(terms: Mapping[int, int], values: Mapping[int, int]) -> int:
+    """The exact value of a linear expression at integer values."""
+    return sum(c * values[i] for i, c in terms.items())

@@ -1,0 +1,61 @@
+"""The result of a solve: how good the answer is, why the solver stopped, and the record needed to
+reproduce it (backend, engine, seed, versions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from solver.allocation import Allocation
+
+#: Overall statuses, from best to worst.
+OPTIMAL, FEASIBLE, INFEASIBLE, NO_SOLUTION, ERROR = (
+    "optimal",
+    "feasible",
+    "infeasible",
+    "no_solution",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One lexicographic stage.
+
+    ``value`` is the stage objective computed exactly from the allocation (in the stage's unit);
+    ``bound`` the solver's proven bound in the same unit (``None`` if unknown).
+    """
+
+    name: str
+    status: str
+    stop_reason: str
+    value: Fraction | None
+    bound: Fraction | None
+    unit: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """Everything a solve produced."""
+
+    status: str
+    stop_reason: str
+    allocation: Allocation | None
+    stages: tuple[StageRecord, ...]
+    backend: str
+    engine: str
+    seed: int
+    threads: int
+    time_limit: float
+    gap: float
+    versions: dict[str, str]
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    message: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def proven_optimal(self) -> bool:
+        """True only if every stage was proven optimal."""
+        return self.status == OPTIMAL and all(s.status == OPTIMAL for s in self.stages)
