@@ -17,13 +17,31 @@ from typing import Any, TypeVar
 import click
 
 from instances import DEFAULT_INSTANCE, bundled_instance
-from models.errors import FairshareError, InputError, Problem
+from models.errors import (
+    CheckFailedError,
+    FairshareError,
+    InfeasibleError,
+    InputError,
+    InternalError,
+    NoSolutionError,
+    Problem,
+)
+from models.fileio import atomic_write_text
 from models.generate import generate_region
 from models.loader import load_instance
 from models.template import example_region
 from models.workbook import write_workbook
 from models.writer import write_instance_dir
+from reports.outputs import FORMATS, write_files
 from reports.region_summary import region_summary
+from reports.solve_report import solve_and_check
+from reports.summary import solution_text
+from solver.allocation_io import read_allocation
+from solver.backends import BACKENDS
+from solver.backends.base import SolverOptions
+from solver.check import check_allocation, soft_measures
+from solver.export import STAGES, model_mps
+from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,6 +196,155 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
         f"wrote {out}: {len(region.municipalities)} municipalities, "
         f"{len(region.groups)} groups, {len(region.edges)} borders (seed {seed})"
     )
+
+
+@main.command()
+@click.argument("instance", required=False)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="ortools",
+    show_default=True,
+    help="ortools (MathOpt) or cbc (PuLP with its bundled CBC, the cross-check).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["scip", "highs", "cpsat"]),
+    default=None,
+    help="OR-Tools engine (default scip).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds for the whole solve; a hard limit kills it shortly after.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Solver threads (1 is deterministic on every engine).",
+)
+@click.option(
+    "--gap",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Relative gap accepted per stage; above 0 the answer is never called optimal.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for the output files (none written without it).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="Format of the allocation tables.",
+)
+@handle_errors
+def solve(
+    instance: str | None,
+    backend: str,
+    engine: str | None,
+    time_limit: float,
+    seed: int,
+    threads: int,
+    gap: float,
+    out: Path | None,
+    output_format: str,
+) -> None:
+    """Solve INSTANCE (default: the bundled Haaglanden) and print the allocation.
+
+    Stages: (1) unmet demand and norm shortfall, (2) fairness of the placements against the
+    quotas, (3) a fixed tie-break; each stage is kept at its exact optimum. Every answer is
+    checked by the independent checker. Exit codes: 0 solved, 2 bad input, 3 infeasible,
+    4 no solution within the limits, 1 internal or solver failure.
+    """
+    if engine is not None and backend != "ortools":
+        raise InputError(
+            [
+                Problem(
+                    file="--engine",
+                    message="engines belong to the ortools backend",
+                    fix="drop --engine, or use --backend ortools",
+                )
+            ]
+        )
+    region = load_instance(_instance_path(instance)).region
+    options = SolverOptions(
+        time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine
+    )
+    report = solve_and_check(region, backend, options)
+    click.echo(solution_text(region, report.result, report.municipality_rows))
+    if out is not None:
+        write_files(out, report.files(output_format))
+        click.echo(f"wrote {out}")
+    status = report.result.status
+    if status == INFEASIBLE:
+        raise InfeasibleError(
+            "the policy rules cannot all hold for this instance: the hard rules "
+            "(new-build total, plan capacity, new-build mix) contradict each "
+            "other"
+        )
+    if status == NO_SOLUTION:
+        raise NoSolutionError(
+            f"no solution within the limits ({report.result.stop_reason}); raise --time-limit"
+        )
+    if status == ERROR:
+        raise InternalError(f"solver failure: {report.result.message}")
+
+
+@main.command()
+@click.argument("instance")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@handle_errors
+def check(instance: str, directory: Path) -> None:
+    """Check the allocation in DIRECTORY (municipalities.csv, placements.csv) against INSTANCE.
+
+    Use it on an allocation edited by hand: every hard rule is re-evaluated from the input data.
+    Exit 0 if no rule is broken, 5 with the list of violations.
+    """
+    region = load_instance(Path(instance)).region
+    allocation = read_allocation(region, directory)
+    violations = check_allocation(region, allocation)
+    soft = soft_measures(region, allocation)
+    click.echo(
+        f"norm shortfall at the horizon: {sum(soft.norm_shortfall.values()):,} dwellings; "
+        f"unmet demand: {sum(soft.unmet.values()):,} households"
+    )
+    if violations:
+        for v in violations:
+            click.echo(f"  violation: {v}", err=True)
+        raise CheckFailedError(f"{len(violations)} rule violation(s)")
+    click.echo("no rule is broken")
+
+
+@main.command()
+@click.argument("instance")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--stage",
+    type=click.Choice(STAGES),
+    default="needs",
+    show_default=True,
+    help="Which stage's objective the model carries.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@handle_errors
+def export(instance: str, out: Path, stage: str, force: bool) -> None:
+    """Write the model of INSTANCE in MPS format to OUT, for other solvers."""
+    _refuse_overwrite(out, force)
+    region = load_instance(Path(instance)).region
+    atomic_write_text(out, model_mps(region, stage))
+    click.echo(f"wrote {out}")
 
 
 def _refuse_overwrite(out: Path, force: bool) -> None:

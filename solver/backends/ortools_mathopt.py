@@ -1,4 +1,4 @@
-"""The OR-Tools backend, through MathOpt: HiGHS (default), SCIP or CP-SAT.
+"""The OR-Tools backend, through MathOpt: SCIP (default), HiGHS or CP-SAT.
 
 MathOpt reports a termination reason and the limit that stopped the solver separately, which maps
 directly onto `Outcome`. A result within a non-zero gap tolerance is reported as feasible, never as
@@ -20,8 +20,8 @@ from solver.backends.base import Backend, Outcome, SolverOptions, Status, round_
 from solver.model import Constraint, LinearModel, Terms
 
 ENGINES: dict[str, mathopt.SolverType] = {
-    "highs": mathopt.SolverType.HIGHS,
     "scip": mathopt.SolverType.GSCIP,
+    "highs": mathopt.SolverType.HIGHS,
     "cpsat": mathopt.SolverType.CP_SAT,
 }
 

@@ -1,0 +1,114 @@
+"""Writing the result of a solve into an output directory, all files or none.
+
+Formats: ``csv`` writes ``municipalities.csv`` and ``placements.csv``; ``xlsx`` writes
+``allocation.xlsx`` with the same two tables as sheets; ``json`` writes ``allocation.json``. Every
+format also writes ``summary.json`` (deterministic) and ``timings.json`` (times of this run).
+The files are first written into a temporary folder inside the output directory and then moved into
+place, so a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Font
+
+from models.fileio import deterministic_xlsx
+from models.serialize import csv_text
+
+FORMATS = ("csv", "xlsx", "json")
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _table(
+    rows: Sequence[dict[str, str]], columns: Sequence[str]
+) -> tuple[list[str], list[list[str]]]:
+    return list(columns), [[row[c] for c in columns] for row in rows]
+
+
+def _workbook(tables: dict[str, tuple[list[str], list[list[str]]]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, (header, rows) in tables.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_typed(value) for value in row])
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return deterministic_xlsx(buffer.getvalue())
+
+
+def _typed(text: str) -> int | float | str:
+    """Numbers as numbers in Excel (so a planner can compute with them), other text as text."""
+    if text.lstrip("-").isdigit() and not (len(text) > 1 and text.startswith("0")):
+        return int(text)
+    try:
+        return float(text) if "." in text and "/" not in text else text
+    except ValueError:
+        return text
+
+
+def output_files(
+    output_format: str,
+    municipalities: tuple[list[str], list[list[str]]],
+    placements: tuple[list[str], list[list[str]]],
+    summary: dict[str, Any],
+    timings: dict[str, Any],
+) -> dict[str, bytes]:
+    """The files of one result, by name."""
+    files: dict[str, bytes] = {}
+    if output_format == "csv":
+        files["municipalities.csv"] = csv_text(*municipalities).encode("utf-8")
+        files["placements.csv"] = csv_text(*placements).encode("utf-8")
+    elif output_format == "xlsx":
+        files["allocation.xlsx"] = _workbook(
+            {"municipalities": municipalities, "placements": placements}
+        )
+    elif output_format == "json":
+        tables = {
+            name: [dict(zip(header, row, strict=True)) for row in rows]
+            for name, (header, rows) in (
+                ("municipalities", municipalities),
+                ("placements", placements),
+            )
+        }
+        files["allocation.json"] = _json(tables).encode("utf-8")
+    else:
+        raise ValueError(f"unknown format {output_format!r}; known: {', '.join(FORMATS)}")
+    return files | summary_files(summary, timings)
+
+
+def summary_files(summary: dict[str, Any], timings: dict[str, Any]) -> dict[str, bytes]:
+    """``summary.json`` and ``timings.json``."""
+    return {
+        "summary.json": _json(summary).encode("utf-8"),
+        "timings.json": _json(timings).encode("utf-8"),
+    }
+
+
+def write_files(directory: Path, files: dict[str, bytes]) -> None:
+    """Write all files into ``directory``: first into a temporary folder there, then moved."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fairshare-", dir=directory))
+    try:
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        for name in files:
+            os.replace(staging / name, directory / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,81 @@
+"""One solve from region to output files: solve, check, tables, summary.
+
+Every solution is checked by the independent checker; a violation on an answer the solver called
+feasible is an internal error, not a result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from models.errors import InternalError
+from models.region import Region
+from reports.outputs import output_files, summary_files
+from reports.summary import summary_data, timings_data
+from reports.tables import (
+    MUNICIPALITY_COLUMNS,
+    PLACEMENT_COLUMNS,
+    municipality_rows,
+    placement_rows,
+)
+from solver.backends.base import SolverOptions
+from solver.check import Violation, check_allocation
+from solver.quotas import compute_quotas
+from solver.result import Result
+from solver.solve import solve
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """A checked result with its tables."""
+
+    result: Result
+    violations: tuple[Violation, ...]
+    municipality_rows: list[dict[str, str]]
+    placement_rows: list[dict[str, str]]
+    summary: dict[str, Any]
+
+    def files(self, output_format: str) -> dict[str, bytes]:
+        """The output files in a format (see `reports.outputs`); only the summary and timings
+        when there is no allocation."""
+        if self.result.allocation is None:
+            return summary_files(self.summary, timings_data(self.result))
+        municipalities = (
+            list(MUNICIPALITY_COLUMNS),
+            [[row[c] for c in MUNICIPALITY_COLUMNS] for row in self.municipality_rows],
+        )
+        placements = (
+            list(PLACEMENT_COLUMNS),
+            [[row[c] for c in PLACEMENT_COLUMNS] for row in self.placement_rows],
+        )
+        return output_files(
+            output_format, municipalities, placements, self.summary, timings_data(self.result)
+        )
+
+
+def solve_and_check(
+    region: Region, backend: str, options: SolverOptions, *, hard_limit: bool = True
+) -> SolveReport:
+    """Solve, check the answer independently, and build the output tables.
+
+    Raises:
+        InternalError: if the checker finds a violation in an answer the solver called feasible.
+    """
+    result = solve(region, backend, options, hard_limit=hard_limit)
+    violations: list[Violation] = []
+    municipalities: list[dict[str, str]] = []
+    placements: list[dict[str, str]] = []
+    if result.allocation is not None:
+        violations = check_allocation(region, result.allocation)
+        if violations:
+            listed = "\n".join(f"  - {v}" for v in violations[:20])
+            raise InternalError(
+                f"the {result.backend} backend returned an allocation that breaks the rules:\n"
+                f"{listed}"
+            )
+        quotas = compute_quotas(region)
+        municipalities = municipality_rows(region, result.allocation, quotas)
+        placements = placement_rows(region, result.allocation, quotas)
+    summary = summary_data(region, result, violations)
+    return SolveReport(result, tuple(violations), municipalities, placements, summary)

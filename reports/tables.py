@@ -1,0 +1,119 @@
+"""The output tables of an allocation, computed exactly from the region and the decisions.
+
+``municipality_rows`` and ``placement_rows`` give one dict per row with the values as text, in a
+fixed column order, so that the CSV, Excel and JSON outputs and the printed summary all show the
+same numbers. Shares are written as decimals with four places (exact fractions rounded half to
+even), counts as integers.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from fractions import Fraction
+from math import ceil
+
+from models.region import Region
+from solver.allocation import Allocation
+from solver.check import letting_pool_capacity, norm_shortfall
+from solver.quotas import Quotas
+
+MUNICIPALITY_COLUMNS = (
+    "code",
+    "name",
+    "population",
+    "dwellings",
+    "social_stock",
+    "social_share_now",
+    "new_homes",
+    "new_social",
+    "new_middle",
+    "new_other",
+    "social_share_horizon",
+    "norm_social_needed",
+    "norm_shortfall",
+    "letting_pool",
+    "placed",
+    "quota",
+    "deviation",
+    "letting_pool_use",
+)
+PLACEMENT_COLUMNS = ("code", "name", "group", "quota", "placed", "deviation", "quota_exact")
+
+_CONTEXT = Context(prec=60)
+
+
+def decimal(value: Fraction | int, places: int = 4) -> str:
+    """An exact number rounded half to even to ``places`` decimals.
+
+    Examples:
+        >>> decimal(Fraction(2, 3))
+        '0.6667'
+        >>> decimal(Fraction(-1, 8), 2)
+        '-0.12'
+    """
+    value = Fraction(value)
+    exact = _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return str(rounded + 0)  # + 0 turns -0.0000 into 0.0000
+
+
+def _share(part: int, whole: int) -> str:
+    return decimal(Fraction(part, whole)) if whole else ""
+
+
+def municipality_rows(
+    region: Region, allocation: Allocation, quotas: Quotas
+) -> list[dict[str, str]]:
+    """One row per municipality, sorted by code."""
+    norm = region.policy.social_norm
+    rows = []
+    for m in region.municipalities:
+        c = m.code
+        y, s, a = allocation.new_homes[c], allocation.new_social[c], allocation.new_middle[c]
+        pool = letting_pool_capacity(region, c, s)
+        placed = allocation.placed_in(c)
+        quota = quotas.municipality_total(c)
+        rows.append(
+            {
+                "code": c,
+                "name": m.name,
+                "population": str(m.population),
+                "dwellings": str(m.dwellings),
+                "social_stock": str(m.social_stock),
+                "social_share_now": _share(m.social_stock, m.dwellings),
+                "new_homes": str(y),
+                "new_social": str(s),
+                "new_middle": str(a),
+                "new_other": str(y - s - a),
+                "social_share_horizon": _share(m.social_stock + s, m.dwellings + y),
+                "norm_social_needed": str(ceil(norm * (m.dwellings + y))),
+                "norm_shortfall": str(norm_shortfall(region, c, y, s)),
+                "letting_pool": str(pool),
+                "placed": str(placed),
+                "quota": decimal(quota),
+                "deviation": decimal(placed - quota),
+                "letting_pool_use": _share(placed, pool),
+            }
+        )
+    return rows
+
+
+def placement_rows(region: Region, allocation: Allocation, quotas: Quotas) -> list[dict[str, str]]:
+    """One row per municipality and group (groups in instance order), also where none is placed."""
+    rows = []
+    for m in region.municipalities:
+        for g in region.groups:
+            quota = quotas.of(m.code, g.id)
+            placed = allocation.placed.get((m.code, g.id), 0)
+            rows.append(
+                {
+                    "code": m.code,
+                    "name": m.name,
+                    "group": g.id,
+                    "quota": decimal(quota),
+                    "placed": str(placed),
+                    "deviation": decimal(placed - quota),
+                    "quota_exact": str(quota),
+                }
+            )
+    return rows
