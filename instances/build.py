@@ -25,6 +25,7 @@ from models.cells import format_fraction, round_half_up
 from models.policy import Policy
 from models.region import Edge, Municipality, Region, TargetGroup, Targets, Unit
 from models.writer import write_instance_dir
+from solver.apportionment import largest_remainder
 
 DEFAULT_DATA = Path(__file__).resolve().parent / "sources"
 DEFAULT_OUT = Path(__file__).resolve().parent
@@ -191,23 +192,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of a source CSV file (UTF-8, comma-separated)."""
     with path.open(encoding="utf-8", newline="") as stream:
         return list(csv.DictReader(stream))
-
-
-def largest_remainder(total: int, weights: dict[str, int]) -> dict[str, int]:
-    """Share ``total`` in proportion to ``weights`` (Hamilton; ties broken by code, ascending).
-
-    Examples:
-        >>> largest_remainder(10, {"GM0001": 1, "GM0002": 1, "GM0003": 1})
-        {'GM0001': 4, 'GM0002': 3, 'GM0003': 3}
-    """
-    weight_sum = sum(weights.values())
-    quotas = {code: Fraction(total * w, weight_sum) for code, w in weights.items()}
-    shares = {code: int(q) for code, q in quotas.items()}
-    left = total - sum(shares.values())
-    ranked = sorted(quotas, key=lambda code: (-(quotas[code] - shares[code]), code))
-    for code in ranked[:left]:
-        shares[code] += 1
-    return shares
 
 
 def group_demand(spec: GroupSpec, population: int) -> int:

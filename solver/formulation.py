@@ -3,7 +3,8 @@
 For a region the model decides, per municipality m, the new homes ``y_m`` built by the horizon, of
 which ``s_m`` social rent and ``a_m`` middle segment, and per municipality and target group g the
 placements ``p_mg`` (in dwellings, i.e. households). Soft rules get shortfall variables: the norm
-shortfall ``short_m`` (dwellings below the 30% norm) and the unmet demand ``unmet_g``.
+shortfall ``short_m`` (below the 30% norm, in units of ``1/d`` dwelling for the norm ``n/d``, so
+that it is exact without rounding) and the unmet demand ``unmet_g`` (households).
 
 Shares are exact fractions ``num/den`` of the policy; every inequality is multiplied by ``den`` so
 that all coefficients are integers (``s >= 3/10 y`` becomes ``10 s - 3 y >= 0``). Where the
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import ceil, floor
+from math import floor
 
 from models.region import Municipality, Region
 from solver.model import LinearModel, Terms
@@ -81,7 +82,7 @@ def _variables(region: Region, quotas: Quotas) -> Formulation:
         f.new_homes[m.code] = model.add_variable(f"new_homes[{m.code}]", 0, cap)
         f.new_social[m.code] = model.add_variable(f"new_social[{m.code}]", 0, cap)
         f.new_middle[m.code] = model.add_variable(f"new_middle[{m.code}]", 0, cap)
-        worst = ceil(norm * (m.dwellings + cap))
+        worst = norm.numerator * (m.dwellings + cap)
         f.norm_shortfall[m.code] = model.add_variable(f"norm_shortfall[{m.code}]", 0, worst)
     for g in region.groups:
         demand = g.demand_dwellings
@@ -164,17 +165,19 @@ def define_regional_mix(f: Formulation) -> None:
 
 
 def define_social_norm(f: Formulation) -> None:
-    """The 30% norm at the horizon (soft): ``S_m + s_m + short_m >= 0.30 (H_m + y_m)``.
+    """The 30% norm at the horizon (soft): ``S_m + s_m + short_m / d >= n/d (H_m + y_m)``.
 
-    Integer form with ``norm = n/d``: ``d s_m + d short_m - n y_m >= n H_m - d S_m``. Without the
-    rule ``short_m`` is fixed to 0 and nothing is asked.
+    Integer form with ``norm = n/d`` and the shortfall in units of ``1/d`` dwelling:
+    ``d s_m + short_m - n y_m >= n H_m - d S_m``; the least ``short_m`` is exactly
+    ``max(0, n (H_m + y_m) - d (S_m + s_m))``, with no rounding that would weaken the linear
+    relaxation. Without the rule ``short_m`` is fixed to 0 and nothing is asked.
     Source: "Een thuis voor iedereen", letter to parliament of 11 May 2022 (30% social rent in every
     municipality's stock by 2030); a target with a measured shortfall, not a hard quota.
     """
     norm = f.region.policy.social_norm
     n, d = norm.numerator, norm.denominator
     for m in f.region.municipalities:
-        terms = {f.new_social[m.code]: d, f.norm_shortfall[m.code]: d, f.new_homes[m.code]: -n}
+        terms = {f.new_social[m.code]: d, f.norm_shortfall[m.code]: 1, f.new_homes[m.code]: -n}
         f.model.add_constraint(
             f"social_norm[{m.code}]",
             "social_norm",

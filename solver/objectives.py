@@ -11,7 +11,10 @@ Stages, in order (each later stage keeps every earlier one at its exact optimum)
    - ``max_rel_deviation``: first minimise ``max_m |P_m - Q_m| / Q_m`` over the municipality
      totals ``P_m = sum_g p_mg`` and ``Q_m = sum_g q_mg`` (per cell this measure would be
      degenerate: most cell quotas are below 1), then the sum of absolute deviations as above.
-3. ``tie_break``: minimise ``sum_i c_i x_i`` over the decisions (new homes, social, middle,
+3. ``programme``: the building programme follows plan capacity as far as the earlier stages allow
+   (`programme_stage`): each municipality's new homes close to its plan-capacity share of the
+   regional target, one third of them social and one third middle (the national mix).
+4. ``tie_break``: minimise ``sum_i c_i x_i`` over the decisions (new homes, social, middle,
    placements), ``c_i`` a fixed pseudo-random integer in 1..4096 derived from the SHA-256 of the
    variable's name. It does not favour any municipality systematically and makes the optimum
    unique unless two alternatives tie exactly in this weighted sum too.
@@ -28,20 +31,25 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor, lcm
 
+from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
-from solver.model import Terms
+from solver.model import LinearModel, Terms
 
 Values = Mapping[int, int]
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: minimise ``terms`` (+ ``constant``); ``exact`` recomputes its value."""
+    """One stage: minimise ``terms`` (+ ``constant``); ``exact`` recomputes its value.
+
+    Values are integers in units of ``1/scale`` of the stage's reporting unit.
+    """
 
     name: str
     terms: Terms
     exact: Callable[[Values], int]
     constant: int = 0
+    scale: int = 1
 
 
 def placed(f: Formulation, values: Values, code: str, group: str) -> int:
@@ -50,11 +58,14 @@ def placed(f: Formulation, values: Values, code: str, group: str) -> int:
     return 0 if index is None else values[index]
 
 
-def norm_shortfall(f: Formulation, values: Values, code: str) -> int:
-    """Dwellings short of the norm at the horizon: ``max(0, ceil(norm (H + y)) - S - s)``."""
+def norm_shortfall_scaled(f: Formulation, values: Values, code: str) -> int:
+    """``d`` times the dwellings short of the norm ``n/d`` at the horizon:
+    ``max(0, n (H + y) - d (S + s))``."""
     m = f.region.municipality(code)
-    required = ceil(f.region.policy.social_norm * (m.dwellings + values[f.new_homes[code]]))
-    return max(0, required - m.social_stock - values[f.new_social[code]])
+    norm = f.region.policy.social_norm
+    n, d = norm.numerator, norm.denominator
+    y, s = values[f.new_homes[code]], values[f.new_social[code]]
+    return max(0, n * (m.dwellings + y) - d * (m.social_stock + s))
 
 
 def unmet_demand(f: Formulation, values: Values, group: str) -> int:
@@ -64,24 +75,27 @@ def unmet_demand(f: Formulation, values: Values, group: str) -> int:
 
 
 def needs_stage(f: Formulation) -> Stage:
-    """Stage 1: unmet demand and norm shortfall, weighted by the policy."""
+    """Stage 1: unmet demand and norm shortfall, weighted by the policy, in units of ``1/d``
+    (``d`` the denominator of the norm, 10 for 30%)."""
     policy = f.region.policy
     w_unmet, w_short = policy.weight_unmet_demand, policy.weight_norm_shortfall
+    scale = policy.social_norm.denominator
     terms: Terms = {}
     if policy.rule_enabled("group_demand"):
-        terms.update({index: w_unmet for index in f.unmet.values()})
+        terms.update({index: w_unmet * scale for index in f.unmet.values()})
     if policy.rule_enabled("social_norm"):
         terms.update({index: w_short for index in f.norm_shortfall.values()})
 
     def exact(values: Values) -> int:
         total = 0
         if policy.rule_enabled("group_demand"):
-            total += w_unmet * sum(unmet_demand(f, values, g.id) for g in f.region.groups)
+            unmet = sum(unmet_demand(f, values, g.id) for g in f.region.groups)
+            total += w_unmet * scale * unmet
         if policy.rule_enabled("social_norm"):
-            total += w_short * sum(norm_shortfall(f, values, c) for c in f.region.codes)
+            total += w_short * sum(norm_shortfall_scaled(f, values, c) for c in f.region.codes)
         return total
 
-    return Stage("needs", terms, exact)
+    return Stage("needs", terms, exact, scale=scale)
 
 
 def deviation_scale(f: Formulation) -> int:
@@ -89,37 +103,48 @@ def deviation_scale(f: Formulation) -> int:
     return lcm(1, *(q.denominator for q in f.quotas.by_cell.values()))
 
 
-def sum_deviation_stage(f: Formulation) -> Stage:
-    """Sum of absolute deviations from the quotas, in units of ``1/L`` household.
+def add_absolute_deviation(
+    model: LinearModel, index: int, target: Fraction, upper: int, scale: int, name: str, rule: str
+) -> tuple[Terms, int]:
+    """Terms and constant of ``scale * |x - target|`` for the integer variable ``x`` in
+    ``[0, upper]``; ``scale * target`` must be an integer.
 
-    Each cell's cost ``L |p - q|`` is convex in ``p``; it is written exactly around ``lo = floor q``
-    as ``p = lo - u + b + c`` with ``u`` in ``[0, lo]`` (units below ``lo``, cost ``L`` each),
-    ``b`` in ``[0, ceil q - lo]`` (the step to ``ceil q``, cost ``L (2 lo + 1 - 2 q)``, between
-    ``-L`` and ``L``) and ``c >= 0`` (units above ``ceil q``, cost ``L`` each), plus the constant
-    ``L (q - lo)``. No cheaper split of ``p`` exists, so the linear relaxation of each cell is the
-    convex hull of its integer points (the valid cut through the two nearest integer points), and
-    all terms stay small: no large constants cancel in the sum.
+    The cost is convex in ``x`` and written exactly around ``lo = floor target`` as
+    ``x = lo - u + b + c`` with ``u`` in ``[0, lo]`` (units below ``lo``, cost ``scale`` each),
+    ``b`` in ``[0, ceil target - lo]`` (the step to ``ceil target``, cost
+    ``scale (2 lo + 1 - 2 target)``, between ``-scale`` and ``scale``) and ``c >= 0`` (units
+    above ``ceil target``, cost ``scale`` each), plus the constant ``scale (target - lo)``. No
+    cheaper split of ``x`` exists, so the linear relaxation of each term is the convex hull of its
+    integer points (the valid cut through the two nearest integer points), and no large constants
+    cancel.
     """
+    low, high = floor(target), ceil(target)
+    under = model.add_variable(f"{rule}_under[{name}]", 0, low)
+    step = model.add_variable(f"{rule}_step[{name}]", 0, high - low)
+    over = model.add_variable(f"{rule}_over[{name}]", 0, max(0, upper - high))
+    model.add_constraint(
+        f"{rule}[{name}]", rule, {index: 1, under: 1, step: -1, over: -1}, "==", low
+    )
+    scaled = scale * target
+    if scaled.denominator != 1:
+        raise ValueError(f"scale {scale} does not make the target {target} of {name} integral")
+    terms = {under: scale, step: scale * (2 * low + 1) - 2 * int(scaled), over: scale}
+    return terms, int(scaled) - scale * low
+
+
+def sum_deviation_stage(f: Formulation) -> Stage:
+    """Sum of absolute deviations from the quotas, ``L sum_mg |p_mg - q_mg|``, in units of
+    ``1/L`` household (`add_absolute_deviation` per cell)."""
     scale = deviation_scale(f)
-    model = f.model
     terms: Terms = {}
     constant = 0
     for (code, group), index in f.placements.items():
-        quota = f.quotas.of(code, group)
-        low, high = floor(quota), ceil(quota)
         demand = f.region.group(group).demand_dwellings
-        name = f"{code},{group}"
-        under = model.add_variable(f"dev_under[{name}]", 0, low)
-        step = model.add_variable(f"dev_step[{name}]", 0, high - low)
-        over = model.add_variable(f"dev_over[{name}]", 0, max(0, demand - high))
-        model.add_constraint(
-            f"deviation[{name}]", "fair_split", {index: 1, under: 1, step: -1, over: -1}, "==", low
+        cell_terms, cell_constant = add_absolute_deviation(
+            f.model, index, f.quotas.of(code, group), demand, scale, f"{code},{group}", "deviation"
         )
-        scaled = int(scale * quota)
-        terms[under] = scale
-        terms[step] = scale * (2 * low + 1) - 2 * scaled
-        terms[over] = scale
-        constant += scaled - scale * low
+        terms.update(cell_terms)
+        constant += cell_constant
 
     def exact(values: Values) -> int:
         total = Fraction(0)
@@ -127,7 +152,70 @@ def sum_deviation_stage(f: Formulation) -> Stage:
             total += abs(placed(f, values, code, group) - f.quotas.of(code, group))
         return int(total * scale)
 
-    return Stage("fairness_sum", terms, exact, constant)
+    return Stage("fairness_sum", terms, exact, constant, scale)
+
+
+def programme_targets(f: Formulation) -> dict[tuple[str, str], int]:
+    """Whole-number targets of the programme stage per (segment, code).
+
+    New homes: ``T`` split in proportion to plan capacity; social: ``social_new_build_min * T``,
+    and middle: ``(affordable_new_build_min - social_new_build_min) * T``, each split the same way.
+    Every split is by largest remainder (ties by code), so targets are whole dwellings that add up
+    to their regional total. ``T`` is the regional target, or for a range the most that plan
+    capacity allows within it. Without plan capacity anywhere the split follows the stock.
+    """
+    region = f.region
+    policy = region.policy
+    capacity = {m.code: m.plan_capacity for m in region.municipalities}
+    if not sum(capacity.values()):
+        capacity = {m.code: m.dwellings for m in region.municipalities}
+    total_capacity = sum(capacity.values()) or 1
+    targets = region.targets
+    total = max(targets.new_homes_min, min(targets.new_homes_max, total_capacity))
+    middle = max(Fraction(0), policy.affordable_new_build_min - policy.social_new_build_min)
+    result: dict[tuple[str, str], int] = {}
+    for segment, share in (
+        ("new_homes", Fraction(1)),
+        ("new_social", policy.social_new_build_min),
+        ("new_middle", middle),
+    ):
+        for code, amount in largest_remainder(floor(share * total), capacity).items():
+            result[(segment, code)] = amount
+    return result
+
+
+def programme_stage(f: Formulation) -> Stage:
+    """The building programme follows plan capacity as closely as the earlier stages allow:
+    minimise ``sum_m |y_m - Y_m| + |s_m - S_m| + |a_m - A_m|`` in dwellings, with the whole-number
+    targets of `programme_targets` (a whole-number objective is much easier to prove optimal).
+
+    Without it, how new homes beyond the needs are spread would be left to the tie-break.
+    """
+    targets = programme_targets(f)
+    variables = {"new_homes": f.new_homes, "new_social": f.new_social, "new_middle": f.new_middle}
+    upper = f.region.targets.new_homes_max
+    terms: Terms = {}
+    constant = 0
+    for (segment, code), target in targets.items():
+        part, part_constant = add_absolute_deviation(
+            f.model,
+            variables[segment][code],
+            Fraction(target),
+            upper,
+            1,
+            f"{segment},{code}",
+            "programme",
+        )
+        terms.update(part)
+        constant += part_constant
+
+    def exact(values: Values) -> int:
+        return sum(
+            abs(values[variables[segment][code]] - target)
+            for (segment, code), target in targets.items()
+        )
+
+    return Stage("programme", terms, exact, constant)
 
 
 def max_relative_deviation(f: Formulation, values: Values) -> Fraction:

@@ -22,11 +22,11 @@ from solver.objectives import (
     MaxRelStage,
     Stage,
     Values,
-    deviation_scale,
     max_rel_stage,
     max_relative_deviation,
     needs_stage,
     placed,
+    programme_stage,
     sum_deviation_stage,
     tie_break_stage,
     total_bounds,
@@ -115,6 +115,7 @@ def _stages(f: Formulation) -> list[Stage | MaxRelStage]:
         if f.region.policy.objective == "max_rel_deviation":
             stages.append(max_rel_stage(f))
         stages.append(sum_deviation_stage(f))
+    stages.append(programme_stage(f))
     stages.append(tie_break_stage(f))
     return stages
 
@@ -190,7 +191,7 @@ def _scaled(
     f: Formulation, stage: Stage, exact: int, bound: float | None
 ) -> tuple[Fraction, Fraction | None]:
     """Stage value and bound in the stage's reporting unit (households for fairness)."""
-    scale = deviation_scale(f) if stage.name == "fairness_sum" else 1
+    scale = stage.scale
     value = Fraction(exact, scale)
     if bound is None:
         return value, None
