@@ -316,8 +316,9 @@ def check(instance: str, directory: Path) -> None:
     allocation = read_allocation(region, directory)
     violations = check_allocation(region, allocation)
     soft = soft_measures(region, allocation)
+    shortfall = float(sum(soft.norm_shortfall.values()))
     click.echo(
-        f"norm shortfall at the horizon: {sum(soft.norm_shortfall.values()):,} dwellings; "
+        f"norm shortfall at the horizon: {shortfall:,.1f} dwellings; "
         f"unmet demand: {sum(soft.unmet.values()):,} households"
     )
     if violations:

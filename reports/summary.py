@@ -83,7 +83,7 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
             "new_middle": sum(allocation.new_middle.values()),
             "placed": sum(allocation.placed.values()),
             "unmet_demand": soft.unmet,
-            "norm_shortfall": sum(soft.norm_shortfall.values()),
+            "norm_shortfall": _number(sum(soft.norm_shortfall.values(), Fraction(0))),
             "municipalities_below_norm_at_horizon": below,
         }
         data["check"] = {"violations": [str(v) for v in violations]}
@@ -128,7 +128,7 @@ def solution_text(region: Region, result: Result, rows: Sequence[dict[str, str]]
     for row in shown:
         now = decimal(Fraction(row["social_share_now"] or "0") * 100, 1)
         later = decimal(Fraction(row["social_share_horizon"] or "0") * 100, 1)
-        flag = " <" if row["norm_shortfall"] != "0" else ""
+        flag = " <" if Fraction(row["norm_shortfall"]) > 0 else ""
         lines.append(
             f"  {row['name'][:25]:<26}{row['new_homes']:>8}{row['new_social']:>8}"
             f"{row['new_middle']:>8}{now:>11}% ->{later:>6}%{flag:<3}{row['placed']:>8}"

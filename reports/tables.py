@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
-from math import ceil
 
 from models.region import Region
 from solver.allocation import Allocation
@@ -29,7 +28,7 @@ MUNICIPALITY_COLUMNS = (
     "new_middle",
     "new_other",
     "social_share_horizon",
-    "norm_social_needed",
+    "norm_social_target",
     "norm_shortfall",
     "letting_pool",
     "placed",
@@ -86,8 +85,8 @@ def municipality_rows(
                 "new_middle": str(a),
                 "new_other": str(y - s - a),
                 "social_share_horizon": _share(m.social_stock + s, m.dwellings + y),
-                "norm_social_needed": str(ceil(norm * (m.dwellings + y))),
-                "norm_shortfall": str(norm_shortfall(region, c, y, s)),
+                "norm_social_target": decimal(norm * (m.dwellings + y)),
+                "norm_shortfall": decimal(norm_shortfall(region, c, y, s)),
                 "letting_pool": str(pool),
                 "placed": str(placed),
                 "quota": decimal(quota),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import ceil, floor
+from math import floor
 
 from models.region import Region
 from solver.allocation import Allocation
@@ -33,7 +33,7 @@ class Violation:
 class SoftMeasures:
     """How far an allocation falls short of the soft rules."""
 
-    norm_shortfall: dict[str, int]
+    norm_shortfall: dict[str, Fraction]
     unmet: dict[str, int]
 
 
@@ -44,11 +44,11 @@ def letting_pool_capacity(region: Region, code: str, new_social: int) -> int:
     return floor(region.policy.letting_priority_max * (turnover + new_social))
 
 
-def norm_shortfall(region: Region, code: str, new_homes: int, new_social: int) -> int:
-    """Dwellings short of the norm at the horizon: ``max(0, ceil(norm (H + y)) - S - s)``."""
+def norm_shortfall(region: Region, code: str, new_homes: int, new_social: int) -> Fraction:
+    """Dwellings short of the norm at the horizon, exactly: ``max(0, norm (H + y) - S - s)``."""
     m = region.municipality(code)
-    required = ceil(region.policy.social_norm * (m.dwellings + new_homes))
-    return max(0, required - m.social_stock - new_social)
+    required = region.policy.social_norm * (m.dwellings + new_homes)
+    return max(Fraction(0), required - m.social_stock - new_social)
 
 
 def soft_measures(region: Region, allocation: Allocation) -> SoftMeasures:
