@@ -90,7 +90,10 @@ class MathOptBackend(Backend):
                 Status.ERROR, f"error: {error}", None, None, None, time.perf_counter() - started
             )
         seconds = time.perf_counter() - started
-        return _outcome(result, self._variables, self.model, self.options, integral, seconds)
+        out_of_time = seconds >= 0.98 * time_limit
+        return _outcome(
+            result, self._variables, self.model, self.options, integral, seconds, out_of_time
+        )
 
     @staticmethod
     def versions() -> dict[str, str]:
@@ -110,12 +113,15 @@ def _outcome(
     options: SolverOptions,
     integral: bool,
     seconds: float,
+    out_of_time: bool,
 ) -> Outcome:
+    """Normalise MathOpt's termination; ``out_of_time`` marks a solve that used up its limit
+    (some engines report the limit as undetermined)."""
     reason = result.termination.reason
     bounds = result.termination.objective_bounds
     bound = bounds.dual_bound if math.isfinite(bounds.dual_bound) else None
     limit = result.termination.limit
-    stopped_by_time = limit == mathopt.Limit.TIME
+    stopped_by_time = limit == mathopt.Limit.TIME or out_of_time
     if reason in (
         mathopt.TerminationReason.INFEASIBLE,
         mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
