@@ -9,6 +9,7 @@ An outcome separates *why the solver stopped* (``stop_reason``) from *how good t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -81,8 +82,11 @@ class Backend(ABC):
         """Remove a constraint added with `add_constraint`."""
 
     @abstractmethod
-    def minimize(self, terms: Terms, time_limit: float) -> Outcome:
-        """Minimise ``terms`` within ``time_limit`` seconds."""
+    def minimize(
+        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+    ) -> Outcome:
+        """Minimise ``terms`` within ``time_limit`` seconds, starting from the integer values in
+        ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can."""
 
     @staticmethod
     @abstractmethod

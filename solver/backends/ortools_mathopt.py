@@ -1,18 +1,24 @@
 """The OR-Tools backend, through MathOpt: SCIP (default), HiGHS or CP-SAT.
 
-MathOpt reports a termination reason and the limit that stopped the solver separately, which maps
-directly onto `Outcome`. A result within a non-zero gap tolerance is reported as feasible, never as
-optimal, unless the objective bound proves it.
+The model is written straight into MathOpt's ``ModelProto`` with bulk appends and handed to
+MathOpt's solver core; building MathOpt's Python ``Model`` one coefficient at a time, and
+exporting it again before every stage, took most of the time on large regions. MathOpt reports a
+termination reason and the limit that stopped the solver separately, which maps directly onto
+`Outcome`. A result within a non-zero gap tolerance is reported as feasible, never as optimal,
+unless the objective bound proves it.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 from importlib.metadata import version
 from typing import ClassVar
 
+from ortools.math_opt import model_parameters_pb2, model_pb2, result_pb2
+from ortools.math_opt.core.python import solver as mathopt_core
 from ortools.math_opt.io.python import mps_converter
 from ortools.math_opt.python import mathopt
 
@@ -24,6 +30,8 @@ ENGINES: dict[str, mathopt.SolverType] = {
     "highs": mathopt.SolverType.HIGHS,
     "cpsat": mathopt.SolverType.CP_SAT,
 }
+_REASON = result_pb2.TerminationReasonProto
+_LIMIT = result_pb2.LimitProto
 
 
 class MathOptBackend(Backend):
@@ -36,44 +44,40 @@ class MathOptBackend(Backend):
         super().__init__(model, options)
         if self.engine not in ENGINES:
             raise KeyError(f"unknown OR-Tools engine {self.engine!r}; known: {', '.join(ENGINES)}")
-        self._model = mathopt.Model(name="fairshare")
-        self._variables = [
-            self._model.add_variable(
-                lb=v.lower,
-                ub=math.inf if v.upper is None else v.upper,
-                is_integer=v.integer,
-                name=v.name,
-            )
-            for v in model.variables
-        ]
-        for constraint in model.constraints:
-            self.add_constraint(constraint)
+        self._proto = _model_proto(model, with_names=False)
+        self._rows = len(model.constraints)
+        self._added: list[Constraint] = []
 
     def add_constraint(self, constraint: Constraint) -> object:
-        """Add a constraint with its bounds taken from the sense."""
-        lower = -math.inf if constraint.sense == "<=" else constraint.rhs
-        upper = math.inf if constraint.sense == ">=" else constraint.rhs
-        row = self._model.add_linear_constraint(lb=lower, ub=upper, name=constraint.name)
-        for index, coefficient in constraint.terms:
-            row.set_coefficient(self._variables[index], coefficient)
+        """Append a row; its id is the handle."""
+        row = self._rows
+        self._rows += 1
+        _append_row(self._proto, row, constraint, with_name=False)
+        self._added.append(constraint)
         return row
 
     def remove_constraint(self, handle: object) -> None:
-        """Delete a constraint added before."""
-        self._model.delete_linear_constraint(handle)
+        """Free a row (bounds -inf..inf): presolve drops it, and row ids stay dense."""
+        row = int(handle)  # type: ignore[call-overload]
+        rows = self._proto.linear_constraints
+        rows.lower_bounds[row] = -math.inf
+        rows.upper_bounds[row] = math.inf
 
-    def _set_objective(self, terms: Terms) -> None:
-        objective = self._model.objective
-        objective.clear()
-        objective.is_maximize = False
-        for index, coefficient in sorted(terms.items()):
-            objective.set_linear_coefficient(self._variables[index], coefficient)
+    def _set_objective(self, proto: model_pb2.ModelProto, terms: Terms) -> None:
+        objective = proto.objective
+        objective.Clear()
+        objective.maximize = False
+        ordered = sorted(terms.items())
+        objective.linear_coefficients.ids.extend(i for i, _ in ordered)
+        objective.linear_coefficients.values.extend(float(c) for _, c in ordered)
 
-    def minimize(self, terms: Terms, time_limit: float) -> Outcome:
-        """Minimise ``terms``; an objective that is integral at integer points may stop at a gap
-        below 1, which still proves optimality."""
-        self._set_objective(terms)
-        integral = all(v.integer for v in self.model.variables if v.index in terms)
+    def minimize(
+        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+    ) -> Outcome:
+        """Minimise ``terms``, starting from ``hint`` if given; an objective that is integral at
+        integer points may stop at a gap below 1, which still proves optimality."""
+        self._set_objective(self._proto, terms)
+        integral = all(self.model.variables[i].integer for i in terms)
         params = mathopt.SolveParameters(
             time_limit=timedelta(seconds=max(time_limit, 0.001)),
             relative_gap_tolerance=self.options.gap,
@@ -84,16 +88,79 @@ class MathOptBackend(Backend):
         )
         started = time.perf_counter()
         try:
-            result = mathopt.solve(self._model, ENGINES[self.engine], params=params)
+            result = mathopt_core.solve(
+                self._proto,
+                ENGINES[self.engine].value,
+                mathopt.StreamableSolverInitArguments().to_proto(),
+                params.to_proto(),
+                _hint_parameters(hint),
+                None,
+                mathopt.CallbackRegistration().to_proto(),
+                None,
+                None,
+            )
         except Exception as error:  # noqa: BLE001 - any solver failure is an error outcome
             return Outcome(
                 Status.ERROR, f"error: {error}", None, None, None, time.perf_counter() - started
             )
         seconds = time.perf_counter() - started
-        out_of_time = seconds >= 0.98 * time_limit
-        return _outcome(
-            result, self._variables, self.model, self.options, integral, seconds, out_of_time
+        return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
+
+    def _outcome(
+        self, result: result_pb2.SolveResultProto, integral: bool, seconds: float, out_of_time: bool
+    ) -> Outcome:
+        """Normalise MathOpt's termination; ``out_of_time`` marks a solve that used up its limit
+        (some engines report the limit as undetermined)."""
+        termination = result.termination
+        reason, limit = termination.reason, termination.limit
+        dual = termination.objective_bounds.dual_bound
+        bound = dual if math.isfinite(dual) else None
+        stopped_by_time = limit == _LIMIT.LIMIT_TIME or out_of_time
+        if reason in (
+            _REASON.TERMINATION_REASON_INFEASIBLE,
+            _REASON.TERMINATION_REASON_INFEASIBLE_OR_UNBOUNDED,
+        ):
+            return Outcome(Status.INFEASIBLE, "infeasible", None, None, bound, seconds)
+        if reason == _REASON.TERMINATION_REASON_NO_SOLUTION_FOUND:
+            stop = "time_limit" if stopped_by_time else f"no solution ({_LIMIT.Name(limit)})"
+            return Outcome(Status.NO_SOLUTION, stop, None, None, bound, seconds)
+        if reason not in (_REASON.TERMINATION_REASON_OPTIMAL, _REASON.TERMINATION_REASON_FEASIBLE):
+            return Outcome(
+                Status.ERROR,
+                f"error: {_REASON.Name(reason)} {termination.detail}",
+                None,
+                None,
+                bound,
+                seconds,
+            )
+        solution = result.solutions[0].primal_solution
+        raw = dict.fromkeys(range(len(self.model.variables)), 0.0)
+        raw.update(zip(solution.variable_values.ids, solution.variable_values.values, strict=True))
+        values = round_values(raw, self.model)
+        if values is None:
+            return Outcome(
+                Status.ERROR,
+                "error: the solver returned a fractional integer variable",
+                None,
+                None,
+                bound,
+                seconds,
+            )
+        objective = solution.objective_value
+        proven = (
+            reason == _REASON.TERMINATION_REASON_OPTIMAL
+            and bound is not None
+            and (objective - bound < (0.5 if integral else 1e-9 * max(1.0, abs(objective))))
         )
+        if proven:
+            return Outcome(Status.OPTIMAL, "optimal", values, objective, bound, seconds)
+        if stopped_by_time:
+            stop = "time_limit"
+        elif self.options.gap > 0:
+            stop = "gap_limit"
+        else:
+            stop = f"stopped without proof ({_LIMIT.Name(limit)})"
+        return Outcome(Status.FEASIBLE, stop, values, objective, bound, seconds)
 
     @staticmethod
     def versions() -> dict[str, str]:
@@ -101,67 +168,75 @@ class MathOptBackend(Backend):
         return {"ortools": version("ortools")}
 
     def write_mps(self, terms: Terms) -> str:
-        """The model with objective ``terms`` in (free) MPS format."""
-        self._set_objective(terms)
-        return str(mps_converter.model_proto_to_mps(self._model.export_model()))
+        """The model, with names and the constraints added so far, and objective ``terms``, in
+        (free) MPS format."""
+        proto = _model_proto(self.model, with_names=True)
+        for row, constraint in enumerate(self._added, start=len(self.model.constraints)):
+            _append_row(proto, row, constraint, with_name=True)
+        self._set_objective(proto, terms)
+        return str(mps_converter.model_proto_to_mps(proto))
 
 
-def _outcome(
-    result: mathopt.SolveResult,
-    variables: list[mathopt.Variable],
-    model: LinearModel,
-    options: SolverOptions,
-    integral: bool,
-    seconds: float,
-    out_of_time: bool,
-) -> Outcome:
-    """Normalise MathOpt's termination; ``out_of_time`` marks a solve that used up its limit
-    (some engines report the limit as undetermined)."""
-    reason = result.termination.reason
-    bounds = result.termination.objective_bounds
-    bound = bounds.dual_bound if math.isfinite(bounds.dual_bound) else None
-    limit = result.termination.limit
-    stopped_by_time = limit == mathopt.Limit.TIME or out_of_time
-    if reason in (
-        mathopt.TerminationReason.INFEASIBLE,
-        mathopt.TerminationReason.INFEASIBLE_OR_UNBOUNDED,
-    ):
-        return Outcome(Status.INFEASIBLE, "infeasible", None, None, bound, seconds)
-    if reason == mathopt.TerminationReason.NO_SOLUTION_FOUND:
-        stop = "time_limit" if stopped_by_time else f"no solution ({limit.name.lower()})"
-        return Outcome(Status.NO_SOLUTION, stop, None, None, bound, seconds)
-    if reason not in (mathopt.TerminationReason.OPTIMAL, mathopt.TerminationReason.FEASIBLE):
-        return Outcome(
-            Status.ERROR,
-            f"error: {reason.name.lower()} {result.termination.detail}",
-            None,
-            None,
-            bound,
-            seconds,
-        )
-    raw = result.variable_values(variables)
-    values = round_values(dict(enumerate(raw)), model)
-    if values is None:
-        return Outcome(
-            Status.ERROR,
-            "error: the solver returned a fractional integer variable",
-            None,
-            None,
-            bound,
-            seconds,
-        )
-    objective = result.objective_value()
-    proven = (
-        reason == mathopt.TerminationReason.OPTIMAL
-        and bound is not None
-        and (objective - bound < (0.5 if integral else 1e-9 * max(1.0, abs(objective))))
+def _hint_parameters(
+    hint: Mapping[int, int] | None,
+) -> model_parameters_pb2.ModelSolveParametersProto:
+    """Model parameters carrying a solution hint (a known feasible point speeds up the search)."""
+    parameters = model_parameters_pb2.ModelSolveParametersProto()
+    if hint:
+        values = parameters.solution_hints.add().variable_values
+        ordered = sorted(hint.items())
+        values.ids.extend(i for i, _ in ordered)
+        values.values.extend(float(v) for _, v in ordered)
+    return parameters
+
+
+def _model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProto:
+    """The model as a MathOpt ``ModelProto``, written with bulk appends."""
+    proto = model_pb2.ModelProto(name="fairshare")
+    variables = proto.variables
+    variables.ids.extend(range(len(model.variables)))
+    variables.lower_bounds.extend(float(v.lower) for v in model.variables)
+    variables.upper_bounds.extend(
+        math.inf if v.upper is None else float(v.upper) for v in model.variables
     )
-    if proven:
-        return Outcome(Status.OPTIMAL, "optimal", values, objective, bound, seconds)
-    if stopped_by_time:
-        stop = "time_limit"
-    elif options.gap > 0:
-        stop = "gap_limit"
-    else:
-        stop = f"stopped without proof ({limit.name.lower()})"
-    return Outcome(Status.FEASIBLE, stop, values, objective, bound, seconds)
+    variables.integers.extend(v.integer for v in model.variables)
+    if with_names:
+        variables.names.extend(v.name for v in model.variables)
+    rows = proto.linear_constraints
+    rows.ids.extend(range(len(model.constraints)))
+    rows.lower_bounds.extend(
+        -math.inf if c.sense == "<=" else float(c.rhs) for c in model.constraints
+    )
+    rows.upper_bounds.extend(
+        math.inf if c.sense == ">=" else float(c.rhs) for c in model.constraints
+    )
+    if with_names:
+        rows.names.extend(c.name for c in model.constraints)
+    matrix = proto.linear_constraint_matrix
+    row_ids: list[int] = []
+    column_ids: list[int] = []
+    coefficients: list[float] = []
+    for row, constraint in enumerate(model.constraints):
+        row_ids.extend([row] * len(constraint.terms))
+        column_ids.extend(i for i, _ in constraint.terms)
+        coefficients.extend(float(c) for _, c in constraint.terms)
+    matrix.row_ids.extend(row_ids)
+    matrix.column_ids.extend(column_ids)
+    matrix.coefficients.extend(coefficients)
+    return proto
+
+
+def _append_row(
+    proto: model_pb2.ModelProto, row: int, constraint: Constraint, *, with_name: bool
+) -> None:
+    """Append one constraint as row ``row`` (rows must be appended in increasing order)."""
+    rows = proto.linear_constraints
+    rows.ids.append(row)
+    rows.lower_bounds.append(-math.inf if constraint.sense == "<=" else float(constraint.rhs))
+    rows.upper_bounds.append(math.inf if constraint.sense == ">=" else float(constraint.rhs))
+    if with_name:
+        rows.names.append(constraint.name)
+    matrix = proto.linear_constraint_matrix
+    matrix.row_ids.extend([row] * len(constraint.terms))
+    matrix.column_ids.extend(i for i, _ in constraint.terms)
+    matrix.coefficients.extend(float(c) for _, c in constraint.terms)

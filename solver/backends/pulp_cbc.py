@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 from typing import ClassVar
@@ -62,9 +63,15 @@ class PulpCbcBackend(Backend):
             pulp.LpAffineExpression([(self._variables[i], c) for i, c in sorted(terms.items())])
         )
 
-    def minimize(self, terms: Terms, time_limit: float) -> Outcome:
-        """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise)."""
+    def minimize(
+        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+    ) -> Outcome:
+        """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise),
+        starting from ``hint`` if given."""
         self._set_objective(terms)
+        if hint:
+            for index, value in hint.items():
+                self._variables[index].setInitialValue(value)
         integral = all(v.integer for v in self.model.variables if v.index in terms)
         solver = pulp.PULP_CBC_CMD(
             msg=False,
@@ -72,6 +79,7 @@ class PulpCbcBackend(Backend):
             gapRel=self.options.gap,
             gapAbs=0.5 if integral and self.options.gap == 0 else 0.0,
             threads=self.options.threads,
+            warmStart=bool(hint),
             options=[
                 f"randomSeed {self.options.seed + 1}",
                 f"randomCbcSeed {self.options.seed + 1}",
