@@ -182,9 +182,12 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
 
 
 def _unit(stage: Stage) -> str:
-    return {"needs": "households + dwellings (weighted)", "fairness_sum": "households"}.get(
-        stage.name, "weighted sum"
-    )
+    units = {
+        "needs": "households + dwellings (weighted)",
+        "fairness_sum": "households",
+        "programme": "dwellings",
+    }
+    return units.get(stage.name, "weighted sum")
 
 
 def _scaled(
@@ -212,7 +215,7 @@ def _max_rel(run: _Run, stage: MaxRelStage) -> Outcome:
     while outcome.values is not None:
         worst = max_relative_deviation(f, outcome.values)
         strict = _total_bounds(run, worst, strict=True)
-        check = run.backend.minimize({}, run.remaining())
+        check = run.backend.minimize(objective, run.remaining())
         for handle in strict:
             run.backend.remove_constraint(handle)
         if check.status == Status.INFEASIBLE:

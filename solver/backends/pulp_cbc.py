@@ -59,6 +59,9 @@ class PulpCbcBackend(Backend):
         del self._problem.constraints[str(handle)]
 
     def _set_objective(self, terms: Terms) -> None:
+        if not terms:
+            # PuLP would add a bound for a dummy variable without a column, which CBC refuses.
+            raise ValueError("an empty objective cannot be solved through PuLP")
         self._problem.setObjective(
             pulp.LpAffineExpression([(self._variables[i], c) for i, c in sorted(terms.items())])
         )
