@@ -40,6 +40,7 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
         "stop_reason": result.stop_reason,
         "proven_optimal": result.proven_optimal,
         "message": result.message,
+        "notes": list(result.notes),
         "stages": [
             {
                 "name": s.name,
@@ -112,6 +113,7 @@ def solution_text(region: Region, result: Result, rows: Sequence[dict[str, str]]
     ]
     if result.message:
         lines.append(f"  {result.message}")
+    lines += [f"  note: {note}" for note in result.notes]
     for s in result.stages:
         value = "-" if s.value is None else decimal(s.value, 4)
         bound = "unknown" if s.bound is None else decimal(s.bound, 4)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor, lcm
 
+from models.cells import round_half_up
 from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
 from solver.model import LinearModel, Terms
@@ -50,6 +51,7 @@ class Stage:
     exact: Callable[[Values], int]
     constant: int = 0
     scale: int = 1
+    note: str = ""
 
 
 def placed(f: Formulation, values: Values, code: str, group: str) -> int:
@@ -98,9 +100,37 @@ def needs_stage(f: Formulation) -> Stage:
     return Stage("needs", terms, exact, scale=scale)
 
 
-def deviation_scale(f: Formulation) -> int:
-    """``L``: the least common denominator of all quotas (1 if there are none)."""
-    return lcm(1, *(q.denominator for q in f.quotas.by_cell.values()))
+#: Largest common denominator of the quotas that the fairness stage uses exactly.
+MAX_EXACT_SCALE = 10**8
+#: Resolution of the quotas in the fairness stage when their common denominator is larger.
+QUOTA_RESOLUTION = 10**6
+
+
+def fairness_targets(f: Formulation) -> tuple[int, dict[tuple[str, str], Fraction], str]:
+    """The scale ``L``, the quota each cell is compared with, and a note for the result.
+
+    ``L`` is the least common denominator of all quotas, so that ``L |p - q|`` is an integer. When
+    groups are restricted to different municipalities their quotas have different denominators and
+    ``L`` can exceed what floating-point solvers handle (a product of populations); above
+    `MAX_EXACT_SCALE` the quotas are rounded half up to multiples of ``1/QUOTA_RESOLUTION``
+    household for this stage only. Each cell then differs from its exact quota by at most
+    ``1/(2 QUOTA_RESOLUTION)``, so the exact sum of the answer exceeds the exact optimum by at most
+    ``cells / QUOTA_RESOLUTION``; the reported deviations are always exact.
+    """
+    scale = lcm(1, *(q.denominator for q in f.quotas.by_cell.values()))
+    if scale <= MAX_EXACT_SCALE:
+        return scale, {cell: f.quotas.of(*cell) for cell in f.placements}, ""
+    targets = {
+        cell: Fraction(round_half_up(f.quotas.of(*cell) * QUOTA_RESOLUTION), QUOTA_RESOLUTION)
+        for cell in f.placements
+    }
+    note = (
+        f"fairness: the quotas' common denominator {scale} is too large for exact floating-point "
+        f"solving; the stage compares placements with quotas rounded to 1/{QUOTA_RESOLUTION:,} "
+        f"household, so its value is within {len(targets)}/{QUOTA_RESOLUTION:,} household of the "
+        "exact optimum"
+    )
+    return QUOTA_RESOLUTION, targets, note
 
 
 def add_absolute_deviation(
@@ -135,24 +165,24 @@ def add_absolute_deviation(
 def sum_deviation_stage(f: Formulation) -> Stage:
     """Sum of absolute deviations from the quotas, ``L sum_mg |p_mg - q_mg|``, in units of
     ``1/L`` household (`add_absolute_deviation` per cell)."""
-    scale = deviation_scale(f)
+    scale, targets, note = fairness_targets(f)
     terms: Terms = {}
     constant = 0
     for (code, group), index in f.placements.items():
         demand = f.region.group(group).demand_dwellings
         cell_terms, cell_constant = add_absolute_deviation(
-            f.model, index, f.quotas.of(code, group), demand, scale, f"{code},{group}", "deviation"
+            f.model, index, targets[(code, group)], demand, scale, f"{code},{group}", "deviation"
         )
         terms.update(cell_terms)
         constant += cell_constant
 
     def exact(values: Values) -> int:
         total = Fraction(0)
-        for code, group in f.placements:
-            total += abs(placed(f, values, code, group) - f.quotas.of(code, group))
+        for cell, target in targets.items():
+            total += abs(placed(f, values, *cell) - target)
         return int(total * scale)
 
-    return Stage("fairness_sum", terms, exact, constant, scale)
+    return Stage("fairness_sum", terms, exact, constant, scale, note)
 
 
 def programme_targets(f: Formulation) -> dict[tuple[str, str], int]:

@@ -162,6 +162,7 @@ def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
         build_seconds=run.build_seconds,
         solve_seconds=sum(r.seconds for r in run.records),
         message=message,
+        notes=tuple(s.note for s in run.stages if isinstance(s, Stage) and s.note),
     )
 
 
