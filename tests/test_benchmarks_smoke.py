@@ -7,29 +7,17 @@ asserts a time.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import pytest
 
-if TYPE_CHECKING:
-    from benchmarks.runner import Row
+from benchmarks.runner import Row, run_benchmarks
 
-ROOT = Path(__file__).resolve().parent.parent
 SOLVERS = ("ortools-scip", "cbc", "straightforward-cbc")
 
 
 @pytest.fixture(scope="module")
 def rows() -> dict[str, Row]:
     """The three runs by solver name."""
-    # `benchmarks` is not an installed package: make the checkout importable also under a bare
-    # `pytest` (`python -m pytest` has it on the path already).
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    runner = importlib.import_module("benchmarks.runner")
-    measured = runner.run_benchmarks(["syn-50-g4"], SOLVERS, time_limit=20.0, timeout=60.0)
+    measured = run_benchmarks(["syn-50-g4"], SOLVERS, time_limit=20.0, timeout=60.0)
     return {row.solver: row for row in measured}
 
 
