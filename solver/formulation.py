@@ -77,6 +77,12 @@ def _variables(region: Region, quotas: Quotas) -> Formulation:
     f = Formulation(region=region, quotas=quotas)
     model = f.model
     cap = region.targets.new_homes_max
+    if not region.policy.rule_enabled("new_build_total"):
+        # Without the regional total, a municipality is bounded by its plans (or, without that
+        # rule too, by the size of the whole stock).
+        cap = max(cap, sum(m.plan_capacity for m in region.municipalities))
+        if not region.policy.rule_enabled("plan_capacity"):
+            cap = max(cap, sum(m.dwellings for m in region.municipalities))
     norm = region.policy.social_norm
     for m in region.municipalities:
         f.new_homes[m.code] = model.add_variable(f"new_homes[{m.code}]", 0, cap)

@@ -223,15 +223,15 @@ def programme_stage(f: Formulation) -> Stage:
     """
     targets = programme_targets(f)
     variables = {"new_homes": f.new_homes, "new_social": f.new_social, "new_middle": f.new_middle}
-    upper = f.region.targets.new_homes_max
     terms: Terms = {}
     constant = 0
     for (segment, code), target in targets.items():
+        index = variables[segment][code]
         part, part_constant = add_absolute_deviation(
             f.model,
-            variables[segment][code],
+            index,
             Fraction(target),
-            upper,
+            f.model.variables[index].upper or 0,
             1,
             f"{segment},{code}",
             "programme",
@@ -294,14 +294,18 @@ class MaxRelStage:
 
 
 def max_rel_stage(f: Formulation) -> MaxRelStage:
-    """Add ``t`` with ``Q_m t >= |P_m - Q_m|`` for every municipality, in integer form.
+    """Add ``t`` with ``Q_m t >= |P_m - Q_m|`` for every municipality with ``Q_m > 0``, in integer
+    form: with ``Q_m = n/d``, ``n t - d P_m >= -n`` and ``n t + d P_m >= n``.
 
-    With ``Q_m = n/d``: ``n t - d P_m >= -n`` and ``n t + d P_m >= n``. Where ``Q_m = 0`` this
-    reads ``P_m <= 0``: a municipality without a quota (no eligible group) houses nobody.
+    A municipality without a quota has no relative deviation and is left out (its placements still
+    count in the sum of absolute deviations). Since ``t`` is free above, these rows restrict nothing
+    but ``t`` in the stages before this one.
     """
     worst = f.model.add_variable("max_rel_deviation", 0, None, integer=False)
     for code in f.region.codes:
         quota = f.quotas.municipality_total(code)
+        if quota <= 0:
+            continue
         n, d = quota.numerator, quota.denominator
         total = f.placements_in(code)
         above = {worst: n, **{i: -d for i in total}}

@@ -127,6 +127,7 @@ def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
         if run.remaining() <= 0:
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
+        solved_before = run.values is not None
         if isinstance(stage, MaxRelStage):
             outcome = _max_rel(run, stage)
         else:
@@ -134,7 +135,7 @@ def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
         if outcome.status == Status.OPTIMAL:
             continue
         if outcome.status == Status.INFEASIBLE:
-            if run.records:
+            if solved_before:
                 status, stop = ERROR, "error"
                 message = "a later stage became infeasible after fixing an earlier one"
             else:
@@ -170,8 +171,7 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     """Solve one linear stage, record it, and fix it at its exact value if proven optimal."""
     outcome = run.backend.minimize(stage.terms, run.remaining())
     if outcome.values is None:
-        if outcome.status != Status.INFEASIBLE or not run.records:
-            run.record(stage.name, outcome, None, None, _unit(stage))
+        run.record(stage.name, outcome, None, None, _unit(stage))
         return outcome
     run.values = outcome.values
     exact = stage.exact(outcome.values)
@@ -212,7 +212,14 @@ def _max_rel(run: _Run, stage: MaxRelStage) -> Outcome:
     """
     f = run.f
     objective = {stage.variable: 1}
-    outcome = run.backend.minimize(objective, run.remaining())
+    if run.values is not None and not any(
+        f.quotas.municipality_total(code) > 0 for code in f.region.codes
+    ):
+        # Nobody has a quota: there is no relative deviation, the stage is optimal at 0.
+        trivial = Outcome(Status.OPTIMAL, "optimal", run.values, 0.0, 0.0, 0.0)
+        run.record(stage.name, trivial, Fraction(0), Fraction(0), "ratio")
+        return trivial
+    outcome = run.backend.minimize(objective, run.remaining(), hint=run.values)
     while outcome.values is not None:
         worst = max_relative_deviation(f, outcome.values)
         strict = _total_bounds(run, worst, strict=True)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from importlib.metadata import version
 from typing import ClassVar
 
-from ortools.math_opt import model_parameters_pb2, model_pb2, result_pb2
+from ortools.math_opt import model_parameters_pb2, model_pb2, parameters_pb2, result_pb2
 from ortools.math_opt.core.python import solver as mathopt_core
 from ortools.math_opt.io.python import mps_converter
 from ortools.math_opt.python import mathopt
@@ -30,6 +30,8 @@ ENGINES: dict[str, mathopt.SolverType] = {
     "highs": mathopt.SolverType.HIGHS,
     "cpsat": mathopt.SolverType.CP_SAT,
 }
+#: Presolve rounds SCIP may take per solve (its default is unlimited).
+SCIP_PRESOLVE_ROUNDS = 50
 _REASON = result_pb2.TerminationReasonProto
 _LIMIT = result_pb2.LimitProto
 
@@ -92,7 +94,7 @@ class MathOptBackend(Backend):
                 self._proto,
                 ENGINES[self.engine].value,
                 mathopt.StreamableSolverInitArguments().to_proto(),
-                params.to_proto(),
+                self._parameters_proto(params),
                 _hint_parameters(hint),
                 None,
                 mathopt.CallbackRegistration().to_proto(),
@@ -105,6 +107,17 @@ class MathOptBackend(Backend):
             )
         seconds = time.perf_counter() - started
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
+
+    def _parameters_proto(
+        self, params: mathopt.SolveParameters
+    ) -> parameters_pb2.SolveParametersProto:
+        """The solve parameters, with SCIP's presolve limited to a fixed number of rounds: on some
+        small models its presolve was seen cycling for tens of thousands of rounds, adding and
+        deleting the same constraints, and never reaching the search."""
+        proto = params.to_proto()
+        if self.engine == "scip":
+            proto.gscip.int_params["presolving/maxrounds"] = SCIP_PRESOLVE_ROUNDS
+        return proto
 
     def _outcome(
         self, result: result_pb2.SolveResultProto, integral: bool, seconds: float, out_of_time: bool

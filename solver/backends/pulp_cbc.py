@@ -59,11 +59,11 @@ class PulpCbcBackend(Backend):
         del self._problem.constraints[str(handle)]
 
     def _set_objective(self, terms: Terms) -> None:
-        if not terms:
-            # PuLP would add a bound for a dummy variable without a column, which CBC refuses.
-            raise ValueError("an empty objective cannot be solved through PuLP")
+        # An empty objective would make PuLP add a dummy variable whose bound CBC then refuses
+        # (it has no column); a zero coefficient on the first variable keeps the model valid.
+        ordered = sorted(terms.items()) or [(0, 0)]
         self._problem.setObjective(
-            pulp.LpAffineExpression([(self._variables[i], c) for i, c in sorted(terms.items())])
+            pulp.LpAffineExpression([(self._variables[i], c) for i, c in ordered])
         )
 
     def minimize(
@@ -91,13 +91,14 @@ class PulpCbcBackend(Backend):
         started = time.perf_counter()
         try:
             self._problem.solve(solver)
-        except pulp.PulpSolverError as error:
+        except (pulp.PulpSolverError, KeyError, ValueError) as error:
             return Outcome(
                 Status.ERROR, f"error: {error}", None, None, None, time.perf_counter() - started
             )
         seconds = time.perf_counter() - started
         solution = self._problem.sol_status
-        if solution == pulp.LpSolutionInfeasible:
+        # CBC's "integer infeasible" reaches PuLP as status Infeasible with no solution found.
+        if solution == pulp.LpSolutionInfeasible or self._problem.status == pulp.LpStatusInfeasible:
             return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
         if solution == pulp.LpSolutionNoSolutionFound:
             stopped = seconds >= 0.95 * time_limit
