@@ -216,7 +216,7 @@ def _max_rel(run: _Run, stage: MaxRelStage) -> Outcome:
         f.quotas.municipality_total(code) > 0 for code in f.region.codes
     ):
         # Nobody has a quota: there is no relative deviation, the stage is optimal at 0.
-        trivial = Outcome(Status.OPTIMAL, "optimal", run.values, 0.0, 0.0, 0.0)
+        trivial = Outcome(Status.OPTIMAL, "optimal", dict(run.values), 0.0, 0.0, 0.0)
         run.record(stage.name, trivial, Fraction(0), Fraction(0), "ratio")
         return trivial
     outcome = run.backend.minimize(objective, run.remaining(), hint=run.values)
