@@ -1,0 +1,63 @@
+"""The solve-side commands end to end: exit codes, output files, MPS export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli import main
+from instances import bundled_instance
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_solve_writes_every_output_file_and_exits_0(tmp_path: Path) -> None:
+    code, output = _run("solve", str(bundled_instance("groningen")), "--out", str(tmp_path))
+    assert code == 0, output
+    assert "optimal" in output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["municipalities.csv", "placements.csv", "summary.json", "timings.json"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["proven_optimal"] is True
+    assert [s["name"] for s in summary["stages"]] == [
+        "needs",
+        "fairness_sum",
+        "programme",
+        "tie_break",
+    ]
+    assert summary["check"]["violations"] == []
+
+
+def test_infeasible_instance_exits_3(tmp_path: Path) -> None:
+    instance = tmp_path / "parkstad"
+    shutil.copytree(bundled_instance("parkstad-limburg"), instance)
+    settings = instance / "region.toml"
+    text = settings.read_text().replace("new_homes_min = 2211", "new_homes_min = 5000")
+    settings.write_text(text)
+    code, output = _run("solve", str(instance), "--out", str(tmp_path / "out"))
+    assert code == 3, output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "infeasible"
+    assert not (tmp_path / "out" / "municipalities.csv").exists()
+
+
+def test_engine_with_the_cbc_backend_is_bad_input() -> None:
+    code, output = _run("solve", "--backend", "cbc", "--engine", "highs")
+    assert code == 2
+    assert "Traceback" not in output
+
+
+def test_export_writes_a_named_mps_model(tmp_path: Path) -> None:
+    out = tmp_path / "model.mps"
+    code, output = _run("export", str(bundled_instance("haaglanden")), str(out))
+    assert code == 0, output
+    text = out.read_text()
+    assert "letting_pool[GM0518]" in text and "new_homes[GM0518]" in text
+    code, _ = _run("export", str(bundled_instance("haaglanden")), str(out))
+    assert code == 2  # refuses to overwrite without --force
