@@ -110,3 +110,15 @@ def round_values(raw: dict[int, float], model: LinearModel) -> dict[int, int] | 
             return None
         values[variable.index] = int(nearest)
     return values
+
+
+def fractional_outcome(bound: float | None, seconds: float) -> Outcome:
+    """The outcome when a solver hands back an integer variable too far from any integer."""
+    return Outcome(
+        Status.ERROR,
+        "error: the solver returned a fractional integer variable",
+        None,
+        None,
+        bound,
+        seconds,
+    )

@@ -22,7 +22,14 @@ from ortools.math_opt.core.python import solver as mathopt_core
 from ortools.math_opt.io.python import mps_converter
 from ortools.math_opt.python import mathopt
 
-from solver.backends.base import Backend, Outcome, SolverOptions, Status, round_values
+from solver.backends.base import (
+    Backend,
+    Outcome,
+    SolverOptions,
+    Status,
+    fractional_outcome,
+    round_values,
+)
 from solver.model import Constraint, LinearModel, Terms
 
 ENGINES: dict[str, mathopt.SolverType] = {
@@ -151,14 +158,7 @@ class MathOptBackend(Backend):
         raw.update(zip(solution.variable_values.ids, solution.variable_values.values, strict=True))
         values = round_values(raw, self.model)
         if values is None:
-            return Outcome(
-                Status.ERROR,
-                "error: the solver returned a fractional integer variable",
-                None,
-                None,
-                bound,
-                seconds,
-            )
+            return fractional_outcome(bound, seconds)
         objective = solution.objective_value
         proven = (
             reason == _REASON.TERMINATION_REASON_OPTIMAL

@@ -16,7 +16,14 @@ from typing import ClassVar
 
 import pulp
 
-from solver.backends.base import Backend, Outcome, SolverOptions, Status, round_values
+from solver.backends.base import (
+    Backend,
+    Outcome,
+    SolverOptions,
+    Status,
+    fractional_outcome,
+    round_values,
+)
 from solver.model import Constraint, LinearModel, Terms
 
 _SENSES = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
@@ -120,14 +127,7 @@ class PulpCbcBackend(Backend):
         }
         values = round_values(raw, self.model)
         if values is None:
-            return Outcome(
-                Status.ERROR,
-                "error: the solver returned a fractional integer variable",
-                None,
-                None,
-                None,
-                seconds,
-            )
+            return fractional_outcome(None, seconds)
         objective = float(pulp.value(self._problem.objective) or 0.0)
         if solution == pulp.LpSolutionOptimal and self.options.gap == 0:
             return Outcome(Status.OPTIMAL, "optimal", values, objective, objective, seconds)
