@@ -588,24 +588,66 @@ def table_header() -> str:
     return " ".join(f"{name:<{width}}" for name, width in _TABLE)
 
 
+def _cells(row: Row) -> dict[str, str]:
+    """The cells of one run as the tables show them (times rounded for reading)."""
+    return {
+        "instance": row.instance,
+        "solver": row.solver,
+        "mun": str(row.municipalities),
+        "groups": str(row.groups),
+        "build_s": _number(row.build_s, 2),
+        "solve_s": _number(row.solve_s, 2),
+        "total_s": _number(row.total_s, 2),
+        "peak_mb": _number(row.peak_mb, 0),
+        "status": row.status,
+        "stop_reason": row.stop_reason,
+        "needs": _value(row.needs, 3),
+        "fairness": _value(row.fairness, 4),
+        "check": "" if row.check is None else str(row.check),
+        "matches_reference": _flag(row.matches_reference),
+        "gap_note": row.gap_note.replace("|", "/"),
+    }
+
+
+_PRINTED = (
+    "instance",
+    "solver",
+    "mun",
+    "groups",
+    "build_s",
+    "solve_s",
+    "total_s",
+    "peak_mb",
+    "status",
+    "needs",
+    "fairness",
+    "check",
+    "matches_reference",
+)
+_MARKDOWN = (
+    "instance",
+    "solver",
+    "mun",
+    "groups",
+    "build_s",
+    "solve_s",
+    "total_s",
+    "peak_mb",
+    "status",
+    "stop_reason",
+    "needs",
+    "fairness",
+    "check",
+    "matches_reference",
+    "gap_note",
+)
+
+
 def table_line(row: Row) -> str:
     """One run in the printed table; the stop reason and gap note follow on a second line if the
     run was not proven optimal."""
-    cells = (
-        row.instance,
-        row.solver,
-        str(row.municipalities),
-        str(row.groups),
-        _number(row.build_s, 2),
-        _number(row.solve_s, 2),
-        _number(row.total_s, 2),
-        _number(row.peak_mb, 0),
-        row.status,
-        _value(row.needs, 3),
-        _value(row.fairness, 4),
-        "" if row.check is None else str(row.check),
-        _flag(row.matches_reference),
-    )
+    shown = _cells(row)
+    cells = tuple(shown[name] for name in _PRINTED)
     line = " ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, _TABLE, strict=True))
     detail = "; ".join(
         x for x in (row.stop_reason if row.stop_reason != "optimal" else "", row.gap_note) if x
@@ -615,30 +657,10 @@ def table_line(row: Row) -> str:
 
 def markdown_table(rows: Iterable[Row]) -> str:
     """The rows as a Markdown table (the CSV columns, times rounded for reading)."""
-    header = (
-        "| instance | solver | mun | groups | build_s | solve_s | total_s | peak_mb | status "
-        "| stop_reason | needs | fairness | check | matches_reference | gap_note |"
-    )
-    lines = [header, "|" + " --- |" * 15]
+    lines = ["| " + " | ".join(_MARKDOWN) + " |", "|" + " --- |" * len(_MARKDOWN)]
     for row in rows:
-        cells = (
-            row.instance,
-            row.solver,
-            str(row.municipalities),
-            str(row.groups),
-            _number(row.build_s, 2),
-            _number(row.solve_s, 2),
-            _number(row.total_s, 2),
-            _number(row.peak_mb, 0),
-            row.status,
-            row.stop_reason,
-            _value(row.needs, 3),
-            _value(row.fairness, 4),
-            "" if row.check is None else str(row.check),
-            _flag(row.matches_reference),
-            row.gap_note.replace("|", "/"),
-        )
-        lines.append("| " + " | ".join(cells) + " |")
+        shown = _cells(row)
+        lines.append("| " + " | ".join(shown[name] for name in _MARKDOWN) + " |")
     return "\n".join(lines)
 
 

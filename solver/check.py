@@ -8,6 +8,7 @@ cannot hide a violation. The same checker validates allocations that planners ed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from math import floor
@@ -63,22 +64,10 @@ def soft_measures(region: Region, allocation: Allocation) -> SoftMeasures:
 
 def check_allocation(region: Region, allocation: Allocation) -> list[Violation]:
     """Every violation of an enabled hard rule, by rule and municipality (or group)."""
-    rules = region.policy.rules
     found: list[Violation] = []
-    found += _check_segments(region, allocation)
-    if rules.get("new_build_total", True):
-        found += _check_new_build_total(region, allocation)
-    if rules.get("plan_capacity", True):
-        found += _check_plan_capacity(region, allocation)
-    if rules.get("regional_mix", True):
-        found += _check_regional_mix(region, allocation)
-    if rules.get("new_build_mix", True):
-        found += _check_new_build_mix(region, allocation)
-    if rules.get("letting_pool", True):
-        found += _check_letting_pool(region, allocation)
-    if rules.get("eligibility", True):
-        found += _check_eligibility(region, allocation)
-    found += _check_demand(region, allocation)
+    for rule, check in _CHECKS:
+        if rule is None or region.policy.rule_enabled(rule):
+            found += check(region, allocation)
     return found
 
 
@@ -255,3 +244,16 @@ def _check_demand(region: Region, a: Allocation) -> list[Violation]:
                 )
             )
     return found
+
+
+#: Each hard rule's check, with the rule id that switches it off (``None``: always checked).
+_CHECKS: tuple[tuple[str | None, Callable[[Region, Allocation], list[Violation]]], ...] = (
+    (None, _check_segments),
+    ("new_build_total", _check_new_build_total),
+    ("plan_capacity", _check_plan_capacity),
+    ("regional_mix", _check_regional_mix),
+    ("new_build_mix", _check_new_build_mix),
+    ("letting_pool", _check_letting_pool),
+    ("eligibility", _check_eligibility),
+    (None, _check_demand),
+)
