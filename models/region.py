@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from math import ceil
 from typing import Literal
 
@@ -150,7 +151,20 @@ class Region:
         """Calendar year of the horizon date (1 January)."""
         return self.base_year + self.horizon_years
 
-    @property
+    def __post_init__(self) -> None:
+        # Sorted by code however the region was made, so nothing depends on the input's row order.
+        ordered = tuple(sorted(self.municipalities, key=lambda m: m.code))
+        object.__setattr__(self, "municipalities", ordered)
+
+    @cached_property
+    def _municipalities_by_code(self) -> dict[str, Municipality]:
+        return {m.code: m for m in self.municipalities}
+
+    @cached_property
+    def _groups_by_id(self) -> dict[str, TargetGroup]:
+        return {g.id: g for g in self.groups}
+
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         """Municipality codes in sorted order."""
         return tuple(m.code for m in self.municipalities)
@@ -161,10 +175,7 @@ class Region:
         Raises:
             KeyError: if the region has no such municipality.
         """
-        for m in self.municipalities:
-            if m.code == code:
-                return m
-        raise KeyError(code)
+        return self._municipalities_by_code[code]
 
     def group(self, group_id: str) -> TargetGroup:
         """The target group with this id.
@@ -172,10 +183,7 @@ class Region:
         Raises:
             KeyError: if the region has no such group.
         """
-        for g in self.groups:
-            if g.id == group_id:
-                return g
-        raise KeyError(group_id)
+        return self._groups_by_id[group_id]
 
     def turnover_rate(self, m: Municipality) -> Fraction:
         """Yearly turnover of the municipality's social stock (its own, else the region default)."""
