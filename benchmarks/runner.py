@@ -281,13 +281,14 @@ def solve_lp_relaxation(region: Region, time_limit: float) -> dict[str, Any]:
         if remaining <= 0:
             status, stop = "feasible" if records else "no_solution", "time_limit"
             break
-        terms = stage.terms if isinstance(stage, Stage) else {stage.variable: 1}
-        outcome = backend.minimize(terms, remaining)
+        if not isinstance(stage, Stage):
+            # A min-max stage is a search over levels with integer feasibility problems: it has
+            # no linear relaxation of its own.
+            continue
+        outcome = backend.minimize(stage.terms, remaining)
         value = None
         if outcome.objective is not None:
-            value = outcome.objective
-            if isinstance(stage, Stage):
-                value = (value + stage.constant) / stage.scale
+            value = (outcome.objective + stage.constant) / stage.scale
         records.append(
             {
                 "name": stage.name,

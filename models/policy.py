@@ -23,18 +23,72 @@ RULES: dict[str, str] = {
     "fair_split": "placements follow each municipality's quota under the distribution key",
 }
 
-#: Distribution keys available to compute each municipality's share (weight w_m).
+#: Distribution keys available to compute each municipality's share (weight w_m). The exact
+#: formulas are in `solver.quotas`; every weight is an exact `Fraction`.
 DISTRIBUTION_KEYS: dict[str, str] = {
     "population": "registered inhabitants on 1 January (Huisvestingswet art. 29(1))",
     "households": "number of households (column 'households' required)",
     "dwellings": "housing stock",
+    "social_stock_inverted": "non-social housing stock, dwellings - social_stock: who has less "
+    "social rent takes more (evenwichtige verdeling)",
+    "population_ses_corrected": "population times 1 + ses_correction * (ses - mean ses) / "
+    "(max ses - min ses), at least 0: the Spreidingswet's correction by the CBS SES-WOA score "
+    "(column 'ses_score' required)",
+    "weighted": "sum over [policy.key_factors] of weight * the municipality's share of the factor "
+    "(inverted: of 1/factor), as the EU relocation key of 2015",
 }
+
+#: Directions of a factor of the weighted key: the share of x_m, or of 1/x_m (less takes more).
+FACTOR_DIRECTIONS: dict[str, str] = {
+    "direct": "share x_m / sum_k x_k: more of the factor takes more",
+    "inverted": "share (1/x_m) / sum_k (1/x_k): more of the factor takes less (x_m > 0 required)",
+}
+
+#: Municipality columns a factor of the weighted key may name, besides any ``factor_<name>``.
+FACTOR_COLUMNS: tuple[str, ...] = (
+    "population",
+    "households",
+    "dwellings",
+    "social_stock",
+    "plan_capacity",
+    "ses_score",
+)
+
+
+@dataclass(frozen=True)
+class KeyFactor:
+    """One factor of the ``weighted`` distribution key, ``[policy.key_factors]``.
+
+    Attributes:
+        column: a column of `FACTOR_COLUMNS` or a user column ``factor_<name>``.
+        weight: the factor's weight; the weights of all factors sum to 1.
+        direction: ``"direct"`` or ``"inverted"``, see `FACTOR_DIRECTIONS`.
+    """
+
+    column: str
+    weight: Fraction
+    direction: str = "direct"
+
 
 #: Objectives of the fairness stage.
 OBJECTIVES: dict[str, str] = {
     "sum_abs_deviation": "minimise the sum over municipalities and groups of |placed - quota|",
+    "max_abs_deviation": "minimise the largest absolute deviation of a municipality's total "
+    "placements from its total quota (households), then the sum of absolute deviations",
     "max_rel_deviation": "minimise the largest relative deviation of a municipality's total "
     "placements from its total quota, then the sum of absolute deviations",
+    "leximin": "minimise the largest relative deviation, fix the municipalities that cannot do "
+    "better, and repeat for the others until every municipality is fixed; then the sum",
+    "quota_respecting": "keep each placement between the floor and the ceiling of its quota "
+    "wherever feasible (households outside that interval), then the sum",
+    "equal_burden": "minimise the largest number of placements per 1,000 inhabitants, then the sum",
+}
+
+#: How the needs stage treats the shortfall to the social norm.
+NORM_OBJECTIVES: dict[str, str] = {
+    "total": "minimise the total shortfall of all municipalities (with unmet demand, weighted)",
+    "equalise": "first minimise the largest shortfall of any municipality (min-max), then the "
+    "total as above",
 }
 
 
@@ -63,7 +117,19 @@ class Policy:
             the norm``. Both default to 1: a household of a target group left without a home
             counts as much as a dwelling short of the 30% norm.
         distribution_key: name of the key in `DISTRIBUTION_KEYS`.
+        ses_correction: strength c of the SES correction of the ``population_ses_corrected`` key,
+            ``w_m = population_m * max(0, 1 + c * (ses_m - mean ses) / (max ses - min ses))``.
+            The Spreidingswet corrects the population share by the CBS SES-WOA score but
+            docs/DOMAIN.md gives no strength; the default 1/5 moves no municipality's weight by
+            20% of its population or more. Any number >= 0; above 1 the clamp at 0 can bite.
+        key_factors: the factors of the ``weighted`` key (EU relocation key of 2015: 40%
+            population, 40% GDP, 10% unemployment, 10% past effort), sorted by column; their
+            weights sum to 1. Empty unless ``[policy.key_factors]`` is given.
+        credit_prior_placements: if true, placements already made (``prior_<group>``) count
+            towards each municipality's quota, as the Spreidingswet counts existing places and
+            the Swiss cantonal key credits earlier intake (see `solver.quotas.credited_split`).
         objective: name of the fairness objective in `OBJECTIVES`.
+        norm_objective: how the shortfall to the social norm is minimised, `NORM_OBJECTIVES`.
         rules: on/off switch per rule id of `RULES`.
     """
 
@@ -78,7 +144,11 @@ class Policy:
     weight_unmet_demand: int = 1
     weight_norm_shortfall: int = 1
     distribution_key: str = "population"
+    ses_correction: Fraction = Fraction(1, 5)
+    key_factors: tuple[KeyFactor, ...] = ()
+    credit_prior_placements: bool = False
     objective: str = "sum_abs_deviation"
+    norm_objective: str = "total"
     rules: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(RULES, True))
 
     def rule_enabled(self, rule: str) -> bool:

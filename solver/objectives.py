@@ -248,26 +248,6 @@ def programme_stage(f: Formulation) -> Stage:
     return Stage("programme", terms, exact, constant)
 
 
-def max_relative_deviation(f: Formulation, values: Values) -> Fraction:
-    """``max_m |P_m - Q_m| / Q_m`` over municipalities with a positive total quota."""
-    worst = Fraction(0)
-    for code in f.region.codes:
-        quota = f.quotas.municipality_total(code)
-        if quota > 0:
-            total = sum(placed(f, values, code, g.id) for g in f.region.groups)
-            worst = max(worst, abs(total - quota) / quota)
-    return worst
-
-
-def total_bounds(f: Formulation, code: str, worst: Fraction, *, strict: bool) -> tuple[int, int]:
-    """Integer bounds on ``P_m`` implied by ``|P_m - Q_m| <= worst * Q_m`` (``<`` if strict)."""
-    quota = f.quotas.municipality_total(code)
-    high, low = (1 + worst) * quota, (1 - worst) * quota
-    if strict:
-        return floor(low) + 1, ceil(high) - 1
-    return ceil(low), floor(high)
-
-
 def tie_break_weight(name: str) -> int:
     """The fixed pseudo-random weight of a variable, 1..4096, from the SHA-256 of its name."""
     digest = hashlib.sha256(name.encode("ascii")).digest()
@@ -285,31 +265,40 @@ def tie_break_stage(f: Formulation) -> Stage:
     return Stage("tie_break", terms, exact)
 
 
-@dataclass(frozen=True)
-class MaxRelStage:
-    """The min-max stage: minimise the continuous ``variable`` (>= every relative deviation)."""
+def quota_outside_stage(f: Formulation) -> Stage:
+    """Quota-respecting: each placement between the floor and the ceiling of its quota wherever
+    feasible: minimise ``sum_mg max(0, floor q_mg - p_mg, p_mg - ceil q_mg)``, the households
+    outside the quota interval, in households.
 
-    name: str
-    variable: int
-
-
-def max_rel_stage(f: Formulation) -> MaxRelStage:
-    """Add ``t`` with ``Q_m t >= |P_m - Q_m|`` for every municipality with ``Q_m > 0``, in integer
-    form: with ``Q_m = n/d``, ``n t - d P_m >= -n`` and ``n t + d P_m >= n``.
-
-    A municipality without a quota has no relative deviation and is left out (its placements still
-    count in the sum of absolute deviations). Since ``t`` is free above, these rows restrict nothing
-    but ``t`` in the stages before this one.
+    One variable ``o_mg >= 0`` per cell with ``o_mg >= floor q_mg - p_mg`` and
+    ``o_mg >= p_mg - ceil q_mg``, from the exact quotas. The sum of absolute deviations follows as
+    the next stage. Source: the quota property of apportionment (Balinski and Young, Fair
+    Representation, 2001).
     """
-    worst = f.model.add_variable("max_rel_deviation", 0, None, integer=False)
-    for code in f.region.codes:
-        quota = f.quotas.municipality_total(code)
-        if quota <= 0:
-            continue
-        n, d = quota.numerator, quota.denominator
-        total = f.placements_in(code)
-        above = {worst: n, **{i: -d for i in total}}
-        below = {worst: n, **{i: d for i in total}}
-        f.model.add_constraint(f"max_rel_above[{code}]", "fair_split", above, ">=", -n)
-        f.model.add_constraint(f"max_rel_below[{code}]", "fair_split", below, ">=", n)
-    return MaxRelStage("fairness_max_rel", worst)
+    terms: Terms = {}
+    bounds: dict[tuple[str, str], tuple[int, int]] = {}
+    for (code, group), index in f.placements.items():
+        quota = f.quotas.of(code, group)
+        low, high = floor(quota), ceil(quota)
+        bounds[(code, group)] = (low, high)
+        demand = f.region.group(group).demand_dwellings
+        outside = f.model.add_variable(
+            f"quota_outside[{code},{group}]", 0, max(low, demand - high, 0)
+        )
+        name = f"{code},{group}"
+        f.model.add_constraint(
+            f"quota_floor[{name}]", "fair_split", {outside: 1, index: 1}, ">=", low
+        )
+        f.model.add_constraint(
+            f"quota_ceiling[{name}]", "fair_split", {outside: 1, index: -1}, ">=", -high
+        )
+        terms[outside] = 1
+
+    def exact(values: Values) -> int:
+        total = 0
+        for cell, (low, high) in bounds.items():
+            p = placed(f, values, *cell)
+            total += max(0, low - p, p - high)
+        return total
+
+    return Stage("fairness_quota", terms, exact)

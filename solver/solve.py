@@ -9,6 +9,8 @@ gap) ends the solve: the result is then ``feasible`` with that stage's incumbent
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from models.region import Region
@@ -17,19 +19,23 @@ from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.deadline import DeadlineExceededError, run_with_deadline
 from solver.formulation import Formulation, formulate
+from solver.minmax import (
+    MinMaxStage,
+    absolute_deviation_stage,
+    burden_stage,
+    norm_shortfall_stage,
+    relative_deviation_stage,
+)
 from solver.model import Constraint
 from solver.objectives import (
-    MaxRelStage,
     Stage,
     Values,
-    max_rel_stage,
-    max_relative_deviation,
     needs_stage,
     placed,
     programme_stage,
+    quota_outside_stage,
     sum_deviation_stage,
     tie_break_stage,
-    total_bounds,
 )
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Result, StageRecord
 
@@ -89,6 +95,7 @@ class _Run:
         self.build_seconds = time.perf_counter() - self.started
         self.records: list[StageRecord] = []
         self.values: Values | None = None
+        self.notes: list[str] = []
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -108,12 +115,29 @@ class _Run:
         )
 
 
-def _stages(f: Formulation) -> list[Stage | MaxRelStage]:
-    """The stages in order (their variables and constraints are added to the model here)."""
-    stages: list[Stage | MaxRelStage] = [needs_stage(f)]
-    if f.region.policy.rule_enabled("fair_split"):
-        if f.region.policy.objective == "max_rel_deviation":
-            stages.append(max_rel_stage(f))
+#: The stage that comes before the sum of absolute deviations, per fairness objective.
+FAIRNESS_FIRST: dict[str, Callable[[Formulation], Stage | MinMaxStage]] = {
+    "max_abs_deviation": lambda f: absolute_deviation_stage(f, "fairness_max_abs"),
+    "max_rel_deviation": lambda f: relative_deviation_stage(f, "fairness_max_rel"),
+    "leximin": lambda f: relative_deviation_stage(f, "fairness_leximin", leximin=True),
+    "quota_respecting": quota_outside_stage,
+    "equal_burden": lambda f: burden_stage(f, "fairness_max_burden"),
+}
+
+
+def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
+    """The stages in order (their variables and constraints are added to the model here):
+    the largest norm shortfall if the policy equalises it, needs, the policy's fairness objective
+    (then always the sum of absolute deviations), programme, tie-break."""
+    policy = f.region.policy
+    stages: list[Stage | MinMaxStage] = []
+    if policy.rule_enabled("social_norm") and policy.norm_objective == "equalise":
+        stages.append(norm_shortfall_stage(f, "norm_max_shortfall"))
+    stages.append(needs_stage(f))
+    if policy.rule_enabled("fair_split"):
+        first = FAIRNESS_FIRST.get(policy.objective)
+        if first is not None:
+            stages.append(first(f))
         stages.append(sum_deviation_stage(f))
     stages.append(programme_stage(f))
     stages.append(tie_break_stage(f))
@@ -128,8 +152,8 @@ def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
         solved_before = run.values is not None
-        if isinstance(stage, MaxRelStage):
-            outcome = _max_rel(run, stage)
+        if isinstance(stage, MinMaxStage):
+            outcome = _min_max(run, stage)
         else:
             outcome = _linear_stage(run, stage)
         if outcome.status == Status.OPTIMAL:
@@ -163,7 +187,10 @@ def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
         build_seconds=run.build_seconds,
         solve_seconds=sum(r.seconds for r in run.records),
         message=message,
-        notes=tuple(s.note for s in run.stages if isinstance(s, Stage) and s.note),
+        notes=(
+            *(s.note for s in run.stages if isinstance(s, Stage) and s.note),
+            *run.notes,
+        ),
     )
 
 
@@ -186,6 +213,7 @@ def _unit(stage: Stage) -> str:
     units = {
         "needs": "households + dwellings (weighted)",
         "fairness_sum": "households",
+        "fairness_quota": "households",
         "programme": "dwellings",
     }
     return units.get(stage.name, "weighted sum")
@@ -202,75 +230,172 @@ def _scaled(
     return value, Fraction(round(bound) + stage.constant, scale)
 
 
-def _max_rel(run: _Run, stage: MaxRelStage) -> Outcome:
-    """Minimise the largest relative deviation of a municipality's total from its quota, exactly.
+@dataclass(frozen=True)
+class _Level:
+    """The outcome of `_least_level`: ``level`` is the exact largest measure of ``values``;
+    ``bound`` a level no allocation can stay within (the level itself once proven)."""
 
-    The solver minimises a continuous ``t``; the exact maximum ``t*`` of the answer is then proven
-    optimal by showing that no allocation has every deviation strictly below ``t*`` (an integer
-    feasibility question, since the bounds on each total are integers), and fixed by integer
-    bounds on every municipality's total.
+    status: Status
+    stop_reason: str
+    values: dict[int, int] | None
+    level: Fraction | None
+    bound: Fraction | None
+    seconds: float
+
+    def outcome(self) -> Outcome:
+        level = None if self.level is None else float(self.level)
+        bound = None if self.bound is None else float(self.bound)
+        return Outcome(self.status, self.stop_reason, self.values, level, bound, self.seconds)
+
+
+def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Level:
+    """The least level ``w`` such that every member's measure is at most ``w``, proven exactly.
+
+    Starts from the current allocation (or any feasible one), whose largest measure is an upper
+    level ``u``. The largest measure any allocation can have strictly below ``u`` is
+    ``c = max_m below_m(u)`` (`MinMaxStage.below`); if no allocation keeps every measure at or
+    below ``c`` (an integer feasibility problem on whole-number bounds), ``u`` is optimal.
+    Otherwise the answer found has a smaller largest measure, which becomes ``u``. Probes at
+    ``c`` alternate with probes halfway between ``u`` and the highest level known to be
+    infeasible, so that the search takes about as many steps as the bits it must settle.
     """
-    f = run.f
-    objective = {stage.variable: 1}
-    if run.values is not None and not any(
-        f.quotas.municipality_total(code) > 0 for code in f.region.codes
-    ):
-        # Nobody has a quota: there is no relative deviation, the stage is optimal at 0.
-        trivial = Outcome(Status.OPTIMAL, "optimal", dict(run.values), 0.0, 0.0, 0.0)
-        run.record(stage.name, trivial, Fraction(0), Fraction(0), "ratio")
-        return trivial
-    outcome = run.backend.minimize(objective, run.remaining(), hint=run.values)
-    while outcome.values is not None:
-        worst = max_relative_deviation(f, outcome.values)
-        strict = _total_bounds(run, worst, strict=True)
-        check = run.backend.minimize(objective, run.remaining())
-        for handle in strict:
+    seconds = 0.0
+    values = dict(run.values) if run.values is not None else None
+    if values is None:
+        first = run.backend.minimize({}, run.remaining())
+        seconds += first.seconds
+        if first.values is None:
+            return _Level(first.status, first.stop_reason, None, None, None, seconds)
+        values = first.values
+    upper = stage.worst(values, members)
+    lower: Fraction | None = None
+    at_ceiling = True
+    while upper > 0:
+        below = [stage.below(code, upper) for code in members]
+        if any(level is None for level in below):
+            break
+        ceiling = max(level for level in below if level is not None)
+        if lower is not None and ceiling <= lower:
+            break
+        halfway = ((lower or Fraction(0)) + upper) / 2
+        probe = ceiling if at_ceiling else min(ceiling, halfway)
+        at_ceiling = not at_ceiling
+        handles = [
+            run.backend.add_constraint(constraint)
+            for code in members
+            for constraint in stage.bound_constraints(code, probe)
+        ]
+        check = run.backend.minimize({}, run.remaining())
+        seconds += check.seconds
+        for handle in handles:
             run.backend.remove_constraint(handle)
         if check.status == Status.INFEASIBLE:
-            run.values = outcome.values
-            _total_bounds(run, worst, strict=False)
-            proven = Outcome(
-                Status.OPTIMAL,
-                "optimal",
-                outcome.values,
-                float(worst),
-                float(worst),
-                outcome.seconds + check.seconds,
-            )
-            run.record(stage.name, proven, worst, worst, "ratio")
-            return proven
-        if check.values is None:
-            run.values = outcome.values
-            stopped = Outcome(
-                Status.FEASIBLE,
-                check.stop_reason,
-                outcome.values,
-                float(worst),
-                outcome.bound,
-                outcome.seconds + check.seconds,
-            )
-            run.record(stage.name, stopped, worst, None, "ratio")
-            return stopped
-        outcome = check
-    run.record(stage.name, outcome, None, None, "ratio")
+            lower = probe if lower is None else max(lower, probe)
+        elif check.values is None:
+            return _Level(Status.FEASIBLE, check.stop_reason, values, upper, lower, seconds)
+        else:
+            values = check.values
+            upper = stage.worst(values, members)
+    return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+
+
+def _fix_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction) -> None:
+    """Keep every member's measure at most ``level`` from now on."""
+    for code in members:
+        for constraint in stage.bound_constraints(code, level):
+            run.backend.add_constraint(constraint)
+
+
+def _min_max(run: _Run, stage: MinMaxStage) -> Outcome:
+    """Solve a min-max stage (or a leximin one, `_leximin`) and fix it at its exact level."""
+    if stage.leximin:
+        return _leximin(run, stage)
+    found = _least_level(run, stage, stage.members)
+    if found.values is not None:
+        run.values = found.values
+    if found.status == Status.OPTIMAL and found.level is not None:
+        _fix_level(run, stage, stage.members, found.level)
+    run.record(stage.name, found.outcome(), found.level, found.bound, stage.unit)
+    return found.outcome()
+
+
+def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
+    """Leximin: iterated min-max until every member is fixed.
+
+    Each round finds the least level ``w`` of the members still free (`_least_level`) and keeps
+    them all at or below ``w`` from then on. A member at ``w`` in the answer is *blocked* if no
+    allocation puts it strictly below ``w`` while the others stay at or below ``w``; blocked
+    members are fixed and leave the free set. A member seen below ``w`` in any answer of the round
+    is not blocked and is not tested. When no member is blocked (possible with whole households:
+    of two municipalities one must take the extra household, either one), the lowest code among
+    those at ``w`` is fixed, a documented deterministic choice. The stage value is the first
+    (largest) level; the note of the result gives the number of rounds.
+    """
+    free = stage.members
+    first: _Level | None = None
+    seconds, rounds, chosen = 0.0, 0, 0
+    while free:
+        found = _least_level(run, stage, free)
+        seconds += found.seconds
+        first = first or found
+        if found.values is not None:
+            run.values = found.values
+        if found.status != Status.OPTIMAL or found.values is None or found.level is None:
+            outcome = replace(found.outcome(), seconds=seconds)
+            run.record(stage.name, outcome, first.level, None, stage.unit)
+            return outcome
+        rounds += 1
+        level = found.level
+        _fix_level(run, stage, free, level)
+        candidates = [c for c in free if stage.measure(found.values, c) == level]
+        blocked, stopped = _blocked(run, stage, candidates, level)
+        seconds += stopped.seconds
+        if stopped.status != Status.OPTIMAL:
+            outcome = replace(stopped, seconds=seconds, values=found.values)
+            run.record(stage.name, outcome, first.level, None, stage.unit)
+            return outcome
+        if not blocked:
+            blocked, chosen = candidates[:1], chosen + 1
+        free = tuple(c for c in free if c not in blocked)
+    level = first.level if first and first.level is not None else Fraction(0)
+    values = dict(run.values) if run.values is not None else None
+    outcome = Outcome(Status.OPTIMAL, "optimal", values, float(level), float(level), seconds)
+    run.record(stage.name, outcome, level, level, stage.unit)
+    run.notes.append(
+        f"{stage.name}: {rounds} rounds of min-max; in {chosen} of them no municipality was "
+        "blocked and the lowest code at the level was fixed"
+    )
     return outcome
 
 
-def _total_bounds(run: _Run, worst: Fraction, *, strict: bool) -> list[object]:
-    """Add ``low <= P_m <= high`` for every municipality with a positive total quota."""
-    handles = []
-    kind = "strict" if strict else "fixed"
-    for code in run.f.region.codes:
-        if run.f.quotas.municipality_total(code) <= 0:
+def _blocked(
+    run: _Run, stage: MinMaxStage, candidates: list[str], level: Fraction
+) -> tuple[list[str], Outcome]:
+    """The candidates that cannot go strictly below ``level`` while every free member stays at or
+    below it; the outcome says whether every test finished (status optimal) and how long it took.
+    """
+    blocked: list[str] = []
+    lowered: set[str] = set()
+    seconds = 0.0
+    for code in candidates:
+        if code in lowered:
             continue
-        low, high = total_bounds(run.f, code, worst, strict=strict)
-        terms = tuple(sorted(run.f.placements_in(code).items()))
-        for constraint in (
-            Constraint(f"max_rel_{kind}_low[{code}]", "stage", terms, ">=", low),
-            Constraint(f"max_rel_{kind}_high[{code}]", "stage", terms, "<=", high),
-        ):
-            handles.append(run.backend.add_constraint(constraint))
-    return handles
+        lower = stage.below(code, level)
+        if lower is None:
+            blocked.append(code)
+            continue
+        strict = [run.backend.add_constraint(c) for c in stage.bound_constraints(code, lower)]
+        check = run.backend.minimize({}, run.remaining())
+        seconds += check.seconds
+        for handle in strict:
+            run.backend.remove_constraint(handle)
+        if check.status == Status.INFEASIBLE:
+            blocked.append(code)
+        elif check.values is None:
+            return blocked, Outcome(check.status, check.stop_reason, None, None, None, seconds)
+        else:
+            lowered.update(c for c in candidates if stage.measure(check.values, c) < level)
+    return blocked, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
 
 
 def _allocation(f: Formulation, values: Values) -> Allocation:

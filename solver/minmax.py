@@ -1,0 +1,187 @@
+"""Min-max stages: minimise the largest per-municipality measure, exactly.
+
+A min-max stage minimises ``max_m measure_m`` over its member municipalities. Each measure is a
+function of one integer linear expression ``e_m`` of the decisions (`MinMaxStage.value_of`), and
+``measure_m <= w`` is equivalent to whole-number bounds on ``e_m`` (`MinMaxStage.bounds`). The
+stage is therefore solved as a search over levels with integer feasibility problems only, never by
+minimising a continuous variable (whose optimality a branch-and-bound solver struggles to prove:
+the linear relaxation puts every total on its quota). `solver.solve` runs that search; this
+module says what is measured.
+
+Measures:
+
+- ``relative``: ``|P_m - Q_m| / Q_m``, total placements against total quota (members: ``Q_m > 0``);
+- ``absolute``: ``|P_m - Q_m|`` in households;
+- ``burden``: ``1000 P_m / population_m``, placements per 1,000 inhabitants (members: population
+  ``> 0``), the equal-burden rule;
+- ``norm_shortfall``: ``max(0, n (H_m + y_m) - d (S_m + s_m)) / d``, the dwellings a municipality
+  is short of the social norm ``n/d`` at the horizon (equalising the shortfall).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from math import ceil, floor
+
+from solver.formulation import Formulation
+from solver.model import Constraint, Terms
+
+Values = dict[int, int]
+#: Integer bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.
+Bounds = tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
+class MinMaxStage:
+    """Minimise the largest measure over ``members`` (see the module docstring).
+
+    Attributes:
+        name: stage name in the result.
+        unit: the unit of the stage value.
+        members: the municipality codes measured, sorted.
+        expression: the integer linear expression ``e_m`` of one member.
+        value_of: the exact measure of a member when ``e_m`` takes a given whole value; convex in
+            that value, so that its largest value on an interval is at an end.
+        bounds: whole-number bounds on ``e_m`` equivalent to ``measure_m <= w`` (``< w`` if
+            strict).
+        lowest: the least value ``e_m`` can take (0 for placements), ``None`` if unbounded.
+        leximin: after the largest measure, minimise the next largest, and so on
+            (`solver.solve` documents the procedure).
+    """
+
+    name: str
+    unit: str
+    members: tuple[str, ...]
+    expression: Callable[[str], Terms]
+    value_of: Callable[[str, int], Fraction]
+    bounds: Callable[[str, Fraction, bool], Bounds]
+    lowest: int | None = 0
+    leximin: bool = False
+
+    def measure(self, values: Values, code: str) -> Fraction:
+        """The exact measure of one member in a solution."""
+        expression = sum(c * values[i] for i, c in self.expression(code).items())
+        return self.value_of(code, expression)
+
+    def worst(self, values: Values, members: tuple[str, ...]) -> Fraction:
+        """The largest measure over the members (0 without any)."""
+        return max((self.measure(values, code) for code in members), default=Fraction(0))
+
+    def below(self, code: str, level: Fraction) -> Fraction | None:
+        """The largest measure the member can take strictly below ``level``; ``None`` if none.
+
+        The measure is convex in ``e_m``, so it is the larger of its values at the two ends of
+        the strict bounds (the lower end raised to `lowest`).
+        """
+        low, high = self.bounds(code, level, True)
+        if low is not None and self.lowest is not None:
+            low = max(low, self.lowest)
+        elif low is None:
+            low = self.lowest
+        if high is not None and low is not None and high < low:
+            return None
+        ends = [end for end in (low, high) if end is not None]
+        return max(self.value_of(code, end) for end in ends)
+
+    def bound_constraints(self, code: str, level: Fraction) -> list[Constraint]:
+        """``e_m`` within the bounds of ``measure_m <= level``."""
+        low, high = self.bounds(code, level, False)
+        terms = tuple(sorted(self.expression(code).items()))
+        rows = []
+        if low is not None:
+            rows.append(Constraint(f"{self.name}_low[{code}]", "stage", terms, ">=", low))
+        if high is not None:
+            rows.append(Constraint(f"{self.name}_high[{code}]", "stage", terms, "<=", high))
+        return rows
+
+
+def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False) -> MinMaxStage:
+    """``max_m |P_m - Q_m| / Q_m`` over municipalities with ``Q_m > 0``.
+
+    ``e_m = P_m``; the level ``w`` bounds ``ceil((1 - w) Q_m) <= P_m <= floor((1 + w) Q_m)``. A
+    municipality without a quota has no relative deviation and is left out (its placements still
+    count in the sum of absolute deviations that follows).
+    """
+    members = tuple(c for c in f.region.codes if f.quotas.municipality_total(c) > 0)
+
+    def value_of(code: str, total: int) -> Fraction:
+        quota = f.quotas.municipality_total(code)
+        return abs(total - quota) / quota
+
+    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+        quota = f.quotas.municipality_total(code)
+        return _interval((1 - level) * quota, (1 + level) * quota, strict)
+
+    return MinMaxStage(name, "ratio", members, f.placements_in, value_of, bounds, leximin=leximin)
+
+
+def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
+    """``max_m |P_m - Q_m|`` in households, over every municipality.
+
+    ``e_m = P_m``; the level ``w`` bounds ``ceil(Q_m - w) <= P_m <= floor(Q_m + w)``.
+    """
+
+    def value_of(code: str, total: int) -> Fraction:
+        return abs(total - f.quotas.municipality_total(code))
+
+    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+        quota = f.quotas.municipality_total(code)
+        return _interval(quota - level, quota + level, strict)
+
+    return MinMaxStage(name, "households", tuple(f.region.codes), f.placements_in, value_of, bounds)
+
+
+def burden_stage(f: Formulation, name: str) -> MinMaxStage:
+    """Equal burden: ``max_m 1000 P_m / population_m`` (placements per 1,000 inhabitants) over
+    municipalities with inhabitants.
+
+    ``e_m = P_m``; the level ``w`` bounds ``P_m <= floor(w population_m / 1000)``. Whatever the
+    key, the most burdened municipality carries as little as the earlier stages allow.
+    """
+    region = f.region
+    members = tuple(c for c in region.codes if region.municipality(c).population > 0)
+
+    def value_of(code: str, total: int) -> Fraction:
+        return Fraction(1000 * total, region.municipality(code).population)
+
+    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+        most = level * region.municipality(code).population / 1000
+        return None, (ceil(most) - 1 if strict else floor(most))
+
+    return MinMaxStage(name, "per 1,000 inhabitants", members, f.placements_in, value_of, bounds)
+
+
+def norm_shortfall_stage(f: Formulation, name: str) -> MinMaxStage:
+    """Equalise the shortfall to the social norm: ``max_m short_m`` in dwellings, with
+    ``short_m = max(0, n (H_m + y_m) - d (S_m + s_m)) / d`` for the norm ``n/d``.
+
+    ``e_m = n y_m - d s_m``; the level ``w`` bounds ``e_m <= floor(d w - n H_m + d S_m)``.
+    """
+    region = f.region
+    norm = region.policy.social_norm
+    n, d = norm.numerator, norm.denominator
+
+    def expression(code: str) -> Terms:
+        return {f.new_homes[code]: n, f.new_social[code]: -d}
+
+    def value_of(code: str, e: int) -> Fraction:
+        m = region.municipality(code)
+        return Fraction(max(0, e + n * m.dwellings - d * m.social_stock), d)
+
+    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+        m = region.municipality(code)
+        most = d * level - n * m.dwellings + d * m.social_stock
+        return None, (ceil(most) - 1 if strict else floor(most))
+
+    return MinMaxStage(
+        name, "dwellings", tuple(region.codes), expression, value_of, bounds, lowest=None
+    )
+
+
+def _interval(low: Fraction, high: Fraction, strict: bool) -> Bounds:
+    """Whole numbers in ``[low, high]``, or in ``(low, high)`` if strict."""
+    if strict:
+        return floor(low) + 1, ceil(high) - 1
+    return ceil(low), floor(high)
