@@ -305,8 +305,9 @@ def solve_lp_relaxation(region: Region, time_limit: float) -> dict[str, Any]:
         keep = outcome.objective + LP_STAGE_TOLERANCE * max(1.0, abs(outcome.objective))
         # A float right-hand side: `Constraint` is typed for the exact integer model, and the
         # MathOpt backend passes the value through to the solver as a float bound.
+        fixed = tuple(sorted(stage.terms.items()))
         backend.add_constraint(
-            Constraint(f"stage[{stage.name}]", "stage", tuple(sorted(terms.items())), "<=", keep)  # type: ignore[arg-type]
+            Constraint(f"stage[{stage.name}]", "stage", fixed, "<=", keep)  # type: ignore[arg-type]
         )
     total = time.perf_counter() - started
     values = {r["name"]: r["value"] for r in records if r["status"] == OPTIMAL}

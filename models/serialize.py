@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from models.cells import format_fraction
-from models.policy import FRACTION_FIELDS, INT_FIELDS
+from models.policy import FRACTION_FIELDS, INT_FIELDS, Policy
 from models.region import Municipality, Region
 from models.schema import ARREARS_PREFIX, MUNICIPALITY_COLUMNS, PRIOR_PREFIX
 
@@ -53,7 +53,10 @@ def settings_dict(region: Region, *, with_files: bool = True) -> dict[str, Any]:
     }
     policy.update({name: getattr(region.policy, name) for name in INT_FIELDS})
     policy["distribution_key"] = region.policy.distribution_key
+    policy.update(_key_settings(region.policy))
     policy["objective"] = region.policy.objective
+    if region.policy.norm_objective != Policy().norm_objective:
+        policy["norm_objective"] = region.policy.norm_objective
     policy["rules"] = dict(region.policy.rules)
     result: dict[str, Any] = {"region": region_table}
     if with_files:
@@ -64,6 +67,28 @@ def settings_dict(region: Region, *, with_files: bool = True) -> dict[str, Any]:
     result["targets"] = targets
     result["groups"] = groups
     result["policy"] = policy
+    return result
+
+
+def _key_settings(policy: Policy) -> dict[str, Any]:
+    """The distribution-key parameters that differ from their defaults.
+
+    Written only where set, so that an instance that does not use them keeps its region.toml.
+    A direct factor is written as ``name = "0.4"``, an inverted one as a table with its direction.
+    """
+    defaults = Policy()
+    result: dict[str, Any] = {}
+    if policy.ses_correction != defaults.ses_correction:
+        result["ses_correction"] = format_fraction(policy.ses_correction)
+    if policy.credit_prior_placements != defaults.credit_prior_placements:
+        result["credit_prior_placements"] = policy.credit_prior_placements
+    if policy.key_factors:
+        result["key_factors"] = {
+            f.column: format_fraction(f.weight)
+            if f.direction == "direct"
+            else {"weight": format_fraction(f.weight), "direction": f.direction}
+            for f in policy.key_factors
+        }
     return result
 
 

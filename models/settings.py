@@ -14,26 +14,43 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from models.cells import CellError, parse_fraction, parse_int
+from models.cells import CellError, format_fraction, parse_fraction, parse_int
 from models.errors import Problem
 from models.policy import (
     DISTRIBUTION_KEYS,
+    FACTOR_COLUMNS,
+    FACTOR_DIRECTIONS,
     FRACTION_FIELDS,
     INT_FIELDS,
+    NORM_OBJECTIVES,
     OBJECTIVES,
     RULES,
+    KeyFactor,
     Policy,
 )
 from models.region import TargetGroup, Targets
-from models.schema import CODE_FIX, CODE_PATTERN, GROUP_ID_PATTERN
+from models.schema import CODE_FIX, CODE_PATTERN, FACTOR_PREFIX, GROUP_ID_PATTERN
 
 KeyPath = tuple[str | int, ...]
+
+#: Settings of ``[policy]`` that parametrise the distribution keys (see `models.policy.Policy`).
+KEY_SETTINGS: tuple[str, ...] = ("ses_correction", "key_factors", "credit_prior_placements")
+#: Keys of a factor written as a table, ``name = { weight = "0.1", direction = "inverted" }``.
+FACTOR_KEYS: tuple[str, ...] = ("weight", "direction")
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "region": ("name", "base_year", "horizon_years", "default_turnover_rate", "source"),
     "files": ("municipalities", "adjacency"),
     "targets": ("new_homes", "new_homes_min", "new_homes_max", "demand"),
-    "policy": (*FRACTION_FIELDS, *INT_FIELDS, "distribution_key", "objective", "rules"),
+    "policy": (
+        *FRACTION_FIELDS,
+        *INT_FIELDS,
+        "distribution_key",
+        *KEY_SETTINGS,
+        "objective",
+        "norm_objective",
+        "rules",
+    ),
     "groups": (),
 }
 GROUP_KEYS: tuple[str, ...] = ("id", "name", "unit", "household_size", "only_in", "not_in")
@@ -379,6 +396,145 @@ def _read_targets(doc: SettingsDocument, group_ids: list[str]) -> tuple[Targets,
     return Targets(low, high), demand
 
 
+def _nonnegative(doc: SettingsDocument, path: KeyPath, value: Any, *, what: str) -> Fraction | None:
+    """A number >= 0 without upper bound: ``0.2``, ``"1/5"`` or ``"20%"``."""
+    if isinstance(value, bool):
+        doc.report(path, "expected a number, found true/false", f"give {what}", value)
+        return None
+    text = value.strip() if isinstance(value, str) else value
+    try:
+        if isinstance(text, str) and text.endswith("%"):
+            number = parse_fraction(text[:-1]) / 100
+        else:
+            number = parse_fraction(text if isinstance(text, str | int | Fraction) else str(text))
+    except CellError as error:
+        doc.report(path, str(error), f'give {what} as 0.2, "1/5" or "20%"', value)
+        return None
+    if number < 0:
+        doc.report(path, "must not be negative", f"give {what} >= 0", value)
+        return None
+    return number
+
+
+def _factor_name_fix(name: str) -> str:
+    """The fix for a factor that names no usable column."""
+    near = closest(name, list(FACTOR_COLUMNS))
+    if near is not None:
+        return f"did you mean '{near}'? Rename it, or remove it"
+    if re.fullmatch(r"[A-Za-z0-9_]+", name) and not name.startswith(FACTOR_PREFIX):
+        return (
+            f"for a column of your own write '{FACTOR_PREFIX}{name}' (and give that column in the "
+            f"municipality table); the built-in factors are {', '.join(FACTOR_COLUMNS)}"
+        )
+    return (
+        f"use one of {', '.join(FACTOR_COLUMNS)}, or {FACTOR_PREFIX}<name> for a column "
+        "of the municipality table"
+    )
+
+
+def _read_key_factor(doc: SettingsDocument, name: str, raw: Any) -> KeyFactor | None:
+    """One factor of ``[policy.key_factors]``: ``name = "0.4"`` or ``name = { weight = .. }``."""
+    path: KeyPath = ("policy", "key_factors", name)
+    known = name in FACTOR_COLUMNS or (
+        name.startswith(FACTOR_PREFIX) and len(name) > len(FACTOR_PREFIX)
+    )
+    if not known:
+        doc.report(path, "unknown key factor", _factor_name_fix(name), name)
+    direction: Any = "direct"
+    weight_value = raw
+    weight_path = path
+    if isinstance(raw, Mapping):
+        _check_keys(doc, path, raw, FACTOR_KEYS)
+        direction = raw.get("direction", "direct")
+        weight_path = (*path, "weight")
+        weight_value = raw.get("weight")
+        if weight_value is None:
+            doc.report(weight_path, "the factor has no weight", 'give weight = "0.1"')
+    weight = (
+        None
+        if weight_value is None
+        else _fraction(doc, weight_path, weight_value, what=f"the weight of {name}")
+    )
+    if direction not in FACTOR_DIRECTIONS:
+        doc.report(
+            (*path, "direction"),
+            "unknown factor direction",
+            unknown_name_fix(str(direction), tuple(FACTOR_DIRECTIONS), "directions"),
+            direction,
+        )
+        return None
+    if not known or weight is None:
+        return None
+    return KeyFactor(name, weight, str(direction))
+
+
+def _read_key_factors(doc: SettingsDocument, raw: Any) -> tuple[KeyFactor, ...] | None:
+    """The factors of the weighted key, sorted by column, or ``None`` after a problem."""
+    path: KeyPath = ("policy", "key_factors")
+    if not isinstance(raw, Mapping):
+        doc.report(
+            path,
+            "key_factors must be a table of factor = weight",
+            'write [policy.key_factors] with lines such as population = "0.4"',
+        )
+        return None
+    if not raw:
+        doc.report(path, "the table has no factors", 'add lines such as population = "0.4"')
+        return None
+    factors = [_read_key_factor(doc, str(name), value) for name, value in raw.items()]
+    if any(f is None for f in factors):
+        return None
+    valid = sorted((f for f in factors if f is not None), key=lambda f: f.column)
+    total = sum((f.weight for f in valid), Fraction(0))
+    if total != 1:
+        doc.report(
+            path,
+            f"the factor weights sum to {format_fraction(total)}, not 1",
+            "change the weights so that they add up to 1"
+            + (f" (e.g. divide each by {format_fraction(total)})" if total else ""),
+            format_fraction(total),
+        )
+        return None
+    return tuple(valid)
+
+
+def _read_key_settings(doc: SettingsDocument, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of the distribution keys (`KEY_SETTINGS`) that ``[policy]`` gives."""
+    values: dict[str, Any] = {}
+    if "ses_correction" in raw:
+        strength = _nonnegative(
+            doc,
+            ("policy", "ses_correction"),
+            raw["ses_correction"],
+            what="the strength of the SES correction",
+        )
+        if strength is not None:
+            values["ses_correction"] = strength
+    if "credit_prior_placements" in raw:
+        credit = raw["credit_prior_placements"]
+        if isinstance(credit, bool):
+            values["credit_prior_placements"] = credit
+        else:
+            doc.report(
+                ("policy", "credit_prior_placements"),
+                "expected true or false",
+                "write true to count placements already made towards the quotas, else false",
+                credit,
+            )
+    if "key_factors" in raw:
+        factors = _read_key_factors(doc, raw["key_factors"])
+        if factors is not None:
+            values["key_factors"] = factors
+    if raw.get("distribution_key") == "weighted" and "key_factors" not in raw:
+        doc.report(
+            ("policy", "distribution_key"),
+            "the weighted key needs its factors",
+            'add [policy.key_factors] with lines such as population = "0.4", weights summing to 1',
+            "weighted",
+        )
+    return values
+
+
 def _read_policy(doc: SettingsDocument) -> Policy:
     raw = _section(doc, "policy")
     _check_keys(doc, ("policy",), raw, SECTIONS["policy"])
@@ -394,7 +550,11 @@ def _read_policy(doc: SettingsDocument) -> Policy:
             weight = _int(doc, ("policy", name), raw[name], minimum=0, what=f"the weight {name}")
             if weight is not None:
                 values[name] = weight
-    for name, known in (("distribution_key", DISTRIBUTION_KEYS), ("objective", OBJECTIVES)):
+    for name, known in (
+        ("distribution_key", DISTRIBUTION_KEYS),
+        ("objective", OBJECTIVES),
+        ("norm_objective", NORM_OBJECTIVES),
+    ):
         if name in raw:
             if raw[name] in known:
                 values[name] = raw[name]
@@ -405,6 +565,7 @@ def _read_policy(doc: SettingsDocument) -> Policy:
                     unknown_name_fix(str(raw[name]), tuple(known), "values"),
                     raw[name],
                 )
+    values.update(_read_key_settings(doc, raw))
     rules = dict(defaults.rules)
     raw_rules = raw.get("rules", {})
     if isinstance(raw_rules, Mapping):

@@ -81,6 +81,12 @@ class LinearModel:
         self.constraints.append(constraint)
         return constraint
 
+    def with_constraints(self, constraints: Iterable[Constraint]) -> LinearModel:
+        """A model with the same variables (more may be added) and the given constraints."""
+        return LinearModel(
+            variables=list(self.variables), constraints=list(constraints), _names=set(self._names)
+        )
+
     def rules(self) -> list[str]:
         """Rule ids present in the model, in the order their first constraint was added."""
         return list(dict.fromkeys(c.rule for c in self.constraints))
