@@ -7,19 +7,20 @@ the limits, 5 an allocation violates the rules. A user mistake never shows a tra
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from instances import DEFAULT_INSTANCE, bundled_instance
+from commands.analysis import apportion, audit, explain, measure
+from commands.common import (
+    handle_errors,
+    instance_path,
+    policy_options,
+    refuse_overwrite,
+    with_policy,
+)
 from models.errors import (
     CheckFailedError,
-    FairshareError,
     InfeasibleError,
     InputError,
     InternalError,
@@ -40,55 +41,9 @@ from solver.allocation_io import read_allocation
 from solver.backends import BACKENDS
 from solver.backends.base import SolverOptions
 from solver.check import check_allocation, soft_measures
+from solver.explain import explain as explain_region
 from solver.export import STAGES, model_mps
 from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _print_problems(problems: tuple[Problem, ...]) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity == "warning"]
-    click.echo(f"{len(errors)} problem(s) in the input:", err=True)
-    for p in errors:
-        click.echo(f"  error: {p}", err=True)
-    for p in warnings:
-        click.echo(f"  warning: {p}", err=True)
-
-
-def handle_errors(command: F) -> F:
-    """Turn fairshare's errors into a message on stderr and the error's exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except InputError as error:
-            _print_problems(error.problems)
-            sys.exit(error.exit_code)
-        except FairshareError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(error.exit_code)
-        except OSError as error:
-            click.echo(f"error: {error.strerror}: {error.filename}", err=True)
-            sys.exit(InputError.exit_code)
-        except Exception as error:
-            if os.environ.get("FAIRSHARE_DEBUG"):
-                raise
-            click.echo(
-                f"internal error: {type(error).__name__}: {error}\n"
-                "This is a bug in fairshare; run again with FAIRSHARE_DEBUG=1 and report the "
-                "traceback.",
-                err=True,
-            )
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _instance_path(instance: str | None) -> Path:
-    """The path given, or the bundled default instance."""
-    return bundled_instance(DEFAULT_INSTANCE) if instance is None else Path(instance)
 
 
 @click.group()
@@ -106,7 +61,7 @@ def validate(instance: str | None) -> None:
     Every problem is listed at once with its file, row, column, value and fix (exit code 2).
     Without INSTANCE the bundled default (Haaglanden) is checked.
     """
-    loaded = load_instance(_instance_path(instance))
+    loaded = load_instance(instance_path(instance))
     click.echo(region_summary(loaded.region, loaded.warnings))
 
 
@@ -120,7 +75,7 @@ def template(out: Path, force: bool) -> None:
     Each header cell carries a note with the column's meaning and unit; the sheet 'columns'
     lists them all. The example rows are real figures: replace them with your region's.
     """
-    _refuse_overwrite(out, force)
+    refuse_overwrite(out, force)
     if out.suffix.lower() != ".xlsx":
         raise InputError(
             [
@@ -146,7 +101,7 @@ def convert(instance: str, out: Path, force: bool) -> None:
     OUT ending in .xlsx is written as a workbook, anything else as an instance directory.
     The instance is validated first; nothing is written if it is invalid.
     """
-    _refuse_overwrite(out, force)
+    refuse_overwrite(out, force)
     region = load_instance(Path(instance)).region
     if out.suffix.lower() == ".xlsx":
         write_workbook(region, out)
@@ -181,7 +136,7 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
     The same arguments always give byte-identical files. The region is valid by construction
     and meant for scale tests and benchmarks; its figures are not real.
     """
-    _refuse_overwrite(out, force)
+    refuse_overwrite(out, force)
     try:
         region = generate_region(municipalities, groups, seed)
     except ValueError as error:
@@ -249,6 +204,7 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
     show_default=True,
     help="Format of the allocation tables.",
 )
+@policy_options
 @handle_errors
 def solve(
     instance: str | None,
@@ -260,6 +216,9 @@ def solve(
     gap: float,
     out: Path | None,
     output_format: str,
+    key: str | None,
+    objective: str | None,
+    norm_objective: str | None,
 ) -> None:
     """Solve INSTANCE (default: the bundled Haaglanden) and print the allocation.
 
@@ -278,7 +237,9 @@ def solve(
                 )
             ]
         )
-    region = load_instance(_instance_path(instance)).region
+    region = with_policy(
+        load_instance(instance_path(instance)).region, key, objective, norm_objective
+    )
     options = SolverOptions(
         time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine
     )
@@ -289,11 +250,10 @@ def solve(
         click.echo(f"wrote {out}")
     status = report.result.status
     if status == INFEASIBLE:
-        raise InfeasibleError(
-            "the policy rules cannot all hold for this instance: the hard rules "
-            "(new-build total, plan capacity, new-build mix) contradict each "
-            "other"
-        )
+        explanation = explain_region(region, backend, options)
+        if explanation is not None:
+            click.echo(explanation.text())
+        raise InfeasibleError("the policy rules cannot all hold for this instance")
     if status == NO_SOLUTION:
         raise NoSolutionError(
             f"no solution within the limits ({report.result.stop_reason}); raise --time-limit"
@@ -342,23 +302,14 @@ def check(instance: str, directory: Path) -> None:
 @handle_errors
 def export(instance: str, out: Path, stage: str, force: bool) -> None:
     """Write the model of INSTANCE in MPS format to OUT, for other solvers."""
-    _refuse_overwrite(out, force)
+    refuse_overwrite(out, force)
     region = load_instance(Path(instance)).region
     atomic_write_text(out, model_mps(region, stage))
     click.echo(f"wrote {out}")
 
 
-def _refuse_overwrite(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise InputError(
-            [
-                Problem(
-                    file=str(out),
-                    message="the output exists already",
-                    fix="choose another name, or add --force to overwrite it",
-                )
-            ]
-        )
+for command in (apportion, measure, audit, explain):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ decimal comma; it never accepts a thousands separator, because ``1.234`` would t
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 
 Cell = str | int | Fraction | None
@@ -128,3 +128,36 @@ def round_half_up(value: Fraction) -> int:
         3
     """
     return int((value + Fraction(1, 2)).__floor__())
+
+
+_CONTEXT = Context(prec=60)
+
+
+def decimal(value: Fraction | int, places: int = 4) -> str:
+    """An exact number rounded half to even to ``places`` decimals.
+
+    Examples:
+        >>> decimal(Fraction(2, 3))
+        '0.6667'
+        >>> decimal(Fraction(-1, 8), 2)
+        '-0.12'
+    """
+    value = Fraction(value)
+    exact = _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return _rounded(exact, places)
+
+
+def decimal_root(square: Fraction, places: int = 4) -> str:
+    """``sqrt(square)`` rounded half to even, from the exact square rather than a float.
+
+    Examples:
+        >>> decimal_root(Fraction(2))
+        '1.4142'
+    """
+    exact = _CONTEXT.divide(Decimal(square.numerator), Decimal(square.denominator))
+    return _rounded(exact.sqrt(_CONTEXT), places)
+
+
+def _rounded(exact: Decimal, places: int) -> str:
+    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return str(rounded + 0)  # + 0 turns -0.0000 into 0.0000

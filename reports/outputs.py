@@ -37,7 +37,7 @@ def _table(
     return list(columns), [[row[c] for c in columns] for row in rows]
 
 
-def _workbook(tables: dict[str, tuple[list[str], list[list[str]]]]) -> bytes:
+def workbook_bytes(tables: dict[str, tuple[list[str], list[list[str]]]]) -> bytes:
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for name, (header, rows) in tables.items():
@@ -76,7 +76,7 @@ def output_files(
         files["municipalities.csv"] = csv_text(*municipalities).encode("utf-8")
         files["placements.csv"] = csv_text(*placements).encode("utf-8")
     elif output_format == "xlsx":
-        files["allocation.xlsx"] = _workbook(
+        files["allocation.xlsx"] = workbook_bytes(
             {"municipalities": municipalities, "placements": placements}
         )
     elif output_format == "json":

@@ -10,8 +10,8 @@ from fractions import Fraction
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from models.cells import decimal
 from models.region import Region
-from reports.tables import decimal
 from solver.check import Violation, soft_measures
 from solver.result import Result
 
@@ -139,4 +139,10 @@ def solution_text(region: Region, result: Result, rows: Sequence[dict[str, str]]
     if len(shown) < len(rows):
         lines.append(f"  ... {len(rows) - len(shown)} more municipalities in municipalities.csv")
     lines.append(f"  (< : below the {norm}% norm at the horizon)")
+    moved = [row for row in rows if "rounded" not in row["explanation"]]
+    if moved:
+        lines += ["", "  placements moved from the quota by a rule:"]
+        lines += [f"  {row['name'][:25]:<26}{row['explanation']}" for row in moved[:MAX_ROWS_SHOWN]]
+        if len(moved) > MAX_ROWS_SHOWN:
+            lines.append(f"  ... {len(moved) - MAX_ROWS_SHOWN} more in municipalities.csv")
     return "\n".join(lines)

@@ -8,13 +8,14 @@ even), counts as integers.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 
+from models.cells import decimal
 from models.region import Region
 from solver.allocation import Allocation
 from solver.check import letting_pool_capacity, norm_shortfall
 from solver.quotas import Quotas
+from solver.reasons import cell_reason, municipality_reason
 
 MUNICIPALITY_COLUMNS = (
     "code",
@@ -35,25 +36,18 @@ MUNICIPALITY_COLUMNS = (
     "quota",
     "deviation",
     "letting_pool_use",
+    "explanation",
 )
-PLACEMENT_COLUMNS = ("code", "name", "group", "quota", "placed", "deviation", "quota_exact")
-
-_CONTEXT = Context(prec=60)
-
-
-def decimal(value: Fraction | int, places: int = 4) -> str:
-    """An exact number rounded half to even to ``places`` decimals.
-
-    Examples:
-        >>> decimal(Fraction(2, 3))
-        '0.6667'
-        >>> decimal(Fraction(-1, 8), 2)
-        '-0.12'
-    """
-    value = Fraction(value)
-    exact = _CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
-    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
-    return str(rounded + 0)  # + 0 turns -0.0000 into 0.0000
+PLACEMENT_COLUMNS = (
+    "code",
+    "name",
+    "group",
+    "quota",
+    "placed",
+    "deviation",
+    "quota_exact",
+    "explanation",
+)
 
 
 def _share(part: int, whole: int) -> str:
@@ -92,6 +86,7 @@ def municipality_rows(
                 "quota": decimal(quota),
                 "deviation": decimal(placed - quota),
                 "letting_pool_use": _share(placed, pool),
+                "explanation": municipality_reason(region, allocation, quotas, c),
             }
         )
     return rows
@@ -113,6 +108,7 @@ def placement_rows(region: Region, allocation: Allocation, quotas: Quotas) -> li
                     "placed": str(placed),
                     "deviation": decimal(placed - quota),
                     "quota_exact": str(quota),
+                    "explanation": cell_reason(region, allocation, quotas, m.code, g.id),
                 }
             )
     return rows

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from math import ceil, floor, sqrt
 
+from models.cells import decimal, decimal_root
 from models.errors import InputError, Problem
 from models.region import Region
 from solver.allocation import Allocation
@@ -31,8 +31,6 @@ from solver.quotas import Quotas, compute_quotas
 PLACES = 4
 #: Codes `summary_rows` lists before it says how many more there are.
 MAX_CODES_SHOWN = 10
-
-_CONTEXT = Context(prec=60)
 
 
 @dataclass(frozen=True)
@@ -400,10 +398,6 @@ MEANINGS: dict[str, str] = {
 }
 
 
-def _rounded(exact: Decimal, places: int) -> str:
-    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN) + 0)
-
-
 def fixed(value: Fraction | int | None, places: int = PLACES) -> str:
     """An exact number rounded half to even to ``places`` decimals; ``n/a`` for ``None``.
 
@@ -411,10 +405,7 @@ def fixed(value: Fraction | int | None, places: int = PLACES) -> str:
         >>> fixed(Fraction(2, 3)), fixed(Fraction(-1, 8), 2), fixed(None)
         ('0.6667', '-0.12', 'n/a')
     """
-    if value is None:
-        return "n/a"
-    value = Fraction(value)
-    return _rounded(_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator)), places)
+    return "n/a" if value is None else decimal(value, places)
 
 
 def fixed_root(square: Fraction | None, places: int = PLACES) -> str:
@@ -424,10 +415,7 @@ def fixed_root(square: Fraction | None, places: int = PLACES) -> str:
         >>> fixed_root(Fraction(2)), fixed_root(None)
         ('1.4142', 'n/a')
     """
-    if square is None:
-        return "n/a"
-    exact = _CONTEXT.divide(Decimal(square.numerator), Decimal(square.denominator))
-    return _rounded(exact.sqrt(_CONTEXT), places)
+    return "n/a" if square is None else decimal_root(square, places)
 
 
 def _codes(codes: tuple[str, ...]) -> str:

@@ -1,0 +1,1 @@
+"""Commands of the ``fairshare`` command line beyond the core ones in ``cli.py``."""
