@@ -27,7 +27,7 @@ from solver.allocation_io import read_allocation
 from solver.apportionment import METHODS
 from solver.backends import BACKENDS
 from solver.backends.base import SolverOptions
-from solver.explain import HARD_RULES
+from solver.explain import RELAXABLE_RULES
 from solver.explain import explain as explain_region
 from solver.measures import measure as measure_allocation
 from solver.quotas import compute_quotas
@@ -165,7 +165,7 @@ def audit(
                 Problem(
                     file="--method",
                     message="audit a method or the optimiser",
-                    fix="give --method M or --optimiser, not both",
+                    fix="give either --method M or --optimiser",
                 )
             ]
         )
@@ -181,6 +181,10 @@ def audit(
             ]
         )
     steps = _steps(factors)
+    if low is not None and high is not None and low > high:
+        raise _option_error(
+            "--from", f"the range {low}..{high} is empty", "give --from at most --to", str(low)
+        )
     if method is not None:
         first, last = low if low is not None else 1, high if high is not None else 100
         found = method_audit(region, method, range(first, last + 1), municipality, steps, key)
@@ -219,17 +223,22 @@ def audit(
         click.echo(f"  {violation.describe()}")
 
 
+def _option_error(option: str, message: str, fix: str, value: str | None = None) -> InputError:
+    return InputError([Problem(file=option, message=message, fix=fix, value=value)])
+
+
 def _flexibility(values: tuple[str, ...]) -> dict[str, int | None]:
     allowed: dict[str, int | None] = {}
     for text in values:
         rule, _, amount = text.partition("=")
-        if rule not in HARD_RULES or not amount.strip().isdigit():
+        if rule not in RELAXABLE_RULES or not amount.strip().isdigit():
             raise InputError(
                 [
                     Problem(
                         file="--flex",
-                        message="expected RULE=DWELLINGS with a hard rule",
-                        fix=f"write e.g. --flex plan_capacity=500; rules: {', '.join(HARD_RULES)}",
+                        message="expected RULE=DWELLINGS with a rule that may be relaxed",
+                        fix="write e.g. --flex plan_capacity=500; rules: "
+                        + ", ".join(RELAXABLE_RULES),
                         value=text,
                     )
                 ]

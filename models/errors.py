@@ -82,6 +82,10 @@ class InputError(FairshareError):
         head = f"{len(errors)} problem(s) in the input"
         super().__init__("\n".join([head, *(f"  - {p}" for p in errors)]))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[tuple[Problem, ...]]]:
+        """Pickle with the problems (a solve in a child process sends its errors back)."""
+        return (InputError, (self.problems,))
+
 
 class InfeasibleError(FairshareError):
     """The policy rules cannot all be satisfied for this instance."""

@@ -40,15 +40,24 @@ HARD_RULES: tuple[str, ...] = (
     "regional_mix",
     "new_build_mix",
 )
+#: Hard rules the relaxation may relax: the segment split (social plus middle within the new
+#: homes) is arithmetic, not policy, and is never relaxed.
+RELAXABLE_RULES: tuple[str, ...] = tuple(rule for rule in HARD_RULES if rule != "segments")
 
 
 @dataclass(frozen=True)
 class Give:
-    """How much one constraint must give: ``amount`` dwellings (exact)."""
+    """How much one constraint must give: ``amount`` dwellings (exact).
+
+    ``excess`` is True if the constraint's left side must go above its bound (a capacity or a
+    maximum raised, an exact total raised), False if below (a minimum, a share or an exact total
+    lowered).
+    """
 
     constraint: str
     rule: str
     amount: Fraction
+    excess: bool
     text: str
 
 
@@ -82,11 +91,10 @@ class Relaxation:
             elif name == "plan_minimum":
                 m = municipalities[code]
                 municipalities[code] = replace(m, min_new_homes=(m.min_new_homes or 0) - amount)
-            elif name in ("new_build_total", "new_build_total_min"):
-                low -= amount
-                high -= amount if name == "new_build_total" else 0
-            elif name == "new_build_total_max":
-                high += amount
+            elif name in ("new_build_total", "new_build_total_min", "new_build_total_max"):
+                step = amount if give.excess else -amount
+                low += step if name != "new_build_total_max" else 0
+                high += step if name != "new_build_total_min" else 0
         return replace(
             region,
             municipalities=tuple(municipalities[c] for c in sorted(municipalities)),
@@ -113,8 +121,8 @@ class Explanation:
             )
             return "\n".join(lines)
         lines.append(
-            f"Smallest relaxation that restores feasibility ({_number(self.relaxation.total)} "
-            "dwellings in total):"
+            "Smallest relaxation that restores feasibility "
+            f"({_dwellings(self.relaxation.total)} in total):"
         )
         lines += [f"  - {give.text}" for give in self.relaxation.gives]
         return "\n".join(lines)
@@ -168,32 +176,33 @@ def _elastic(
     soft: list[Constraint],
     hard: list[Constraint],
     upper: Mapping[str, int | None] | None = None,
-) -> tuple[LinearModel, dict[str, list[int]]]:
-    """The model with a violation variable on each of ``soft`` (bounded by ``upper`` per
-    constraint name, in the constraint's own units) and ``hard`` as they are."""
+) -> tuple[LinearModel, dict[str, list[tuple[int, bool]]]]:
+    """The model with violation variables on each of ``soft`` (bounded by ``upper`` per
+    constraint name, in the constraint's own units) and ``hard`` as they are; per constraint
+    name, each violation variable with True if it lets the left side exceed the bound."""
     elastic = model.with_constraints([*others, *hard])
-    violation: dict[str, list[int]] = {}
+    violation: dict[str, list[tuple[int, bool]]] = {}
     for c in soft:
         limit = (upper or {}).get(c.name)
         terms: Terms = dict(c.terms)
-        indices = []
-        for sign, label in _violation_signs(c):
+        violation[c.name] = []
+        for excess in _directions(c):
+            label = "over" if excess else "under"
             index = elastic.add_variable(f"violation_{label}[{c.name}]", 0, limit)
-            terms[index] = sign
-            indices.append(index)
+            terms[index] = -1 if excess else 1
+            violation[c.name].append((index, excess))
         elastic.add_constraint(c.name, c.rule, terms, c.sense, c.rhs)
-        violation[c.name] = indices
     return elastic, violation
 
 
-def _violation_signs(c: Constraint) -> list[tuple[int, str]]:
-    """The coefficient of each violation variable: ``<=`` lets the left side exceed, ``>=`` fall
-    short, ``==`` both."""
+def _directions(c: Constraint) -> list[bool]:
+    """Which way a constraint may be violated: ``<=`` above its bound (True), ``>=`` below,
+    ``==`` both."""
     if c.sense == "<=":
-        return [(-1, "over")]
+        return [True]
     if c.sense == ">=":
-        return [(1, "under")]
-    return [(-1, "over"), (1, "under")]
+        return [False]
+    return [True, False]
 
 
 def find_conflict(
@@ -208,14 +217,14 @@ def find_conflict(
     soft = list(candidates)
     while True:
         elastic, violation = _elastic(model, others, soft, hard)
-        objective = {i: 1 for indices in violation.values() for i in indices}
+        objective = {i: 1 for pairs in violation.values() for i, _ in pairs}
         outcome = backend_class(backend)(elastic, options).minimize(objective, options.time_limit)
         if outcome.status == Status.INFEASIBLE:
             break
         if outcome.values is None:
             raise RuntimeError(f"the elastic filter did not finish: {outcome.stop_reason}")
         values = outcome.values
-        violated = {name for name, indices in violation.items() if any(values[i] for i in indices)}
+        violated = {name for name, pairs in violation.items() if any(values[i] for i, _ in pairs)}
         if not violated:
             break
         hard += [c for c in soft if c.name in violated]
@@ -254,14 +263,16 @@ def smallest_relaxation(
 ) -> Relaxation:
     """The least total violation of the candidates in dwellings, each constraint of rule r
     violated by at most ``flexibility[r]`` dwellings (unlimited where not given)."""
-    scales = {c.name: dwelling_scale(region, c) for c in candidates}
+    relaxable = [c for c in candidates if c.rule in RELAXABLE_RULES]
+    fixed = [c for c in candidates if c.rule not in RELAXABLE_RULES]
+    scales = {c.name: dwelling_scale(region, c) for c in relaxable}
     common = lcm(*scales.values()) if scales else 1
     upper: dict[str, int | None] = {}
-    for c in candidates:
+    for c in relaxable:
         allowed = flexibility.get(c.rule)
         upper[c.name] = None if allowed is None else allowed * scales[c.name]
-    elastic, violation = _elastic(model, others, candidates, [], upper)
-    objective = {i: common // scales[name] for name, indices in violation.items() for i in indices}
+    elastic, violation = _elastic(model, others, relaxable, fixed, upper)
+    objective = {i: common // scales[name] for name, pairs in violation.items() for i, _ in pairs}
     solver = backend_class(backend)(elastic, options)
     outcome = solver.minimize(objective, options.time_limit)
     if outcome.status == Status.INFEASIBLE:
@@ -279,13 +290,15 @@ def smallest_relaxation(
     outcome = solver.minimize(tie_break, options.time_limit, hint=outcome.values)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
         raise RuntimeError(f"the relaxation did not finish: {outcome.stop_reason}")
-    by_name = {c.name: c for c in candidates}
+    by_name = {c.name: c for c in relaxable}
     gives = []
-    for name, indices in violation.items():
-        units = sum(outcome.values[i] for i in indices)
-        if units:
-            amount = Fraction(units, scales[name])
-            gives.append(Give(name, by_name[name].rule, amount, _give_text(region, name, amount)))
+    for name, pairs in violation.items():
+        for index, excess in pairs:
+            units = outcome.values[index]
+            if units:
+                amount = Fraction(units, scales[name])
+                text = _give_text(region, name, amount, excess)
+                gives.append(Give(name, by_name[name].rule, amount, excess, text))
     return Relaxation(feasible=True, gives=tuple(gives))
 
 
@@ -335,7 +348,8 @@ def describe(region: Region, c: Constraint) -> str:
     m = region.municipality(code)
     where = _municipality(region, code)
     if name == "plan_capacity":
-        return f"{where}: plan capacity {m.plan_capacity:,} homes"
+        homes = "home" if m.plan_capacity == 1 else "homes"
+        return f"{where}: plan capacity {m.plan_capacity:,} {homes}"
     if name == "plan_minimum":
         return f"{where}: builds at least {m.min_new_homes or 0:,} homes"
     if name == "segments":
@@ -354,11 +368,15 @@ def describe(region: Region, c: Constraint) -> str:
     return c.name
 
 
-def _give_text(region: Region, constraint: str, amount: Fraction) -> str:
+def _dwellings(amount: Fraction | int) -> str:
+    """``1 dwelling``, ``2/5`` -> ``0.4 dwelling``, ``3 dwellings``."""
+    return f"{_number(amount)} dwelling" + ("" if Fraction(amount) <= 1 else "s")
+
+
+def _give_text(region: Region, constraint: str, amount: Fraction, excess: bool) -> str:
     """What a relaxation of ``amount`` dwellings on one constraint means for the input."""
     name, code = _split(constraint)
     targets = region.targets
-    n = _number(amount)
     whole = int(amount) + (amount.denominator != 1)
     if name == "plan_capacity":
         m = region.municipality(code)
@@ -373,22 +391,18 @@ def _give_text(region: Region, constraint: str, amount: Fraction) -> str:
             f"{_municipality(region, code)}: lower the minimum from {low:,} to "
             f"{low - whole:,} (-{whole:,})"
         )
-    if name in ("new_build_total", "new_build_total_min"):
+    if name in ("new_build_total", "new_build_total_min", "new_build_total_max"):
+        bound = targets.new_homes_max if name == "new_build_total_max" else targets.new_homes_min
+        kind = {"new_build_total_min": "at least ", "new_build_total_max": "at most "}
+        step = whole if excess else -whole
         return (
-            f"the regional total: {targets.new_homes_min - whole:,} instead of "
-            f"{targets.new_homes_min:,} new homes (-{whole:,})"
-        )
-    if name == "new_build_total_max":
-        return (
-            f"the regional total: up to {targets.new_homes_max + whole:,} instead of "
-            f"{targets.new_homes_max:,} new homes (+{whole:,})"
+            f"the regional total: {kind.get(name, '')}{bound + step:,} instead of {bound:,} new "
+            f"homes ({step:+,})"
         )
     if name.startswith("regional_mix"):
-        return f"the regional mix: {n} dwellings fewer in the segment than the share asks"
-    if name in ("new_build_social", "new_build_middle"):
-        segment = "social rent" if name == "new_build_social" else "middle segment"
-        return (
-            f"{_municipality(region, code)}: {n} {segment} dwellings fewer than the new-build "
-            "rule asks"
-        )
-    return f"{constraint}: give {n} dwellings"
+        return f"the regional mix: {_dwellings(amount)} fewer in the segment than the share asks"
+    segment = "social rent" if name == "new_build_social" else "middle segment"
+    return (
+        f"{_municipality(region, code)}: {_dwellings(amount)} fewer {segment} than the new-build "
+        "rule asks"
+    )

@@ -85,6 +85,20 @@ class MinMaxStage:
         ends = [end for end in (low, high) if end is not None]
         return max(self.value_of(code, end) for end in ends)
 
+    def points_at(self, code: str, level: Fraction) -> list[int]:
+        """The whole values of ``e_m`` at which the member's measure is exactly ``level`` (at
+        most two: the measure is convex, so they are the ends of the level's bounds)."""
+        low, high = self.bounds(code, level, False)
+        if self.lowest is not None:
+            low = self.lowest if low is None else max(low, self.lowest)
+        ends = dict.fromkeys(end for end in (low, high) if end is not None)
+        return [end for end in ends if self.value_of(code, end) == level]
+
+    def fixed_at(self, code: str, point: int) -> Constraint:
+        """``e_m == point``."""
+        terms = tuple(sorted(self.expression(code).items()))
+        return Constraint(f"{self.name}_fixed[{code}]", "stage", terms, "==", point)
+
     def bound_constraints(self, code: str, level: Fraction) -> list[Constraint]:
         """``e_m`` within the bounds of ``measure_m <= level``."""
         low, high = self.bounds(code, level, False)

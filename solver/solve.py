@@ -327,9 +327,10 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     allocation puts it strictly below ``w`` while the others stay at or below ``w``; blocked
     members are fixed and leave the free set. A member seen below ``w`` in any answer of the round
     is not blocked and is not tested. When no member is blocked (possible with whole households:
-    of two municipalities one must take the extra household, either one), the lowest code among
-    those at ``w`` is fixed, a documented deterministic choice. The stage value is the first
-    (largest) level; the note of the result gives the number of rounds.
+    of two municipalities one must take the extra household, either one), the member with the
+    lowest code that some allocation puts at ``w`` is fixed exactly at ``w`` (`_lowest_at_level`),
+    a documented choice that does not depend on the answer a backend happens to return. The stage
+    value is the first (largest) level; the note of the result gives the number of rounds.
     """
     free = stage.members
     first: _Level | None = None
@@ -355,7 +356,13 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
             run.record(stage.name, outcome, first.level, None, stage.unit)
             return outcome
         if not blocked:
-            blocked, chosen = candidates[:1], chosen + 1
+            lowest, stopped = _lowest_at_level(run, stage, free, candidates, found.values, level)
+            seconds += stopped.seconds
+            if stopped.status != Status.OPTIMAL:
+                outcome = replace(stopped, seconds=seconds, values=found.values)
+                run.record(stage.name, outcome, first.level, None, stage.unit)
+                return outcome
+            blocked, chosen = [lowest], chosen + 1
         free = tuple(c for c in free if c not in blocked)
     level = first.level if first and first.level is not None else Fraction(0)
     values = dict(run.values) if run.values is not None else None
@@ -363,9 +370,43 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     run.record(stage.name, outcome, level, level, stage.unit)
     run.notes.append(
         f"{stage.name}: {rounds} rounds of min-max; in {chosen} of them no municipality was "
-        "blocked and the lowest code at the level was fixed"
+        "blocked and the lowest code that can be at the level was fixed there"
     )
     return outcome
+
+
+def _lowest_at_level(
+    run: _Run,
+    stage: MinMaxStage,
+    free: tuple[str, ...],
+    candidates: list[str],
+    values: Values,
+    level: Fraction,
+) -> tuple[str, Outcome]:
+    """The free member with the lowest code that some allocation puts exactly at ``level``, and
+    fix it there (``e_m`` equal to such a value, kept from now on).
+
+    Members with a code below the lowest candidate of the current answer are tried in code order
+    (each value of ``e_m`` at the level is a feasibility problem); if none can reach the level,
+    the lowest candidate is fixed at its value in the answer.
+    """
+    seconds = 0.0
+    for code in sorted(c for c in free if c < min(candidates)):
+        for point in stage.points_at(code, level):
+            handle = run.backend.add_constraint(stage.fixed_at(code, point))
+            check = run.backend.minimize({}, run.remaining())
+            seconds += check.seconds
+            if check.status == Status.INFEASIBLE:
+                run.backend.remove_constraint(handle)
+                continue
+            if check.values is None:
+                run.backend.remove_constraint(handle)
+                return code, Outcome(check.status, check.stop_reason, None, None, None, seconds)
+            return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
+    code = min(candidates)
+    point = sum(c * values[i] for i, c in stage.expression(code).items())
+    run.backend.add_constraint(stage.fixed_at(code, point))
+    return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
 
 
 def _blocked(

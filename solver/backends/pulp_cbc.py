@@ -88,7 +88,10 @@ class PulpCbcBackend(Backend):
             timeLimit=max(time_limit, 0.01),
             gapRel=self.options.gap,
             gapAbs=0.5 if integral and self.options.gap == 0 else 0.0,
-            threads=self.options.threads,
+            # CBC 2.10's threaded search with "-threads 1" now and then waits on its one worker
+            # thread until the time limit, even on a trivial model; without the option CBC does
+            # not start threads at all.
+            threads=self.options.threads if self.options.threads > 1 else None,
             warmStart=bool(hint),
             options=[
                 f"randomSeed {self.options.seed + 1}",
