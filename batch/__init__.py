@@ -1,0 +1,1 @@
+"""Batch runs of many rules and scenarios: plan, execution, store, comparison."""
