@@ -21,7 +21,7 @@ import networkx as nx
 from models.cells import is_blank
 from models.errors import InputError, Problem, raise_if_errors
 from models.municipalities import read_adjacency, read_municipalities
-from models.region import Edge, Municipality, Region
+from models.region import Edge, Municipality, Region, TargetGroup
 from models.settings import Settings, SettingsDocument, read_settings, toml_key_lines
 from models.tables import RawTable, read_csv_table
 from models.workbook import ADJACENCY_SHEET, MUNICIPALITIES_SHEET, WorkbookInstance
@@ -243,7 +243,12 @@ def _cross_check(
             table.problem("the table has no municipalities", "add one row per municipality", row=2)
         )
     for index, group in enumerate(settings.groups):
-        for key, listed in (("only_in", group.only_in or frozenset()), ("not_in", group.not_in)):
+        _check_care(index, group, municipalities, doc)
+        for key, listed in (
+            ("only_in", group.only_in or frozenset()),
+            ("not_in", group.not_in),
+            ("care_at", group.care_at or frozenset()),
+        ):
             for code in sorted(listed - codes):
                 if codes:
                     doc.report(
@@ -276,6 +281,30 @@ def _cross_check(
             settings.targets.new_homes_min,
             severity="warning",
         )
+
+
+def _check_care(
+    index: int, group: TargetGroup, municipalities: list[Municipality], doc: SettingsDocument
+) -> None:
+    """A group that needs care must have a care location, and km need every centroid."""
+    if not group.needs_care:
+        return
+    if group.care_at is None and not any((m.care_facilities or 0) > 0 for m in municipalities):
+        doc.report(
+            ("groups", index, "care_at"),
+            "the group needs care nearby, but no municipality has care_facilities",
+            "name the care locations with care_at, or give care_facilities in the table",
+        )
+    if group.care_within_km is not None:
+        lacking = [m.code for m in municipalities if m.latitude is None or m.longitude is None]
+        if lacking:
+            doc.report(
+                ("groups", index, "care_within_km"),
+                f"distances in km need latitude and longitude of every municipality; missing "
+                f"for {', '.join(lacking[:10])}{' ...' if len(lacking) > 10 else ''}",
+                "give the centroids, or use care_within_hops",
+                group.care_within_km,
+            )
 
 
 def _graph_warnings(region: Region, adjacency_table: RawTable | None) -> list[Problem]:

@@ -21,6 +21,8 @@ RULES: dict[str, str] = {
     "letting_pool": "placements fit in the share of lettings that may go to priority groups",
     "eligibility": "a group is only housed where the instance allows it",
     "fair_split": "placements follow each municipality's quota under the distribution key",
+    "concentration": "caps against concentration: placements per 1,000 inhabitants, and the "
+    "share of a municipality's lettings going to one group",
 }
 
 #: Distribution keys available to compute each municipality's share (weight w_m). The exact
@@ -130,6 +132,11 @@ class Policy:
             the Swiss cantonal key credits earlier intake (see `solver.quotas.credited_split`).
         objective: name of the fairness objective in `OBJECTIVES`.
         norm_objective: how the shortfall to the social norm is minimised, `NORM_OBJECTIVES`.
+        max_placements_per_1000: concentration cap, at most this many placements (all groups)
+            per 1,000 inhabitants of a municipality; ``None``: no cap.
+        max_group_letting_share: concentration cap, at most this share of a municipality's
+            lettings to any one group (the letting pool caps all groups together); ``None``: no
+            cap. Both against *stapeling*, DOMAIN.md.
         rules: on/off switch per rule id of `RULES`.
     """
 
@@ -149,6 +156,8 @@ class Policy:
     credit_prior_placements: bool = False
     objective: str = "sum_abs_deviation"
     norm_objective: str = "total"
+    max_placements_per_1000: Fraction | None = None
+    max_group_letting_share: Fraction | None = None
     rules: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(RULES, True))
 
     def rule_enabled(self, rule: str) -> bool:
@@ -167,6 +176,9 @@ FRACTION_FIELDS: tuple[str, ...] = (
     "high_social_min_middle",
     "letting_priority_max",
 )
+
+#: Fraction-valued fields of `Policy` that are off (``None``) unless given.
+OPTIONAL_FRACTION_FIELDS: tuple[str, ...] = ("max_placements_per_1000", "max_group_letting_share")
 
 #: The whole-number fields of `Policy` (weights of the first stage).
 INT_FIELDS: tuple[str, ...] = ("weight_unmet_demand", "weight_norm_shortfall")

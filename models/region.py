@@ -17,6 +17,7 @@ from typing import Literal
 import networkx as nx
 
 from models.policy import Policy
+from models.proximity import within_reach
 
 Unit = Literal["persons", "households"]
 
@@ -75,6 +76,10 @@ class TargetGroup:
         household_size: average persons per household, to convert persons to dwellings.
         only_in: if set, the group may only be housed in these municipalities.
         not_in: the group may not be housed in these municipalities.
+        care_within_hops / care_within_km: if set, the group needs care nearby and may only be
+            housed within this many borders, or kilometres along borders, of a care location
+            (`models.proximity`).
+        care_at: the care locations; ``None``: every municipality with care facilities.
     """
 
     id: str
@@ -84,6 +89,14 @@ class TargetGroup:
     household_size: Fraction = Fraction(1)
     only_in: frozenset[str] | None = None
     not_in: frozenset[str] = frozenset()
+    care_within_hops: int | None = None
+    care_within_km: Fraction | None = None
+    care_at: frozenset[str] | None = None
+
+    @property
+    def needs_care(self) -> bool:
+        """True if the group may only be housed near care."""
+        return self.care_within_hops is not None or self.care_within_km is not None
 
     @property
     def demand_dwellings(self) -> int:
@@ -184,6 +197,42 @@ class Region:
             KeyError: if the region has no such group.
         """
         return self._groups_by_id[group_id]
+
+    def care_locations(self, group: TargetGroup) -> frozenset[str]:
+        """The group's care locations: its ``care_at``, else every municipality with care
+        facilities."""
+        if group.care_at is not None:
+            return group.care_at
+        return frozenset(m.code for m in self.municipalities if (m.care_facilities or 0) > 0)
+
+    @cached_property
+    def near_care(self) -> dict[str, dict[str, float]]:
+        """Per group that needs care: each municipality within reach and its distance (hops or
+        km) to the nearest care location (`models.proximity.within_reach`)."""
+        reach: dict[str, dict[str, float]] = {}
+        positions = {
+            m.code: (m.latitude, m.longitude)
+            for m in self.municipalities
+            if m.latitude is not None and m.longitude is not None
+        }
+        for g in self.groups:
+            if g.needs_care:
+                reach[g.id] = within_reach(
+                    self.graph(),
+                    self.care_locations(g),
+                    hops=g.care_within_hops,
+                    km=g.care_within_km,
+                    positions=positions,
+                )
+        return reach
+
+    def may_house(self, code: str, group_id: str) -> bool:
+        """True if the group may be housed in the municipality: allowed by ``only_in`` and
+        ``not_in`` and, for a group that needs care, within reach of care."""
+        group = self.group(group_id)
+        if not group.may_house(code):
+            return False
+        return not group.needs_care or code in self.near_care[group_id]
 
     def turnover_rate(self, m: Municipality) -> Fraction:
         """Yearly turnover of the municipality's social stock (its own, else the region default)."""

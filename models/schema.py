@@ -203,6 +203,33 @@ GROUP_COLUMNS: tuple[Column, ...] = (
         "the group may not be housed in these",
         "",
     ),
+    Column(
+        "care_within_hops",
+        "int",
+        False,
+        "borders",
+        "the group needs care nearby: at most this many borders from a care location",
+        "",
+        minimum=Fraction(0),
+    ),
+    Column(
+        "care_within_km",
+        "fraction",
+        False,
+        "km",
+        "the group needs care nearby: at most this many km (centroid to centroid, along "
+        "borders) from a care location",
+        "",
+        minimum=Fraction(0),
+    ),
+    Column(
+        "care_at",
+        "codes",
+        False,
+        "GMxxxx list",
+        "care locations of the group (empty: every municipality with care_facilities > 0)",
+        "",
+    ),
 )
 
 

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from models.cells import format_fraction
-from models.policy import FRACTION_FIELDS, INT_FIELDS, Policy
+from models.policy import FRACTION_FIELDS, INT_FIELDS, OPTIONAL_FRACTION_FIELDS, Policy
 from models.region import Municipality, Region
 from models.schema import ARREARS_PREFIX, MUNICIPALITY_COLUMNS, PRIOR_PREFIX
 
@@ -47,11 +47,21 @@ def settings_dict(region: Region, *, with_files: bool = True) -> dict[str, Any]:
             group["only_in"] = sorted(g.only_in)
         if g.not_in:
             group["not_in"] = sorted(g.not_in)
+        if g.care_within_hops is not None:
+            group["care_within_hops"] = g.care_within_hops
+        if g.care_within_km is not None:
+            group["care_within_km"] = format_fraction(g.care_within_km)
+        if g.care_at is not None:
+            group["care_at"] = sorted(g.care_at)
         groups.append(group)
     policy: dict[str, Any] = {
         name: format_fraction(getattr(region.policy, name)) for name in FRACTION_FIELDS
     }
     policy.update({name: getattr(region.policy, name) for name in INT_FIELDS})
+    for name in OPTIONAL_FRACTION_FIELDS:
+        value = getattr(region.policy, name)
+        if value is not None:
+            policy[name] = format_fraction(value)
     policy["distribution_key"] = region.policy.distribution_key
     policy.update(_key_settings(region.policy))
     policy["objective"] = region.policy.objective

@@ -24,6 +24,7 @@ from models.policy import (
     INT_FIELDS,
     NORM_OBJECTIVES,
     OBJECTIVES,
+    OPTIONAL_FRACTION_FIELDS,
     RULES,
     KeyFactor,
     Policy,
@@ -44,6 +45,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "targets": ("new_homes", "new_homes_min", "new_homes_max", "demand"),
     "policy": (
         *FRACTION_FIELDS,
+        *OPTIONAL_FRACTION_FIELDS,
         *INT_FIELDS,
         "distribution_key",
         *KEY_SETTINGS,
@@ -53,7 +55,17 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     ),
     "groups": (),
 }
-GROUP_KEYS: tuple[str, ...] = ("id", "name", "unit", "household_size", "only_in", "not_in")
+GROUP_KEYS: tuple[str, ...] = (
+    "id",
+    "name",
+    "unit",
+    "household_size",
+    "only_in",
+    "not_in",
+    "care_within_hops",
+    "care_within_km",
+    "care_at",
+)
 
 
 def closest(name: str, known: tuple[str, ...] | list[str]) -> str | None:
@@ -286,6 +298,7 @@ def _read_groups(doc: SettingsDocument) -> list[TargetGroup]:
                     size = None
         only_in = _codes(doc, (*path, "only_in"), raw.get("only_in"))
         not_in = _codes(doc, (*path, "not_in"), raw.get("not_in")) or frozenset()
+        care = _read_care(doc, path, raw)
         if group_id is None:
             continue
         seen.add(group_id)
@@ -301,9 +314,35 @@ def _read_groups(doc: SettingsDocument) -> list[TargetGroup]:
                 size or Fraction(1),
                 only_in,
                 not_in,
+                *care,
             )
         )
     return groups
+
+
+def _read_care(
+    doc: SettingsDocument, path: KeyPath, raw: Mapping[str, Any]
+) -> tuple[int | None, Fraction | None, frozenset[str] | None]:
+    """``care_within_hops``, ``care_within_km`` and ``care_at`` of a group (at most one limit)."""
+    hops = raw.get("care_within_hops")
+    km = raw.get("care_within_km")
+    hops_value = None
+    if hops is not None and hops != "":
+        hops_value = _int(
+            doc, (*path, "care_within_hops"), hops, minimum=0, what="a number of borders"
+        )
+    km_value = None
+    if km is not None and km != "":
+        km_value = _nonnegative(doc, (*path, "care_within_km"), km, what="a distance in km")
+    if hops_value is not None and km_value is not None:
+        doc.report(
+            (*path, "care_within_km"),
+            "give the distance to care in borders or in km, not both",
+            "remove care_within_hops or care_within_km",
+            km,
+        )
+    care_at = _codes(doc, (*path, "care_at"), raw.get("care_at"))
+    return hops_value, km_value, care_at
 
 
 def _read_targets(doc: SettingsDocument, group_ids: list[str]) -> tuple[Targets, dict[str, int]]:
@@ -545,6 +584,11 @@ def _read_policy(doc: SettingsDocument) -> Policy:
             share = _fraction(doc, ("policy", name), raw[name], what=f"the share {name}")
             if share is not None:
                 values[name] = share
+    for name in OPTIONAL_FRACTION_FIELDS:
+        if name in raw:
+            number = _nonnegative(doc, ("policy", name), raw[name], what=f"the cap {name}")
+            if number is not None:
+                values[name] = number
     for name in INT_FIELDS:
         if name in raw:
             weight = _int(doc, ("policy", name), raw[name], minimum=0, what=f"the weight {name}")

@@ -47,6 +47,17 @@ def region_summary(region: Region, warnings: Sequence[Problem] = ()) -> str:
             where += f", only in {len(g.only_in)} municipalities"
         if g.not_in:
             where += f", not in {len(g.not_in)}"
+        if g.needs_care:
+            limit = (
+                f"{g.care_within_hops} border(s)"
+                if g.care_within_hops is not None
+                else f"{g.care_within_km} km"
+            )
+            reach = len(region.near_care[g.id])
+            where += (
+                f", near care (within {limit} of {', '.join(sorted(region.care_locations(g)))}: "
+                f"{reach} of {len(region.municipalities)} municipalities)"
+            )
         lines.append(
             f"    {g.id:<28} {g.demand:>8,} {g.unit:<10} = "
             f"{g.demand_dwellings:>8,} dwellings{where}"

@@ -215,6 +215,51 @@ def _check_letting_pool(region: Region, a: Allocation) -> list[Violation]:
     return found
 
 
+def concentration_caps(region: Region, code: str, new_social: int) -> tuple[int | None, int | None]:
+    """The concentration caps of a municipality: all placements per 1,000 inhabitants, and one
+    group's placements as a share of lettings (``None`` where the policy sets no cap)."""
+    policy = region.policy
+    m = region.municipality(code)
+    per_1000 = policy.max_placements_per_1000
+    share = policy.max_group_letting_share
+    total_cap = None if per_1000 is None else floor(per_1000 * m.population / 1000)
+    lettings = region.turnover_rate(m) * m.social_stock * region.horizon_years + new_social
+    group_cap = None if share is None else floor(share * lettings)
+    return total_cap, group_cap
+
+
+def _check_concentration(region: Region, a: Allocation) -> list[Violation]:
+    found = []
+    for m in region.municipalities:
+        total_cap, group_cap = concentration_caps(region, m.code, a.new_social[m.code])
+        placed = a.placed_in(m.code)
+        if total_cap is not None and placed > total_cap:
+            found.append(
+                Violation(
+                    "concentration",
+                    m.code,
+                    f"{m.name}: {placed} placements, the cap per 1,000 inhabitants allows "
+                    f"{total_cap}",
+                    Fraction(placed - total_cap),
+                )
+            )
+        if group_cap is None:
+            continue
+        for g in region.groups:
+            n = a.placed.get((m.code, g.id), 0)
+            if n > group_cap:
+                found.append(
+                    Violation(
+                        "concentration",
+                        f"{m.code},{g.id}",
+                        f"{m.name}: {n} households of {g.id}, one group may take {group_cap} "
+                        "lettings",
+                        Fraction(n - group_cap),
+                    )
+                )
+    return found
+
+
 def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
     found = []
     for (c, g), n in a.placed.items():
@@ -227,7 +272,26 @@ def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
                     Fraction(n),
                 )
             )
+        elif n > 0 and not region.may_house(c, g):
+            found.append(
+                Violation(
+                    "eligibility",
+                    f"{c},{g}",
+                    f"{n} households of {g} placed beyond reach of care ({_reach(region, g)})",
+                    Fraction(n),
+                )
+            )
     return found
+
+
+def _reach(region: Region, group_id: str) -> str:
+    g = region.group(group_id)
+    limit = (
+        f"{g.care_within_hops} borders"
+        if g.care_within_hops is not None
+        else (f"{g.care_within_km} km")
+    )
+    return f"within {limit} of {', '.join(sorted(region.care_locations(g)))}"
 
 
 def _check_demand(region: Region, a: Allocation) -> list[Violation]:
@@ -255,5 +319,6 @@ _CHECKS: tuple[tuple[str | None, Callable[[Region, Allocation], list[Violation]]
     ("new_build_mix", _check_new_build_mix),
     ("letting_pool", _check_letting_pool),
     ("eligibility", _check_eligibility),
+    ("concentration", _check_concentration),
     (None, _check_demand),
 )

@@ -252,6 +252,44 @@ def define_letting_pool(f: Formulation) -> None:
         )
 
 
+def define_concentration(f: Formulation) -> None:
+    """Caps against concentration (*stapeling*), each only where the policy gives it:
+
+    - placements per 1,000 inhabitants: ``sum_g p_mg <= floor(x * population_m / 1000)``;
+    - one group's share of the lettings: ``p_mg <= floor(y * (turnover_m * S_m * years + s_m))``,
+      in integer form with ``y = k/d``: ``d p_mg - k s_m <= floor(k * turnover_m * S_m * years)``.
+
+    Source: DOMAIN.md (concentration of vulnerable households is to be avoided); the letting pool
+    (`define_letting_pool`) caps all priority groups together.
+    """
+    policy = f.region.policy
+    per_1000, share = policy.max_placements_per_1000, policy.max_group_letting_share
+    for m in f.region.municipalities:
+        if per_1000 is not None:
+            f.model.add_constraint(
+                f"concentration_per_1000[{m.code}]",
+                "concentration",
+                f.placements_in(m.code),
+                "<=",
+                floor(per_1000 * m.population / 1000),
+            )
+        if share is None:
+            continue
+        k, d = share.numerator, share.denominator
+        lettings = turnover_lettings(f.region, m)
+        for g in f.region.groups:
+            index = f.placements.get((m.code, g.id))
+            if index is None:
+                continue
+            f.model.add_constraint(
+                f"concentration_group[{m.code},{g.id}]",
+                "concentration",
+                {index: d, f.new_social[m.code]: -k},
+                "<=",
+                floor(k * lettings),
+            )
+
+
 def _without_rule(f: Formulation, rule: str) -> None:
     """What switching a soft rule off means for its shortfall variables."""
     if rule == "social_norm":
@@ -268,6 +306,7 @@ RULES_IN_ORDER: tuple[tuple[str, Callable[[Formulation], None]], ...] = (
     ("new_build_mix", define_new_build_mix),
     ("group_demand", define_group_demand),
     ("letting_pool", define_letting_pool),
+    ("concentration", define_concentration),
 )
 
 

@@ -320,10 +320,11 @@ class Quotas:
 
 
 def eligible(region: Region, code: str, group_id: str) -> bool:
-    """True if the group may be housed in the municipality (always, with the rule switched off)."""
+    """True if the group may be housed in the municipality: allowed by the instance and, for a
+    group that needs care, within reach of care (always, with the rule switched off)."""
     if not region.policy.rule_enabled("eligibility"):
         return True
-    return region.group(group_id).may_house(code)
+    return region.may_house(code, group_id)
 
 
 def compute_quotas(

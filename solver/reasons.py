@@ -23,7 +23,7 @@ from math import ceil, floor
 from models.cells import decimal
 from models.region import Region
 from solver.allocation import Allocation
-from solver.check import letting_pool_capacity
+from solver.check import concentration_caps, letting_pool_capacity
 from solver.quotas import Quotas
 
 #: Most municipalities named in one reason.
@@ -35,6 +35,13 @@ def _pool_full(region: Region, allocation: Allocation, code: str) -> tuple[bool,
     capacity = letting_pool_capacity(region, code, allocation.new_social[code])
     binding = region.policy.rule_enabled("letting_pool") and allocation.placed_in(code) >= capacity
     return binding, capacity
+
+
+def _caps(region: Region, allocation: Allocation, code: str) -> tuple[int | None, int | None]:
+    """The concentration caps in force (``None`` where off)."""
+    if not region.policy.rule_enabled("concentration"):
+        return None, None
+    return concentration_caps(region, code, allocation.new_social[code])
 
 
 def _heading(quota: Fraction, placed: int) -> str:
@@ -76,6 +83,9 @@ def municipality_reason(region: Region, allocation: Allocation, quotas: Quotas, 
     if placed < low:
         if full:
             return f"{heading}: letting pool full, {placed} of {capacity}"
+        cap, _ = _caps(region, allocation, code)
+        if cap is not None and placed >= cap:
+            return f"{heading}: concentration cap per 1,000 inhabitants reached, {placed} of {cap}"
         unmet = _unmet(region, allocation)
         if unmet > 0:
             return f"{heading}: {unmet} households of the target groups are not housed"
@@ -96,7 +106,9 @@ def cell_reason(
     quota = quotas.of(code, group)
     placed = allocation.placed.get((code, group), 0)
     heading = _heading(quota, placed)
-    if not region.group(group).may_house(code) and region.policy.rule_enabled("eligibility"):
+    if region.policy.rule_enabled("eligibility") and not region.may_house(code, group):
+        if region.group(group).may_house(code):
+            return f"{heading}: too far from care for this group"
         return f"{heading}: the group may not be housed here"
     if floor(quota) <= placed <= ceil(quota):
         return f"{heading}: quota rounded to whole households"
@@ -104,6 +116,14 @@ def cell_reason(
     if placed < floor(quota):
         if full:
             return f"{heading}: letting pool full, {allocation.placed_in(code)} of {capacity}"
+        total_cap, group_cap = _caps(region, allocation, code)
+        if total_cap is not None and allocation.placed_in(code) >= total_cap:
+            return (
+                f"{heading}: concentration cap per 1,000 inhabitants reached, "
+                f"{allocation.placed_in(code)} of {total_cap}"
+            )
+        if group_cap is not None and placed >= group_cap:
+            return f"{heading}: concentration cap for one group reached, {placed} of {group_cap}"
         unmet = region.group(group).demand_dwellings - allocation.placed_of(group)
         if unmet > 0:
             return f"{heading}: {unmet} households of the group are not housed"
