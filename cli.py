@@ -29,10 +29,12 @@ from models.errors import (
 )
 from models.fileio import atomic_write_text
 from models.generate import generate_region
+from models.ledger import LedgerRow, arrears_before, check_period, read_ledger, with_arrears
 from models.loader import load_instance
 from models.template import example_region
 from models.workbook import write_workbook
 from models.writer import write_instance_dir
+from reports.ledger import ledger_file
 from reports.outputs import FORMATS, write_files
 from reports.region_summary import region_summary
 from reports.solve_report import solve_and_check
@@ -204,6 +206,14 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
     show_default=True,
     help="Format of the allocation tables.",
 )
+@click.option("--period", default=None, help="Half-year of this allocation, e.g. 2026H1.")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Ledger CSV of earlier periods: their arrears enter this period's tasks; the updated "
+    "ledger is written to --out.",
+)
 @policy_options
 @handle_errors
 def solve(
@@ -216,6 +226,8 @@ def solve(
     gap: float,
     out: Path | None,
     output_format: str,
+    period: str | None,
+    ledger: Path | None,
     key: str | None,
     objective: str | None,
     norm_objective: str | None,
@@ -243,10 +255,33 @@ def solve(
     options = SolverOptions(
         time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine
     )
+    rows: list[LedgerRow] = []
+    if ledger is not None:
+        if period is None or out is None:
+            raise InputError(
+                [
+                    Problem(
+                        file="--ledger",
+                        message="a ledger needs the period and an output directory",
+                        fix="add --period 2026H1 --out DIR",
+                    )
+                ]
+            )
+        check_period(period)
+        rows = read_ledger(ledger, region)
+        arrears = arrears_before(rows, period, ledger.name)
+        region = with_arrears(region, arrears)
+        click.echo(
+            f"{period}: arrears from {ledger.name}: {sum(v for v in arrears.values() if v > 0):,} "
+            f"households owed, {-sum(v for v in arrears.values() if v < 0):,} credited"
+        )
     report = solve_and_check(region, backend, options)
     click.echo(solution_text(region, report.result, report.municipality_rows))
     if out is not None:
-        write_files(out, report.files(output_format))
+        files = report.files(output_format)
+        if ledger is not None and period is not None and report.result.allocation is not None:
+            files["ledger.csv"] = ledger_file(region, rows, period, report.result.allocation)
+        write_files(out, files)
         click.echo(f"wrote {out}")
     status = report.result.status
     if status == INFEASIBLE:

@@ -15,6 +15,7 @@ from math import floor
 
 from models.region import Region
 from solver.allocation import Allocation
+from solver.quotas import group_task
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def soft_measures(region: Region, allocation: Allocation) -> SoftMeasures:
         c: norm_shortfall(region, c, allocation.new_homes[c], allocation.new_social[c])
         for c in region.codes
     }
-    unmet = {g.id: g.demand_dwellings - allocation.placed_of(g.id) for g in region.groups}
+    unmet = {g.id: group_task(region, g.id) - allocation.placed_of(g.id) for g in region.groups}
     return SoftMeasures(shortfall, unmet)
 
 
@@ -298,13 +299,14 @@ def _check_demand(region: Region, a: Allocation) -> list[Violation]:
     found = []
     for g in region.groups:
         placed = a.placed_of(g.id)
-        if placed > g.demand_dwellings:
+        task = group_task(region, g.id)
+        if placed > task:
             found.append(
                 Violation(
                     "group_demand",
                     g.id,
-                    f"{placed} households placed, demand is {g.demand_dwellings}",
-                    Fraction(placed - g.demand_dwellings),
+                    f"{placed} households placed, demand is {task}",
+                    Fraction(placed - task),
                 )
             )
     return found

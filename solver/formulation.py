@@ -23,7 +23,7 @@ from math import floor
 
 from models.region import Municipality, Region
 from solver.model import LinearModel, Terms
-from solver.quotas import Quotas, compute_quotas, eligible
+from solver.quotas import Quotas, compute_quotas, eligible, group_task
 
 
 @dataclass
@@ -91,7 +91,7 @@ def _variables(region: Region, quotas: Quotas) -> Formulation:
         worst = norm.numerator * (m.dwellings + cap)
         f.norm_shortfall[m.code] = model.add_variable(f"norm_shortfall[{m.code}]", 0, worst)
     for g in region.groups:
-        demand = g.demand_dwellings
+        demand = group_task(region, g.id)
         for m in region.municipalities:
             if eligible(region, m.code, g.id):
                 f.placements[(m.code, g.id)] = model.add_variable(
@@ -226,7 +226,7 @@ def define_group_demand(f: Formulation) -> None:
         terms = {f.placements[(c, g.id)]: 1 for c in f.region.codes if (c, g.id) in f.placements}
         terms[f.unmet[g.id]] = 1
         f.model.add_constraint(
-            f"group_demand[{g.id}]", "group_demand", terms, "==", g.demand_dwellings
+            f"group_demand[{g.id}]", "group_demand", terms, "==", group_task(f.region, g.id)
         )
 
 

@@ -35,6 +35,7 @@ from models.cells import round_half_up
 from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
 from solver.model import LinearModel, Terms
+from solver.quotas import group_task
 
 Values = Mapping[int, int]
 
@@ -72,7 +73,7 @@ def norm_shortfall_scaled(f: Formulation, values: Values, code: str) -> int:
 
 def unmet_demand(f: Formulation, values: Values, group: str) -> int:
     """``D_g - sum_m p_mg``: the group's households left without a home."""
-    demand = f.region.group(group).demand_dwellings
+    demand = group_task(f.region, group)
     return demand - sum(placed(f, values, c, group) for c in f.region.codes)
 
 
@@ -169,7 +170,7 @@ def sum_deviation_stage(f: Formulation) -> Stage:
     terms: Terms = {}
     constant = 0
     for (code, group), index in f.placements.items():
-        demand = f.region.group(group).demand_dwellings
+        demand = group_task(f.region, group)
         cell_terms, cell_constant = add_absolute_deviation(
             f.model, index, targets[(code, group)], demand, scale, f"{code},{group}", "deviation"
         )
@@ -281,7 +282,7 @@ def quota_outside_stage(f: Formulation) -> Stage:
         quota = f.quotas.of(code, group)
         low, high = floor(quota), ceil(quota)
         bounds[(code, group)] = (low, high)
-        demand = f.region.group(group).demand_dwellings
+        demand = group_task(f.region, group)
         outside = f.model.add_variable(
             f"quota_outside[{code},{group}]", 0, max(low, demand - high, 0)
         )

@@ -327,6 +327,23 @@ def eligible(region: Region, code: str, group_id: str) -> bool:
     return region.may_house(code, group_id)
 
 
+def group_task(region: Region, group_id: str) -> int:
+    """The households of a group to house this period: its demand in dwellings plus the arrears
+    of the municipalities where it may be housed (``arrears_<group>``: owed from earlier periods,
+    negative for a surplus), at least 0.
+
+    Source: Huisvestingswet art. 29; DOMAIN.md: "unmet numbers carry over to the next half-year;
+    surpluses are credited in practice".
+    """
+    g = region.group(group_id)
+    arrears = sum(
+        m.arrears.get(group_id, 0)
+        for m in region.municipalities
+        if eligible(region, m.code, group_id)
+    )
+    return max(0, g.demand_dwellings + arrears)
+
+
 def compute_quotas(
     region: Region, key: str | None = None, credit_prior_placements: bool | None = None
 ) -> Quotas:
@@ -336,8 +353,10 @@ def compute_quotas(
     their key weights (``key``, by default the policy's). If those weights sum to zero the demand
     is split equally. With ``credit_prior_placements`` (by default the policy's) the split is
     `credited_split` with each municipality's ``prior_placements`` of the group; placements made
-    where the group may not be housed are not counted. Either way a group's quotas sum to its
-    demand in dwellings.
+    where the group may not be housed are not counted. Arrears (``arrears_<group>``) are added to
+    the municipality's quota and to the group's demand (`group_task`): ``q_mg = D_g w_m / W +
+    a_mg``, or 0 where a surplus exceeds the share, the rest re-split (`credited_split` with the
+    arrears as negative placements). Either way a group's quotas sum to `group_task`.
 
     Raises:
         InputError: as `key_weights`.
@@ -360,12 +379,12 @@ def compute_quotas(
     totals: dict[str, Fraction] = {m.code: Fraction(0) for m in region.municipalities}
     for g in region.groups:
         codes = [m.code for m in region.municipalities if eligible(region, m.code, g.id)]
-        prior = (
-            {c: region.municipality(c).prior_placements.get(g.id, 0) for c in codes}
-            if credit
-            else {}
-        )
-        split = credited_split(g.demand_dwellings, {c: weights[c] for c in codes}, prior)
+        prior = {
+            c: (region.municipality(c).prior_placements.get(g.id, 0) if credit else 0)
+            - region.municipality(c).arrears.get(g.id, 0)
+            for c in codes
+        }
+        split = credited_split(group_task(region, g.id), {c: weights[c] for c in codes}, prior)
         for c in codes:
             cells[(c, g.id)] = split[c]
             totals[c] += split[c]

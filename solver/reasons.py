@@ -24,7 +24,7 @@ from models.cells import decimal
 from models.region import Region
 from solver.allocation import Allocation
 from solver.check import concentration_caps, letting_pool_capacity
-from solver.quotas import Quotas
+from solver.quotas import Quotas, group_task
 
 #: Most municipalities named in one reason.
 MAX_NAMED = 5
@@ -67,7 +67,7 @@ def _full_below(region: Region, allocation: Allocation, quotas: Quotas) -> list[
 
 
 def _unmet(region: Region, allocation: Allocation) -> int:
-    return sum(g.demand_dwellings - allocation.placed_of(g.id) for g in region.groups)
+    return sum(group_task(region, g.id) - allocation.placed_of(g.id) for g in region.groups)
 
 
 def municipality_reason(region: Region, allocation: Allocation, quotas: Quotas, code: str) -> str:
@@ -124,7 +124,7 @@ def cell_reason(
             )
         if group_cap is not None and placed >= group_cap:
             return f"{heading}: concentration cap for one group reached, {placed} of {group_cap}"
-        unmet = region.group(group).demand_dwellings - allocation.placed_of(group)
+        unmet = group_task(region, group) - allocation.placed_of(group)
         if unmet > 0:
             return f"{heading}: {unmet} households of the group are not housed"
         return f"{heading}: below its quota by the fairness objective"
