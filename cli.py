@@ -7,6 +7,7 @@ the limits, 5 an allocation violates the rules. A user mistake never shows a tra
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -19,6 +20,8 @@ from commands.common import (
     refuse_overwrite,
     with_policy,
 )
+from commands.report import compare, report
+from models.cells import CellError, parse_fraction
 from models.errors import (
     CheckFailedError,
     InfeasibleError,
@@ -39,6 +42,7 @@ from reports.outputs import FORMATS, write_files
 from reports.region_summary import region_summary
 from reports.solve_report import solve_and_check
 from reports.summary import solution_text
+from solver.allocation import Stability
 from solver.allocation_io import read_allocation
 from solver.backends import BACKENDS
 from solver.backends.base import SolverOptions
@@ -214,6 +218,19 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
     help="Ledger CSV of earlier periods: their arrears enter this period's tasks; the updated "
     "ledger is written to --out.",
 )
+@click.option(
+    "--previous",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="An earlier allocation (a solve's --out directory) to stay close to; the churn per "
+    "municipality is reported.",
+)
+@click.option(
+    "--stability-weight",
+    default="1",
+    show_default=True,
+    help="Households of deviation from the quota one household placed differently costs.",
+)
 @policy_options
 @handle_errors
 def solve(
@@ -228,9 +245,12 @@ def solve(
     output_format: str,
     period: str | None,
     ledger: Path | None,
+    previous: Path | None,
+    stability_weight: str,
     key: str | None,
     objective: str | None,
     norm_objective: str | None,
+    exchanges: str | None,
 ) -> None:
     """Solve INSTANCE (default: the bundled Haaglanden) and print the allocation.
 
@@ -250,12 +270,23 @@ def solve(
             ]
         )
     region = with_policy(
-        load_instance(instance_path(instance)).region, key, objective, norm_objective
+        load_instance(instance_path(instance)).region, key, objective, norm_objective, exchanges
     )
     options = SolverOptions(
         time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine
     )
     rows: list[LedgerRow] = []
+    if period is not None and ledger is None:
+        raise InputError(
+            [
+                Problem(
+                    file="--period",
+                    message="a period is only used with a ledger",
+                    fix="add --ledger LEDGER.csv (an empty ledger has only the header line)",
+                    value=period,
+                )
+            ]
+        )
     if ledger is not None:
         if period is None or out is None:
             raise InputError(
@@ -275,7 +306,10 @@ def solve(
             f"{period}: arrears from {ledger.name}: {sum(v for v in arrears.values() if v > 0):,} "
             f"households owed, {-sum(v for v in arrears.values() if v < 0):,} credited"
         )
-    report = solve_and_check(region, backend, options)
+    stability = None
+    if previous is not None:
+        stability = Stability(read_allocation(region, previous), _weight(stability_weight))
+    report = solve_and_check(region, backend, options, stability=stability)
     click.echo(solution_text(region, report.result, report.municipality_rows))
     if out is not None:
         files = report.files(output_format)
@@ -295,6 +329,20 @@ def solve(
         )
     if status == ERROR:
         raise InternalError(f"solver failure: {report.result.message}")
+
+
+def _weight(text: str) -> Fraction:
+    try:
+        weight = parse_fraction(text)
+    except CellError as error:
+        raise InputError(
+            [Problem(file="--stability-weight", message=str(error), fix="give a number >= 0")]
+        ) from None
+    if weight < 0:
+        raise InputError(
+            [Problem(file="--stability-weight", message="negative", fix="give a number >= 0")]
+        )
+    return weight
 
 
 @main.command()
@@ -343,7 +391,7 @@ def export(instance: str, out: Path, stage: str, force: bool) -> None:
     click.echo(f"wrote {out}")
 
 
-for command in (apportion, measure, audit, explain):
+for command in (apportion, measure, audit, explain, compare, report):
     main.add_command(command)
 
 

@@ -14,7 +14,7 @@ import click
 
 from instances import DEFAULT_INSTANCE, bundled_instance
 from models.errors import FairshareError, InputError, Problem
-from models.policy import DISTRIBUTION_KEYS, NORM_OBJECTIVES, OBJECTIVES
+from models.policy import DISTRIBUTION_KEYS, EXCHANGE_PAIRS, NORM_OBJECTIVES, OBJECTIVES
 from models.region import Region
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,7 +91,18 @@ def key_option(command: F) -> F:
 
 
 def policy_options(command: F) -> F:
-    """``--key``, ``--objective`` and ``--norm-objective``, each overriding the instance."""
+    """``--key``, ``--objective``, ``--norm-objective`` and ``--exchanges``, each overriding the
+    instance."""
+    command = click.option(
+        "--exchanges",
+        "exchanges",
+        is_flag=False,
+        flag_value="adjacent",
+        type=click.Choice(list(EXCHANGE_PAIRS)),
+        default=None,
+        help="Allow exchanges of tasks between neighbours (adjacent, the default kind), within "
+        "exchange_max_km (distance) or within a subregion (Huisvestingswet art. 29(2)).",
+    )(command)
     command = click.option(
         "--norm-objective",
         type=click.Choice(list(NORM_OBJECTIVES)),
@@ -112,9 +123,12 @@ def with_policy(
     key: str | None = None,
     objective: str | None = None,
     norm_objective: str | None = None,
+    exchanges: str | None = None,
 ) -> Region:
     """The region with the options given on the command line in its policy."""
     policy = region.policy
+    if exchanges is not None:
+        policy = replace(policy, exchanges=exchanges)
     if key is not None:
         policy = replace(policy, distribution_key=key)
     if objective is not None:

@@ -47,6 +47,7 @@ class LedgerRow:
     task: int
     planned: int | None
     placed: int | None
+    row: int = 0
 
 
 def period_key(period: str) -> tuple[int, int]:
@@ -206,7 +207,7 @@ def _row(
     if not ok:
         return None
     return LedgerRow(
-        period, code, group, numbers["task"] or 0, numbers["planned"], numbers["placed"]
+        period, code, group, numbers["task"] or 0, numbers["planned"], numbers["placed"], number
     )
 
 
@@ -218,14 +219,14 @@ def arrears_before(rows: list[LedgerRow], period: str, file: str) -> dict[tuple[
     """
     arrears: dict[tuple[str, str], int] = {}
     problems = []
-    for index, row in enumerate(rows, start=2):
+    for row in rows:
         if period_key(row.period) >= period_key(period):
             continue
         if row.placed is None:
             problems.append(
                 Problem(
                     file=file,
-                    row=index,
+                    row=row.row,
                     column="placed",
                     message=f"no realised placements for {row.period}, before {period}",
                     fix="fill in the placements made in that period",
@@ -256,10 +257,14 @@ def updated_ledger(
     planned: Mapping[tuple[str, str], int],
 ) -> str:
     """The ledger as CSV text: the rows of other periods as they were, the rows of ``period``
-    replaced by its tasks and plan (``placed`` empty), sorted by period, code and group."""
+    replaced by its tasks and plan, sorted by period, code and group. Realised placements already
+    entered for ``period`` (a re-run) are kept."""
     kept = [r for r in rows if r.period != period]
+    realised = {(r.code, r.group): r.placed for r in rows if r.period == period}
     new = [
-        LedgerRow(period, code, group, task, planned.get((code, group), 0), None)
+        LedgerRow(
+            period, code, group, task, planned.get((code, group), 0), realised.get((code, group))
+        )
         for (code, group), task in tasks.items()
     ]
     ordered = sorted([*kept, *new], key=lambda r: (period_key(r.period), r.code, r.group))

@@ -86,6 +86,13 @@ OBJECTIVES: dict[str, str] = {
     "equal_burden": "minimise the largest number of placements per 1,000 inhabitants, then the sum",
 }
 
+#: Pairs of municipalities that may exchange tasks.
+EXCHANGE_PAIRS: dict[str, str] = {
+    "adjacent": "municipalities that share a border (the adjacency table)",
+    "distance": "municipalities whose centroids lie within exchange_max_km",
+    "subregion": "municipalities of the same subregion (column 'subregion')",
+}
+
 #: How the needs stage treats the shortfall to the social norm.
 NORM_OBJECTIVES: dict[str, str] = {
     "total": "minimise the total shortfall of all municipalities (with unmet demand, weighted)",
@@ -132,6 +139,15 @@ class Policy:
             the Swiss cantonal key credits earlier intake (see `solver.quotas.credited_split`).
         objective: name of the fairness objective in `OBJECTIVES`.
         norm_objective: how the shortfall to the social norm is minimised, `NORM_OBJECTIVES`.
+        exchanges: which municipalities may exchange tasks (Huisvestingswet art. 29(2)): one of
+            `EXCHANGE_PAIRS`, or ``None`` for no exchanges.
+        exchange_max_km: for ``exchanges = "distance"``, the largest centroid distance.
+        exchange_max_share: no municipality gives away more than this share of its own quota of
+            a group.
+        exchange_max_per_pair: at most this many households of a group from one municipality to
+            another (``None``: no limit).
+        exchange_compensation: the cost of a transferred household, in households of deviation
+            from the quota, added to the fairness stage's sum.
         max_placements_per_1000: concentration cap, at most this many placements (all groups)
             per 1,000 inhabitants of a municipality; ``None``: no cap.
         max_group_letting_share: concentration cap, at most this share of a municipality's
@@ -156,6 +172,11 @@ class Policy:
     credit_prior_placements: bool = False
     objective: str = "sum_abs_deviation"
     norm_objective: str = "total"
+    exchanges: str | None = None
+    exchange_max_km: Fraction | None = None
+    exchange_max_share: Fraction = Fraction(1)
+    exchange_max_per_pair: int | None = None
+    exchange_compensation: Fraction = Fraction(0)
     max_placements_per_1000: Fraction | None = None
     max_group_letting_share: Fraction | None = None
     rules: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(RULES, True))

@@ -57,3 +57,34 @@ def within_reach(
         graph, set(sources), cutoff=float(km), weight=length
     )
     return {code: float(d) for code, d in lengths.items()}
+
+
+def exchange_pairs(
+    kind: str,
+    codes: list[str],
+    edges: list[tuple[str, str]],
+    positions: dict[str, tuple[Fraction, Fraction]],
+    subregions: dict[str, str | None],
+    max_km: Fraction | None,
+) -> list[tuple[str, str]]:
+    """Unordered pairs ``(a, b)``, ``a < b``, that may exchange tasks, sorted.
+
+    ``adjacent``: the borders; ``distance``: centroids at most ``max_km`` apart (great circle);
+    ``subregion``: the same non-empty subregion.
+    """
+    if kind == "adjacent":
+        return sorted((min(a, b), max(a, b)) for a, b in edges)
+    pairs = []
+    for i, a in enumerate(codes):
+        for b in codes[i + 1 :]:
+            if kind == "subregion":
+                if subregions.get(a) and subregions.get(a) == subregions.get(b):
+                    pairs.append((a, b))
+            elif (
+                a in positions
+                and b in positions
+                and max_km is not None
+                and centroid_km(positions[a], positions[b]) <= float(max_km)
+            ):
+                pairs.append((a, b))
+    return sorted(pairs)

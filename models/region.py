@@ -17,7 +17,7 @@ from typing import Literal
 import networkx as nx
 
 from models.policy import Policy
-from models.proximity import within_reach
+from models.proximity import exchange_pairs, within_reach
 
 Unit = Literal["persons", "households"]
 
@@ -225,6 +225,25 @@ class Region:
                     positions=positions,
                 )
         return reach
+
+    @cached_property
+    def exchange_pairs(self) -> list[tuple[str, str]]:
+        """The unordered pairs that may exchange tasks under the policy (`models.proximity`);
+        empty without exchanges."""
+        if self.policy.exchanges is None:
+            return []
+        return exchange_pairs(
+            self.policy.exchanges,
+            list(self.codes),
+            [(e.code_a, e.code_b) for e in self.edges],
+            {
+                m.code: (m.latitude, m.longitude)
+                for m in self.municipalities
+                if m.latitude is not None and m.longitude is not None
+            },
+            {m.code: m.subregion for m in self.municipalities},
+            self.policy.exchange_max_km,
+        )
 
     def may_house(self, code: str, group_id: str) -> bool:
         """True if the group may be housed in the municipality: allowed by ``only_in`` and

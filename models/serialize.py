@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from fractions import Fraction
 from typing import Any
 
 from models.cells import format_fraction
@@ -58,6 +59,17 @@ def settings_dict(region: Region, *, with_files: bool = True) -> dict[str, Any]:
         name: format_fraction(getattr(region.policy, name)) for name in FRACTION_FIELDS
     }
     policy.update({name: getattr(region.policy, name) for name in INT_FIELDS})
+    defaults = Policy()
+    for name in (
+        "exchanges",
+        "exchange_max_km",
+        "exchange_max_share",
+        "exchange_max_per_pair",
+        "exchange_compensation",
+    ):
+        value = getattr(region.policy, name)
+        if value != getattr(defaults, name):
+            policy[name] = format_fraction(value) if isinstance(value, Fraction) else value
     for name in OPTIONAL_FRACTION_FIELDS:
         value = getattr(region.policy, name)
         if value is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -18,6 +18,7 @@ from models.cells import CellError, format_fraction, parse_fraction, parse_int
 from models.errors import Problem
 from models.policy import (
     DISTRIBUTION_KEYS,
+    EXCHANGE_PAIRS,
     FACTOR_COLUMNS,
     FACTOR_DIRECTIONS,
     FRACTION_FIELDS,
@@ -39,6 +40,18 @@ KEY_SETTINGS: tuple[str, ...] = ("ses_correction", "key_factors", "credit_prior_
 #: Keys of a factor written as a table, ``name = { weight = "0.1", direction = "inverted" }``.
 FACTOR_KEYS: tuple[str, ...] = ("weight", "direction")
 
+#: Optional caps that are shares (between 0 and 1), not counts.
+SHARE_CAPS: tuple[str, ...] = ("max_group_letting_share",)
+
+#: Settings of ``[policy]`` for exchanges between municipalities (see `models.policy.Policy`).
+EXCHANGE_SETTINGS: tuple[str, ...] = (
+    "exchanges",
+    "exchange_max_km",
+    "exchange_max_share",
+    "exchange_max_per_pair",
+    "exchange_compensation",
+)
+
 SECTIONS: dict[str, tuple[str, ...]] = {
     "region": ("name", "base_year", "horizon_years", "default_turnover_rate", "source"),
     "files": ("municipalities", "adjacency"),
@@ -46,6 +59,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "policy": (
         *FRACTION_FIELDS,
         *OPTIONAL_FRACTION_FIELDS,
+        *EXCHANGE_SETTINGS,
         *INT_FIELDS,
         "distribution_key",
         *KEY_SETTINGS,
@@ -342,6 +356,15 @@ def _read_care(
             km,
         )
     care_at = _codes(doc, (*path, "care_at"), raw.get("care_at"))
+    if care_at is not None and not care_at:
+        doc.report(
+            (*path, "care_at"),
+            "no care location listed",
+            "list the care municipalities, or leave care_at out to use every municipality "
+            "with care_facilities",
+            "[]",
+        )
+        care_at = None
     return hops_value, km_value, care_at
 
 
@@ -574,6 +597,50 @@ def _read_key_settings(doc: SettingsDocument, raw: Mapping[str, Any]) -> dict[st
     return values
 
 
+def _read_exchange_settings(doc: SettingsDocument, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The exchange settings of ``[policy]`` that are given, validated."""
+    values: dict[str, Any] = {}
+    if "exchanges" in raw:
+        if raw["exchanges"] in EXCHANGE_PAIRS:
+            values["exchanges"] = raw["exchanges"]
+        else:
+            doc.report(
+                ("policy", "exchanges"),
+                "unknown kind of exchange pairs",
+                unknown_name_fix(str(raw["exchanges"]), tuple(EXCHANGE_PAIRS), "values"),
+                raw["exchanges"],
+            )
+    for name in ("exchange_max_km", "exchange_compensation"):
+        if name in raw:
+            number = _nonnegative(doc, ("policy", name), raw[name], what=f"the number {name}")
+            if number is not None:
+                values[name] = number
+    if "exchange_max_share" in raw:
+        share = _fraction(
+            doc, ("policy", "exchange_max_share"), raw["exchange_max_share"], what="a share"
+        )
+        if share is not None:
+            values["exchange_max_share"] = share
+    if "exchange_max_per_pair" in raw:
+        most = _int(
+            doc,
+            ("policy", "exchange_max_per_pair"),
+            raw["exchange_max_per_pair"],
+            minimum=0,
+            what="a number of households",
+        )
+        if most is not None:
+            values["exchange_max_per_pair"] = most
+    if values.get("exchanges") == "distance" and "exchange_max_km" not in values:
+        doc.report(
+            ("policy", "exchanges"),
+            'exchanges = "distance" needs the largest distance',
+            "give exchange_max_km, e.g. 15",
+            "distance",
+        )
+    return values
+
+
 def _read_policy(doc: SettingsDocument) -> Policy:
     raw = _section(doc, "policy")
     _check_keys(doc, ("policy",), raw, SECTIONS["policy"])
@@ -585,10 +652,15 @@ def _read_policy(doc: SettingsDocument) -> Policy:
             if share is not None:
                 values[name] = share
     for name in OPTIONAL_FRACTION_FIELDS:
-        if name in raw:
+        if name not in raw:
+            continue
+        if name in SHARE_CAPS:
+            number = _fraction(doc, ("policy", name), raw[name], what=f"the share {name}")
+        else:
             number = _nonnegative(doc, ("policy", name), raw[name], what=f"the cap {name}")
-            if number is not None:
-                values[name] = number
+        if number is not None:
+            values[name] = number
+    values.update(_read_exchange_settings(doc, raw))
     for name in INT_FIELDS:
         if name in raw:
             weight = _int(doc, ("policy", name), raw[name], minimum=0, what=f"the weight {name}")
@@ -675,12 +747,7 @@ def read_settings(doc: SettingsDocument) -> Settings:
     adjacency_file = files.get("adjacency")
     groups = _read_groups(doc)
     targets, demand = _read_targets(doc, [g.id for g in groups])
-    groups = [
-        TargetGroup(
-            g.id, g.name, g.unit, demand.get(g.id, 0), g.household_size, g.only_in, g.not_in
-        )
-        for g in groups
-    ]
+    groups = [replace(g, demand=demand.get(g.id, 0)) for g in groups]
     return Settings(
         name=name,
         base_year=base_year,

@@ -69,25 +69,23 @@ def output_files(
     placements: tuple[list[str], list[list[str]]],
     summary: dict[str, Any],
     timings: dict[str, Any],
+    extra: dict[str, tuple[list[str], list[list[str]]]] | None = None,
 ) -> dict[str, bytes]:
-    """The files of one result, by name."""
+    """The files of one result, by name; ``extra`` tables (e.g. ``transfers``) go with the
+    allocation tables in every format."""
     files: dict[str, bytes] = {}
+    tables = {"municipalities": municipalities, "placements": placements, **(extra or {})}
     if output_format == "csv":
-        files["municipalities.csv"] = csv_text(*municipalities).encode("utf-8")
-        files["placements.csv"] = csv_text(*placements).encode("utf-8")
+        for name, table in tables.items():
+            files[f"{name}.csv"] = csv_text(*table).encode("utf-8")
     elif output_format == "xlsx":
-        files["allocation.xlsx"] = workbook_bytes(
-            {"municipalities": municipalities, "placements": placements}
-        )
+        files["allocation.xlsx"] = workbook_bytes(tables)
     elif output_format == "json":
-        tables = {
+        records = {
             name: [dict(zip(header, row, strict=True)) for row in rows]
-            for name, (header, rows) in (
-                ("municipalities", municipalities),
-                ("placements", placements),
-            )
+            for name, (header, rows) in tables.items()
         }
-        files["allocation.json"] = _json(tables).encode("utf-8")
+        files["allocation.json"] = _json(records).encode("utf-8")
     else:
         raise ValueError(f"unknown format {output_format!r}; known: {', '.join(FORMATS)}")
     return files | summary_files(summary, timings)

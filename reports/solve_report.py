@@ -16,9 +16,12 @@ from reports.summary import summary_data, timings_data
 from reports.tables import (
     MUNICIPALITY_COLUMNS,
     PLACEMENT_COLUMNS,
+    TRANSFER_COLUMNS,
     municipality_rows,
     placement_rows,
+    transfer_rows,
 )
+from solver.allocation import Stability
 from solver.backends.base import SolverOptions
 from solver.check import Violation, check_allocation
 from solver.quotas import compute_quotas
@@ -35,6 +38,7 @@ class SolveReport:
     municipality_rows: list[dict[str, str]]
     placement_rows: list[dict[str, str]]
     summary: dict[str, Any]
+    transfer_rows: list[dict[str, str]] | None = None
 
     def files(self, output_format: str) -> dict[str, bytes]:
         """The output files in a format (see `reports.outputs`); only the summary and timings
@@ -49,20 +53,36 @@ class SolveReport:
             list(PLACEMENT_COLUMNS),
             [[row[c] for c in PLACEMENT_COLUMNS] for row in self.placement_rows],
         )
+        extra = {}
+        if self.transfer_rows is not None:
+            extra["transfers"] = (
+                list(TRANSFER_COLUMNS),
+                [[row[c] for c in TRANSFER_COLUMNS] for row in self.transfer_rows],
+            )
         return output_files(
-            output_format, municipalities, placements, self.summary, timings_data(self.result)
+            output_format,
+            municipalities,
+            placements,
+            self.summary,
+            timings_data(self.result),
+            extra,
         )
 
 
 def solve_and_check(
-    region: Region, backend: str, options: SolverOptions, *, hard_limit: bool = True
+    region: Region,
+    backend: str,
+    options: SolverOptions,
+    *,
+    hard_limit: bool = True,
+    stability: Stability | None = None,
 ) -> SolveReport:
     """Solve, check the answer independently, and build the output tables.
 
     Raises:
         InternalError: if the checker finds a violation in an answer the solver called feasible.
     """
-    result = solve(region, backend, options, hard_limit=hard_limit)
+    result = solve(region, backend, options, hard_limit=hard_limit, stability=stability)
     violations: list[Violation] = []
     municipalities: list[dict[str, str]] = []
     placements: list[dict[str, str]] = []
@@ -75,7 +95,10 @@ def solve_and_check(
                 f"{listed}"
             )
         quotas = compute_quotas(region)
-        municipalities = municipality_rows(region, result.allocation, quotas)
+        municipalities = municipality_rows(region, result.allocation, quotas, stability)
         placements = placement_rows(region, result.allocation, quotas)
     summary = summary_data(region, result, violations)
-    return SolveReport(result, tuple(violations), municipalities, placements, summary)
+    transfers = None
+    if region.policy.exchanges is not None and result.allocation is not None:
+        transfers = transfer_rows(region, result.allocation)
+    return SolveReport(result, tuple(violations), municipalities, placements, summary, transfers)

@@ -139,6 +139,13 @@ def solution_text(region: Region, result: Result, rows: Sequence[dict[str, str]]
     if len(shown) < len(rows):
         lines.append(f"  ... {len(rows) - len(shown)} more municipalities in municipalities.csv")
     lines.append(f"  (< : below the {norm}% norm at the horizon)")
+    if result.allocation.transfers:
+        lines += ["", "  exchanges of tasks (Huisvestingswet art. 29(2)):"]
+        lines += [
+            f"  {region.municipality(giver).name} -> {region.municipality(taker).name}: "
+            f"{n} households of {group}"
+            for (giver, taker, group), n in sorted(result.allocation.transfers.items())
+        ]
     moved = [row for row in rows if "rounded" not in row["explanation"]]
     if moved:
         lines += ["", "  placements moved from the quota by a rule:"]

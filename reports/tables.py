@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from models.cells import decimal
 from models.region import Region
-from solver.allocation import Allocation
+from solver.allocation import Allocation, Stability
 from solver.check import letting_pool_capacity, norm_shortfall
 from solver.quotas import Quotas
 from solver.reasons import cell_reason, municipality_reason
@@ -36,6 +36,7 @@ MUNICIPALITY_COLUMNS = (
     "quota",
     "deviation",
     "letting_pool_use",
+    "churn",
     "explanation",
 )
 PLACEMENT_COLUMNS = (
@@ -55,9 +56,10 @@ def _share(part: int, whole: int) -> str:
 
 
 def municipality_rows(
-    region: Region, allocation: Allocation, quotas: Quotas
+    region: Region, allocation: Allocation, quotas: Quotas, stability: Stability | None = None
 ) -> list[dict[str, str]]:
-    """One row per municipality, sorted by code."""
+    """One row per municipality, sorted by code; ``churn`` (households placed differently from
+    the previous allocation) only with a `Stability`."""
     norm = region.policy.social_norm
     rows = []
     for m in region.municipalities:
@@ -86,6 +88,7 @@ def municipality_rows(
                 "quota": decimal(quota),
                 "deviation": decimal(placed - quota),
                 "letting_pool_use": _share(placed, pool),
+                "churn": "" if stability is None else str(stability.churn(allocation, c)),
                 "explanation": municipality_reason(region, allocation, quotas, c),
             }
         )
@@ -112,3 +115,22 @@ def placement_rows(region: Region, allocation: Allocation, quotas: Quotas) -> li
                 }
             )
     return rows
+
+
+TRANSFER_COLUMNS = ("giver", "giver_name", "taker", "taker_name", "group", "households")
+
+
+def transfer_rows(region: Region, allocation: Allocation) -> list[dict[str, str]]:
+    """One row per exchange of tasks (who transfers how many households of which group to whom),
+    sorted by giver, taker and group."""
+    return [
+        {
+            "giver": giver,
+            "giver_name": region.municipality(giver).name,
+            "taker": taker,
+            "taker_name": region.municipality(taker).name,
+            "group": group,
+            "households": str(n),
+        }
+        for (giver, taker, group), n in sorted(allocation.transfers.items())
+    ]

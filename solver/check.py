@@ -15,7 +15,7 @@ from math import floor
 
 from models.region import Region
 from solver.allocation import Allocation
-from solver.quotas import group_task
+from solver.quotas import compute_quotas, group_task
 
 
 @dataclass(frozen=True)
@@ -261,6 +261,54 @@ def _check_concentration(region: Region, a: Allocation) -> list[Violation]:
     return found
 
 
+def _check_exchanges(region: Region, a: Allocation) -> list[Violation]:
+    """Every transfer follows an allowed pair, between municipalities that both house the group,
+    within the per-pair limit and the share of the giver's quota it may give away."""
+    if not a.transfers:
+        return []
+    policy = region.policy
+    allowed = set(region.exchange_pairs)
+    quotas = compute_quotas(region)
+    found = []
+    given: dict[tuple[str, str], int] = {}
+    for (giver, taker, g), n in a.transfers.items():
+        where = f"{giver}->{taker},{g}"
+        if n < 0:
+            found.append(Violation("exchanges", where, f"negative transfer {n}", Fraction(-n)))
+        if (min(giver, taker), max(giver, taker)) not in allowed:
+            found.append(
+                Violation(
+                    "exchanges",
+                    where,
+                    f"{n} households moved between a pair that may not "
+                    f"exchange ({policy.exchanges or 'no exchanges'})",
+                    Fraction(n),
+                )
+            )
+        if not (region.may_house(giver, g) and region.may_house(taker, g)):
+            found.append(
+                Violation("exchanges", where, "the group is not housed in both", Fraction(n))
+            )
+        most = policy.exchange_max_per_pair
+        if most is not None and n > most:
+            found.append(
+                Violation("exchanges", where, f"{n} households, at most {most}", Fraction(n - most))
+            )
+        given[(giver, g)] = given.get((giver, g), 0) + n
+    for (giver, g), n in sorted(given.items()):
+        cap = floor(policy.exchange_max_share * quotas.of(giver, g))
+        if n > cap:
+            found.append(
+                Violation(
+                    "exchanges",
+                    f"{giver},{g}",
+                    f"gives away {n} households of {g}, at most {cap} of its quota",
+                    Fraction(n - cap),
+                )
+            )
+    return found
+
+
 def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
     found = []
     for (c, g), n in a.placed.items():
@@ -288,7 +336,7 @@ def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
 def _reach(region: Region, group_id: str) -> str:
     g = region.group(group_id)
     limit = (
-        f"{g.care_within_hops} borders"
+        f"{g.care_within_hops} border(s)"
         if g.care_within_hops is not None
         else (f"{g.care_within_km} km")
     )
@@ -322,5 +370,6 @@ _CHECKS: tuple[tuple[str | None, Callable[[Region, Allocation], list[Violation]]
     ("letting_pool", _check_letting_pool),
     ("eligibility", _check_eligibility),
     ("concentration", _check_concentration),
+    (None, _check_exchanges),
     (None, _check_demand),
 )

@@ -22,6 +22,7 @@ from fractions import Fraction
 from math import floor
 
 from models.region import Municipality, Region
+from solver.allocation import Stability
 from solver.model import LinearModel, Terms
 from solver.quotas import Quotas, compute_quotas, eligible, group_task
 
@@ -39,6 +40,9 @@ class Formulation:
     norm_shortfall: dict[str, int] = field(default_factory=dict)
     placements: dict[tuple[str, str], int] = field(default_factory=dict)
     unmet: dict[str, int] = field(default_factory=dict)
+    transfers: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    flows: dict[tuple[str, str], Terms] = field(default_factory=dict)
+    stability: Stability | None = None
 
     def placements_in(self, code: str) -> Terms:
         """``sum_g p_mg`` of one municipality as terms."""
@@ -47,6 +51,24 @@ class Formulation:
             for g in self.region.groups
             if (code, g.id) in self.placements
         }
+
+    def task_terms(self, code: str, group: str) -> Terms:
+        """``p_mg + out_mg - in_mg``: the placements counted against the municipality's own
+        quota, after the tasks it transferred to others (out) or took over (in); just ``p_mg``
+        without exchanges."""
+        terms: Terms = dict(self.flows.get((code, group), {}))
+        index = self.placements.get((code, group))
+        if index is not None:
+            terms[index] = 1
+        return terms
+
+    def task_total_terms(self, code: str) -> Terms:
+        """`task_terms` summed over the groups."""
+        total: Terms = {}
+        for g in self.region.groups:
+            for index, c in self.task_terms(code, g.id).items():
+                total[index] = total.get(index, 0) + c
+        return total
 
     def decision_variables(self) -> list[int]:
         """The variables that make up an allocation, in canonical order (codes, then groups)."""
@@ -290,6 +312,40 @@ def define_concentration(f: Formulation) -> None:
             )
 
 
+def define_exchanges(f: Formulation) -> None:
+    """Exchanges of tasks between municipalities (Huisvestingswet art. 29(2): municipalities may
+    jointly change their tasks as long as the sum stays the same).
+
+    For every allowed pair (`models.region.Region.exchange_pairs`, both directions) and group
+    housed in both, ``t_ijg >= 0`` households of i's task go to j: i's task becomes
+    ``q_ig - out_ig + in_ig`` (`Formulation.task_terms`), the regional sum unchanged. Limits:
+    ``out_ig <= floor(exchange_max_share * q_ig)`` and ``t_ijg <= exchange_max_per_pair``.
+    """
+    region = f.region
+    policy = region.policy
+    if policy.exchanges is None:
+        return
+    most = policy.exchange_max_per_pair
+    for a, b in region.exchange_pairs:
+        for g in region.groups:
+            if (a, g.id) not in f.placements or (b, g.id) not in f.placements:
+                continue
+            for giver, taker in ((a, b), (b, a)):
+                cap = floor(policy.exchange_max_share * f.quotas.of(giver, g.id))
+                upper = cap if most is None else min(cap, most)
+                if upper <= 0:
+                    continue
+                t = f.model.add_variable(f"transfer[{giver},{taker},{g.id}]", 0, upper)
+                f.transfers[(giver, taker, g.id)] = t
+                f.flows.setdefault((giver, g.id), {})[t] = 1
+                f.flows.setdefault((taker, g.id), {})[t] = -1
+    for (code, group), flow in sorted(f.flows.items()):
+        out = {t: 1 for t, sign in flow.items() if sign > 0}
+        if out:
+            cap = floor(policy.exchange_max_share * f.quotas.of(code, group))
+            f.model.add_constraint(f"exchange_share[{code},{group}]", "exchanges", out, "<=", cap)
+
+
 def _without_rule(f: Formulation, rule: str) -> None:
     """What switching a soft rule off means for its shortfall variables."""
     if rule == "social_norm":
@@ -310,16 +366,21 @@ RULES_IN_ORDER: tuple[tuple[str, Callable[[Formulation], None]], ...] = (
 )
 
 
-def formulate(region: Region, quotas: Quotas | None = None) -> Formulation:
-    """Build the model of the region: variables, then each enabled rule in `RULES_IN_ORDER`.
+def formulate(
+    region: Region, quotas: Quotas | None = None, stability: Stability | None = None
+) -> Formulation:
+    """Build the model of the region: variables, then each enabled rule in `RULES_IN_ORDER`,
+    then the exchanges the policy allows; ``stability`` is kept for the fairness stage.
 
     Eligibility (a group may only be housed where the instance allows it) is applied by creating
     no placement variable for a forbidden (municipality, group) cell.
     """
     f = _variables(region, quotas or compute_quotas(region))
+    f.stability = stability
     for rule, define in RULES_IN_ORDER:
         if rule == "segments" or region.policy.rule_enabled(rule):
             define(f)
         else:
             _without_rule(f, rule)
+    define_exchanges(f)
     return f

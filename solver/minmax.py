@@ -114,7 +114,8 @@ class MinMaxStage:
 def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False) -> MinMaxStage:
     """``max_m |P_m - Q_m| / Q_m`` over municipalities with ``Q_m > 0``.
 
-    ``e_m = P_m``; the level ``w`` bounds ``ceil((1 - w) Q_m) <= P_m <= floor((1 + w) Q_m)``. A
+    ``e_m = P_m`` (with exchanges ``P_m + out_m - in_m``, `Formulation.task_total_terms`); the
+    level ``w`` bounds ``ceil((1 - w) Q_m) <= e_m <= floor((1 + w) Q_m)``. A
     municipality without a quota has no relative deviation and is left out (its placements still
     count in the sum of absolute deviations that follows).
     """
@@ -128,13 +129,17 @@ def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False
         quota = f.quotas.municipality_total(code)
         return _interval((1 - level) * quota, (1 + level) * quota, strict)
 
-    return MinMaxStage(name, "ratio", members, f.placements_in, value_of, bounds, leximin=leximin)
+    lowest = None if f.transfers else 0
+    return MinMaxStage(
+        name, "ratio", members, f.task_total_terms, value_of, bounds, lowest, leximin=leximin
+    )
 
 
 def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
     """``max_m |P_m - Q_m|`` in households, over every municipality.
 
-    ``e_m = P_m``; the level ``w`` bounds ``ceil(Q_m - w) <= P_m <= floor(Q_m + w)``.
+    ``e_m = P_m`` (with exchanges ``P_m + out_m - in_m``); the level ``w`` bounds
+    ``ceil(Q_m - w) <= e_m <= floor(Q_m + w)``.
     """
 
     def value_of(code: str, total: int) -> Fraction:
@@ -144,7 +149,10 @@ def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
         quota = f.quotas.municipality_total(code)
         return _interval(quota - level, quota + level, strict)
 
-    return MinMaxStage(name, "households", tuple(f.region.codes), f.placements_in, value_of, bounds)
+    lowest = None if f.transfers else 0
+    return MinMaxStage(
+        name, "households", tuple(f.region.codes), f.task_total_terms, value_of, bounds, lowest
+    )
 
 
 def burden_stage(f: Formulation, name: str) -> MinMaxStage:

@@ -34,7 +34,7 @@ from math import ceil, floor, lcm
 from models.cells import round_half_up
 from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
-from solver.model import LinearModel, Terms
+from solver.model import LinearModel, Terms, evaluate
 from solver.quotas import group_task
 
 Values = Mapping[int, int]
@@ -135,26 +135,33 @@ def fairness_targets(f: Formulation) -> tuple[int, dict[tuple[str, str], Fractio
 
 
 def add_absolute_deviation(
-    model: LinearModel, index: int, target: Fraction, upper: int, scale: int, name: str, rule: str
+    model: LinearModel,
+    expression: Terms,
+    target: Fraction,
+    bounds: tuple[int, int],
+    scale: int,
+    name: str,
+    rule: str,
 ) -> tuple[Terms, int]:
-    """Terms and constant of ``scale * |x - target|`` for the integer variable ``x`` in
-    ``[0, upper]``; ``scale * target`` must be an integer.
+    """Terms and constant of ``scale * |x - target|`` for the integer expression ``x`` (terms)
+    with values in ``bounds``; ``scale * target`` must be an integer.
 
     The cost is convex in ``x`` and written exactly around ``lo = floor target`` as
-    ``x = lo - u + b + c`` with ``u`` in ``[0, lo]`` (units below ``lo``, cost ``scale`` each),
-    ``b`` in ``[0, ceil target - lo]`` (the step to ``ceil target``, cost
+    ``x = lo - u + b + c`` with ``u`` in ``[0, lo - min x]`` (units below ``lo``, cost ``scale``
+    each), ``b`` in ``[0, ceil target - lo]`` (the step to ``ceil target``, cost
     ``scale (2 lo + 1 - 2 target)``, between ``-scale`` and ``scale``) and ``c >= 0`` (units
     above ``ceil target``, cost ``scale`` each), plus the constant ``scale (target - lo)``. No
     cheaper split of ``x`` exists, so the linear relaxation of each term is the convex hull of its
     integer points (the valid cut through the two nearest integer points), and no large constants
     cancel.
     """
+    lowest, highest = bounds
     low, high = floor(target), ceil(target)
-    under = model.add_variable(f"{rule}_under[{name}]", 0, low)
+    under = model.add_variable(f"{rule}_under[{name}]", 0, max(0, low - lowest))
     step = model.add_variable(f"{rule}_step[{name}]", 0, high - low)
-    over = model.add_variable(f"{rule}_over[{name}]", 0, max(0, upper - high))
+    over = model.add_variable(f"{rule}_over[{name}]", 0, max(0, highest - high))
     model.add_constraint(
-        f"{rule}[{name}]", rule, {index: 1, under: 1, step: -1, over: -1}, "==", low
+        f"{rule}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
     )
     scaled = scale * target
     if scaled.denominator != 1:
@@ -163,27 +170,89 @@ def add_absolute_deviation(
     return terms, int(scaled) - scale * low
 
 
+def expression_bounds(model: LinearModel, terms: Terms) -> tuple[int, int]:
+    """The least and largest value of an integer expression from its variables' bounds."""
+    low = high = 0
+    for index, c in terms.items():
+        v = model.variables[index]
+        upper = v.upper if v.upper is not None else v.lower
+        low += c * (v.lower if c > 0 else upper)
+        high += c * (upper if c > 0 else v.lower)
+    return low, high
+
+
 def sum_deviation_stage(f: Formulation) -> Stage:
     """Sum of absolute deviations from the quotas, ``L sum_mg |p_mg - q_mg|``, in units of
-    ``1/L`` household (`add_absolute_deviation` per cell)."""
+    ``1/L`` household (`add_absolute_deviation` per cell).
+
+    With exchanges each cell compares ``p_mg + out_mg - in_mg`` (`Formulation.task_terms`) with
+    its quota, and every transferred household adds the policy's ``exchange_compensation`` (in
+    households). With a `Stability` of weight ``w`` every household placed differently from the
+    previous allocation adds ``w`` households: ``+ w sum_mg |p_mg - previous_mg|``. The stage's
+    unit is ``1/(L e v)`` household for a compensation ``n/e`` and a weight ``u/v``.
+    """
     scale, targets, note = fairness_targets(f)
+    compensation = f.region.policy.exchange_compensation if f.transfers else Fraction(0)
+    weight = f.stability.weight if f.stability is not None else Fraction(0)
+    per_cell = scale * compensation.denominator * weight.denominator
     terms: Terms = {}
     constant = 0
-    for (code, group), index in f.placements.items():
-        demand = group_task(f.region, group)
+    expressions: dict[tuple[str, str], Terms] = {}
+    for code, group in f.placements:
+        expression = f.task_terms(code, group)
+        expressions[(code, group)] = expression
         cell_terms, cell_constant = add_absolute_deviation(
-            f.model, index, targets[(code, group)], demand, scale, f"{code},{group}", "deviation"
+            f.model,
+            expression,
+            targets[(code, group)],
+            expression_bounds(f.model, expression),
+            per_cell,
+            f"{code},{group}",
+            "deviation",
         )
         terms.update(cell_terms)
         constant += cell_constant
+    price = scale * compensation.numerator * weight.denominator
+    if price:
+        terms.update({t: price for t in f.transfers.values()})
+    churn_scale = scale * compensation.denominator * weight.numerator
+    previous = f.stability.previous.placed if f.stability is not None else {}
+    if churn_scale:
+        for (code, group), index in f.placements.items():
+            churn_terms, churn_constant = add_absolute_deviation(
+                f.model,
+                {index: 1},
+                Fraction(previous.get((code, group), 0)),
+                expression_bounds(f.model, {index: 1}),
+                churn_scale,
+                f"{code},{group}",
+                "churn",
+            )
+            terms.update(churn_terms)
+            constant += churn_constant
 
     def exact(values: Values) -> int:
         total = Fraction(0)
         for cell, target in targets.items():
-            total += abs(placed(f, values, *cell) - target)
-        return int(total * scale)
+            total += abs(evaluate(expressions[cell], values) - target)
+        moved = sum(values[t] for t in f.transfers.values())
+        churn = sum(
+            abs(values[index] - previous.get(cell, 0)) for cell, index in f.placements.items()
+        )
+        return int(total * per_cell) + price * moved + churn_scale * churn
 
-    return Stage("fairness_sum", terms, exact, constant, scale, note)
+    return Stage("fairness_sum", terms, exact, constant, per_cell, note)
+
+
+def exchange_stage(f: Formulation) -> Stage:
+    """Exchanges only where they help: minimise the households transferred, ``sum t_ijg``,
+    once the fairness stages are fixed (so that no two municipalities swap tasks for nothing)."""
+    terms = dict.fromkeys(f.transfers.values(), 1)
+
+    def exact(values: Values) -> int:
+        return sum(values[t] for t in terms)
+
+    return Stage("exchanges", terms, exact)
 
 
 def programme_targets(f: Formulation) -> dict[tuple[str, str], int]:
@@ -230,9 +299,9 @@ def programme_stage(f: Formulation) -> Stage:
         index = variables[segment][code]
         part, part_constant = add_absolute_deviation(
             f.model,
-            index,
+            {index: 1},
             Fraction(target),
-            f.model.variables[index].upper or 0,
+            (0, f.model.variables[index].upper or 0),
             1,
             f"{segment},{code}",
             "programme",
@@ -278,27 +347,34 @@ def quota_outside_stage(f: Formulation) -> Stage:
     """
     terms: Terms = {}
     bounds: dict[tuple[str, str], tuple[int, int]] = {}
-    for (code, group), index in f.placements.items():
+    expressions: dict[tuple[str, str], Terms] = {}
+    for code, group in f.placements:
         quota = f.quotas.of(code, group)
         low, high = floor(quota), ceil(quota)
         bounds[(code, group)] = (low, high)
-        demand = group_task(f.region, group)
+        expression = f.task_terms(code, group)
+        expressions[(code, group)] = expression
+        least, most = expression_bounds(f.model, expression)
         outside = f.model.add_variable(
-            f"quota_outside[{code},{group}]", 0, max(low, demand - high, 0)
+            f"quota_outside[{code},{group}]", 0, max(low - least, most - high, 0)
         )
         name = f"{code},{group}"
         f.model.add_constraint(
-            f"quota_floor[{name}]", "fair_split", {outside: 1, index: 1}, ">=", low
+            f"quota_floor[{name}]", "fair_split", {**expression, outside: 1}, ">=", low
         )
         f.model.add_constraint(
-            f"quota_ceiling[{name}]", "fair_split", {outside: 1, index: -1}, ">=", -high
+            f"quota_ceiling[{name}]",
+            "fair_split",
+            {**{i: -c for i, c in expression.items()}, outside: 1},
+            ">=",
+            -high,
         )
         terms[outside] = 1
 
     def exact(values: Values) -> int:
         total = 0
         for cell, (low, high) in bounds.items():
-            p = placed(f, values, *cell)
+            p = evaluate(expressions[cell], values)
             total += max(0, low - p, p - high)
         return total
 

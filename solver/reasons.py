@@ -44,6 +44,29 @@ def _caps(region: Region, allocation: Allocation, code: str) -> tuple[int | None
     return concentration_caps(region, code, allocation.new_social[code])
 
 
+def _exchanges(region: Region, allocation: Allocation, code: str) -> str:
+    """``gives 5 to Delft; takes 3 from Wassenaar`` for the municipality's exchanges of tasks."""
+    gives: dict[str, int] = {}
+    takes: dict[str, int] = {}
+    for (giver, taker, _), n in allocation.transfers.items():
+        if giver == code:
+            gives[taker] = gives.get(taker, 0) + n
+        elif taker == code:
+            takes[giver] = takes.get(giver, 0) + n
+    parts = []
+    if gives:
+        listed = ", ".join(
+            f"{n} to {region.municipality(c).name}" for c, n in sorted(gives.items())
+        )
+        parts.append(f"task exchanged: gives {listed}")
+    if takes:
+        listed = ", ".join(
+            f"{n} from {region.municipality(c).name}" for c, n in sorted(takes.items())
+        )
+        parts.append(("takes " if gives else "task exchanged: takes ") + listed)
+    return "; ".join(parts)
+
+
 def _heading(quota: Fraction, placed: int) -> str:
     deviation = placed - quota
     sign = "+" if deviation > 0 else ""
@@ -77,6 +100,9 @@ def municipality_reason(region: Region, allocation: Allocation, quotas: Quotas, 
     cells = [quotas.of(code, g.id) for g in region.groups]
     low, high = sum(floor(q) for q in cells), sum(ceil(q) for q in cells)
     heading = _heading(quota, placed)
+    exchanged = _exchanges(region, allocation, code)
+    if exchanged:
+        return f"{heading}: {exchanged}"
     if low <= placed <= high:
         return f"{heading}: its groups' quotas rounded to whole households"
     full, capacity = _pool_full(region, allocation, code)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from models.region import Region
-from solver.allocation import Allocation
+from solver.allocation import Allocation, Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.deadline import DeadlineExceededError, run_with_deadline
@@ -30,6 +30,7 @@ from solver.model import Constraint
 from solver.objectives import (
     Stage,
     Values,
+    exchange_stage,
     needs_stage,
     placed,
     programme_stage,
@@ -49,18 +50,20 @@ def solve(
     options: SolverOptions | None = None,
     *,
     hard_limit: bool = True,
+    stability: Stability | None = None,
 ) -> Result:
-    """Solve the region on a backend (``ortools`` or ``cbc``) within the options' limits.
+    """Solve the region on a backend (``ortools`` or ``cbc``) within the options' limits
+    (``stability``: stay close to an earlier allocation, `solver.allocation.Stability`).
 
     With ``hard_limit`` the solve runs in a child process that is killed ``HARD_LIMIT_GRACE``
     seconds after the time limit (plus 10%); the result then has status ``no_solution``.
     """
     options = options or SolverOptions()
     if not hard_limit:
-        return _solve(region, backend, options)
+        return _solve(region, backend, options, stability)
     seconds = options.time_limit * 1.1 + HARD_LIMIT_GRACE
     try:
-        return run_with_deadline(_solve, (region, backend, options), seconds)
+        return run_with_deadline(_solve, (region, backend, options, stability), seconds)
     except DeadlineExceededError as error:
         return _empty(backend, options, NO_SOLUTION, "hard_time_limit", str(error))
 
@@ -85,11 +88,17 @@ def _empty(backend: str, options: SolverOptions, status: str, stop: str, message
 class _Run:
     """The state of one staged solve."""
 
-    def __init__(self, region: Region, backend_name: str, options: SolverOptions) -> None:
+    def __init__(
+        self,
+        region: Region,
+        backend_name: str,
+        options: SolverOptions,
+        stability: Stability | None = None,
+    ) -> None:
         self.started = time.perf_counter()
         self.deadline = self.started + options.time_limit
         self.options = options
-        self.f: Formulation = formulate(region)
+        self.f: Formulation = formulate(region, stability=stability)
         self.stages = _stages(self.f)
         self.backend: Backend = backend_class(backend_name)(self.f.model, options)
         self.build_seconds = time.perf_counter() - self.started
@@ -139,13 +148,17 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
         if first is not None:
             stages.append(first(f))
         stages.append(sum_deviation_stage(f))
+    if f.transfers:
+        stages.append(exchange_stage(f))
     stages.append(programme_stage(f))
     stages.append(tie_break_stage(f))
     return stages
 
 
-def _solve(region: Region, backend_name: str, options: SolverOptions) -> Result:
-    run = _Run(region, backend_name, options)
+def _solve(
+    region: Region, backend_name: str, options: SolverOptions, stability: Stability | None
+) -> Result:
+    run = _Run(region, backend_name, options, stability)
     status, stop, message = OPTIMAL, "optimal", ""
     for stage in run.stages:
         if run.remaining() <= 0:
@@ -214,6 +227,7 @@ def _unit(stage: Stage) -> str:
         "needs": "households + dwellings (weighted)",
         "fairness_sum": "households",
         "fairness_quota": "households",
+        "exchanges": "households transferred",
         "programme": "dwellings",
     }
     return units.get(stage.name, "weighted sum")
@@ -446,4 +460,5 @@ def _allocation(f: Formulation, values: Values) -> Allocation:
         new_social={c: values[f.new_social[c]] for c in codes},
         new_middle={c: values[f.new_middle[c]] for c in codes},
         placed={cell: placed(f, values, *cell) for cell in f.placements},
+        transfers={key: values[t] for key, t in sorted(f.transfers.items()) if values[t]},
     )
