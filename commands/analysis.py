@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from commands.common import handle_errors, instance_path, key_option, refuse_overwrite
+from commands.common import (
+    handle_errors,
+    instance_path,
+    key_option,
+    output_file_options,
+    refuse_overwrite,
+)
 from models.errors import InfeasibleError, InputError, Problem
 from models.fileio import atomic_write_bytes
 from models.loader import load_instance
@@ -44,13 +50,7 @@ from solver.quotas import compute_quotas
 )
 @click.option("--total", type=click.IntRange(0), required=True, help="The number to split.")
 @key_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the table to this .csv or .xlsx file.",
-)
-@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@output_file_options("Write the table to this .csv or .xlsx file.")
 @handle_errors
 def apportion(
     instance: str | None, method: str, total: int, key: str | None, out: Path | None, force: bool
@@ -76,13 +76,9 @@ def apportion(
 @click.argument("instance")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @key_option
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the measures to this .xlsx file (two sheets) or .csv file (the summary).",
+@output_file_options(
+    "Write the measures to this .xlsx file (two sheets) or .csv file (the summary)."
 )
-@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @handle_errors
 def measure(instance: str, directory: Path, key: str | None, out: Path | None, force: bool) -> None:
     """Fairness and norm measures of the allocation in DIRECTORY (municipalities.csv,

@@ -136,3 +136,19 @@ def with_policy(
     if norm_objective is not None:
         policy = replace(policy, norm_objective=norm_objective)
     return replace(region, policy=policy)
+
+
+def output_file_options(help_text: str, *, required: bool = False) -> Callable[[F], F]:
+    """``--out FILE`` (with ``help_text``) and ``--force`` to overwrite it."""
+
+    def decorate(command: F) -> F:
+        command = click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")(command)
+        return click.option(
+            "--out",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            required=required,
+            help=help_text,
+        )(command)
+
+    return decorate

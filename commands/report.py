@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import handle_errors, refuse_overwrite
+from commands.common import handle_errors, output_file_options, refuse_overwrite
 from models.errors import InputError, Problem
 from models.fileio import atomic_write_bytes
 from models.serialize import csv_text
@@ -66,13 +66,9 @@ INSTANCE_OPTION = click.option(
 @click.argument("runs", nargs=-1, required=True)
 @RUNS_OPTION
 @INSTANCE_OPTION
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write both tables to this .xlsx file, or the placements table to this .csv file.",
+@output_file_options(
+    "Write both tables to this .xlsx file, or the placements table to this .csv file."
 )
-@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @handle_errors
 def compare(
     runs: tuple[str, ...],
@@ -126,13 +122,10 @@ def compare(
 @click.argument("runs", nargs=-1, required=True)
 @RUNS_OPTION
 @INSTANCE_OPTION
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+@output_file_options(
+    "The HTML file to write; the workbook is written beside it with the suffix .xlsx.",
     required=True,
-    help="The HTML file to write; the workbook is written beside it with the suffix .xlsx.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the report and workbook if they exist.")
 @handle_errors
 def report(
     runs: tuple[str, ...],
