@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from commands.analysis import apportion, audit, explain, measure
+from commands.batch import batch
 from commands.common import (
     handle_errors,
     instance_path,
@@ -306,9 +307,10 @@ def solve(
             f"{period}: arrears from {ledger.name}: {sum(v for v in arrears.values() if v > 0):,} "
             f"households owed, {-sum(v for v in arrears.values() if v < 0):,} credited"
         )
+    weight = _weight(stability_weight)
     stability = None
     if previous is not None:
-        stability = Stability(read_allocation(region, previous), _weight(stability_weight))
+        stability = Stability(read_allocation(region, previous), weight)
     report = solve_and_check(region, backend, options, stability=stability)
     click.echo(solution_text(region, report.result, report.municipality_rows))
     if out is not None:
@@ -391,7 +393,7 @@ def export(instance: str, out: Path, stage: str, force: bool) -> None:
     click.echo(f"wrote {out}")
 
 
-for command in (apportion, measure, audit, explain, compare, report):
+for command in (apportion, measure, audit, explain, compare, report, batch):
     main.add_command(command)
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -129,6 +130,8 @@ def with_policy(
     policy = region.policy
     if exchanges is not None:
         policy = replace(policy, exchanges=exchanges)
+        if exchanges == "distance":
+            _check_distance_exchanges(region, policy.exchange_max_km)
     if key is not None:
         policy = replace(policy, distribution_key=key)
     if objective is not None:
@@ -152,3 +155,32 @@ def output_file_options(help_text: str, *, required: bool = False) -> Callable[[
         )(command)
 
     return decorate
+
+
+def _check_distance_exchanges(region: Region, max_km: Fraction | None) -> None:
+    """Exchanges by distance need ``exchange_max_km`` and every municipality's centroid."""
+    if max_km is None:
+        raise InputError(
+            [
+                Problem(
+                    file="--exchanges",
+                    message='exchanges by "distance" need the largest distance',
+                    fix="give exchange_max_km under [policy] in region.toml, or use "
+                    "--exchanges adjacent",
+                    value="distance",
+                )
+            ]
+        )
+    lacking = [m.code for m in region.municipalities if m.latitude is None or m.longitude is None]
+    if lacking:
+        raise InputError(
+            [
+                Problem(
+                    file="--exchanges",
+                    message="exchanges by distance need latitude and longitude of every "
+                    f"municipality; missing for {', '.join(lacking[:10])}",
+                    fix="give the centroids, or use --exchanges adjacent",
+                    value="distance",
+                )
+            ]
+        )

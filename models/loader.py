@@ -242,6 +242,16 @@ def _cross_check(
         table.problems.append(
             table.problem("the table has no municipalities", "add one row per municipality", row=2)
         )
+    if settings.policy.exchanges == "distance":
+        lacking = [m.code for m in municipalities if m.latitude is None or m.longitude is None]
+        if lacking:
+            doc.report(
+                ("policy", "exchanges"),
+                f"exchanges by distance need latitude and longitude of every municipality; "
+                f"missing for {', '.join(lacking[:10])}{' ...' if len(lacking) > 10 else ''}",
+                'give the centroids, or use exchanges = "adjacent"',
+                "distance",
+            )
     for index, group in enumerate(settings.groups):
         _check_care(index, group, municipalities, doc)
         for key, listed in (

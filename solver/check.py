@@ -15,7 +15,7 @@ from math import floor
 
 from models.region import Region
 from solver.allocation import Allocation
-from solver.quotas import compute_quotas, group_task
+from solver.quotas import compute_quotas, eligible, group_task
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _check_exchanges(region: Region, a: Allocation) -> list[Violation]:
                     Fraction(n),
                 )
             )
-        if not (region.may_house(giver, g) and region.may_house(taker, g)):
+        if not (eligible(region, giver, g) and eligible(region, taker, g)):
             found.append(
                 Violation("exchanges", where, "the group is not housed in both", Fraction(n))
             )

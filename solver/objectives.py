@@ -217,6 +217,9 @@ def sum_deviation_stage(f: Formulation) -> Stage:
         terms.update({t: price for t in f.transfers.values()})
     churn_scale = scale * compensation.denominator * weight.numerator
     previous = f.stability.previous.placed if f.stability is not None else {}
+    # Households placed before where the group may no longer be housed moved for certain.
+    moved_for_certain = sum(n for cell, n in previous.items() if cell not in f.placements)
+    constant += churn_scale * moved_for_certain
     if churn_scale:
         for (code, group), index in f.placements.items():
             churn_terms, churn_constant = add_absolute_deviation(
@@ -236,7 +239,7 @@ def sum_deviation_stage(f: Formulation) -> Stage:
         for cell, target in targets.items():
             total += abs(evaluate(expressions[cell], values) - target)
         moved = sum(values[t] for t in f.transfers.values())
-        churn = sum(
+        churn = moved_for_certain + sum(
             abs(values[index] - previous.get(cell, 0)) for cell, index in f.placements.items()
         )
         return int(total * per_cell) + price * moved + churn_scale * churn
@@ -379,3 +382,31 @@ def quota_outside_stage(f: Formulation) -> Stage:
         return total
 
     return Stage("fairness_quota", terms, exact)
+
+
+def stability_stage(f: Formulation) -> Stage:
+    """Without the fair split, stability alone: minimise ``sum_mg |p_mg - previous_mg|``, the
+    households placed differently from the previous allocation (`Stability.churn`)."""
+    previous = f.stability.previous.placed if f.stability is not None else {}
+    moved_for_certain = sum(n for cell, n in previous.items() if cell not in f.placements)
+    terms: Terms = {}
+    constant = moved_for_certain
+    for (code, group), index in f.placements.items():
+        part, part_constant = add_absolute_deviation(
+            f.model,
+            {index: 1},
+            Fraction(previous.get((code, group), 0)),
+            expression_bounds(f.model, {index: 1}),
+            1,
+            f"{code},{group}",
+            "churn",
+        )
+        terms.update(part)
+        constant += part_constant
+
+    def exact(values: Values) -> int:
+        return moved_for_certain + sum(
+            abs(values[index] - previous.get(cell, 0)) for cell, index in f.placements.items()
+        )
+
+    return Stage("stability", terms, exact, constant)

@@ -35,6 +35,7 @@ from solver.objectives import (
     placed,
     programme_stage,
     quota_outside_stage,
+    stability_stage,
     sum_deviation_stage,
     tie_break_stage,
 )
@@ -148,6 +149,8 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
         if first is not None:
             stages.append(first(f))
         stages.append(sum_deviation_stage(f))
+    elif f.stability is not None:
+        stages.append(stability_stage(f))
     if f.transfers:
         stages.append(exchange_stage(f))
     stages.append(programme_stage(f))
@@ -228,6 +231,7 @@ def _unit(stage: Stage) -> str:
         "fairness_sum": "households",
         "fairness_quota": "households",
         "exchanges": "households transferred",
+        "stability": "households placed differently",
         "programme": "dwellings",
     }
     return units.get(stage.name, "weighted sum")
