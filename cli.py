@@ -17,8 +17,10 @@ from commands.batch import batch
 from commands.common import (
     handle_errors,
     instance_path,
+    ledger_options,
     policy_options,
     refuse_overwrite,
+    with_ledger,
     with_policy,
 )
 from commands.report import compare, report
@@ -33,13 +35,13 @@ from models.errors import (
 )
 from models.fileio import atomic_write_text
 from models.generate import generate_region
-from models.ledger import LedgerRow, arrears_before, check_period, read_ledger, with_arrears
+from models.ledger import LedgerRow, apply_ledger
 from models.loader import load_instance
 from models.template import example_region
 from models.workbook import write_workbook
 from models.writer import write_instance_dir
 from reports.ledger import ledger_file
-from reports.outputs import FORMATS, write_files
+from reports.outputs import FORMATS, SOLVE_OUTPUTS, write_files
 from reports.region_summary import region_summary
 from reports.solve_report import solve_and_check
 from reports.summary import solution_text
@@ -228,9 +230,9 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
 )
 @click.option(
     "--stability-weight",
-    default="1",
-    show_default=True,
-    help="Households of deviation from the quota one household placed differently costs.",
+    default=None,
+    help="With --previous: households of deviation from the quota that one household placed "
+    "differently costs (default 1; at most two decimals).",
 )
 @policy_options
 @handle_errors
@@ -247,7 +249,7 @@ def solve(
     period: str | None,
     ledger: Path | None,
     previous: Path | None,
-    stability_weight: str,
+    stability_weight: str | None,
     key: str | None,
     objective: str | None,
     norm_objective: str | None,
@@ -256,8 +258,9 @@ def solve(
     """Solve INSTANCE (default: the bundled Haaglanden) and print the allocation.
 
     Stages: (1) unmet demand and norm shortfall, (2) fairness of the placements against the
-    quotas, (3) a fixed tie-break; each stage is kept at its exact optimum. Every answer is
-    checked by the independent checker. Exit codes: 0 solved, 2 bad input, 3 infeasible,
+    quotas (--objective), (3) the building programme following plan capacity, (4) a fixed
+    tie-break; each stage is kept at its exact optimum. Every answer is checked by the
+    independent checker. Exit codes: 0 solved, 2 bad input, 3 infeasible,
     4 no solution within the limits, 1 internal or solver failure.
     """
     if engine is not None and backend != "ortools":
@@ -299,17 +302,25 @@ def solve(
                     )
                 ]
             )
-        check_period(period)
-        rows = read_ledger(ledger, region)
-        arrears = arrears_before(rows, period, ledger.name)
-        region = with_arrears(region, arrears)
+        region, rows, arrears = apply_ledger(region, ledger, period)
         click.echo(
             f"{period}: arrears from {ledger.name}: {sum(v for v in arrears.values() if v > 0):,} "
             f"households owed, {-sum(v for v in arrears.values() if v < 0):,} credited"
         )
-    weight = _weight(stability_weight)
+    if stability_weight is not None and previous is None:
+        raise InputError(
+            [
+                Problem(
+                    file="--stability-weight",
+                    message="a stability weight needs the earlier allocation",
+                    fix="add --previous DIR, or drop --stability-weight",
+                    value=stability_weight,
+                )
+            ]
+        )
     stability = None
     if previous is not None:
+        weight = _weight(stability_weight or "1")
         stability = Stability(read_allocation(region, previous), weight)
     report = solve_and_check(region, backend, options, stability=stability)
     click.echo(solution_text(region, report.result, report.municipality_rows))
@@ -317,7 +328,7 @@ def solve(
         files = report.files(output_format)
         if ledger is not None and period is not None and report.result.allocation is not None:
             files["ledger.csv"] = ledger_file(region, rows, period, report.result.allocation)
-        write_files(out, files)
+        write_files(out, files, stale=SOLVE_OUTPUTS)
         click.echo(f"wrote {out}")
     status = report.result.status
     if status == INFEASIBLE:
@@ -333,6 +344,10 @@ def solve(
         raise InternalError(f"solver failure: {report.result.message}")
 
 
+#: Largest denominator of the stability weight, so that the fairness stage stays exact.
+MAX_WEIGHT_DENOMINATOR = 100
+
+
 def _weight(text: str) -> Fraction:
     try:
         weight = parse_fraction(text)
@@ -340,9 +355,16 @@ def _weight(text: str) -> Fraction:
         raise InputError(
             [Problem(file="--stability-weight", message=str(error), fix="give a number >= 0")]
         ) from None
-    if weight < 0:
+    if weight < 0 or weight.denominator > MAX_WEIGHT_DENOMINATOR:
         raise InputError(
-            [Problem(file="--stability-weight", message="negative", fix="give a number >= 0")]
+            [
+                Problem(
+                    file="--stability-weight",
+                    message="expected a number >= 0 with at most two decimals",
+                    fix="give e.g. 1, 0.5 or 1/4",
+                    value=text,
+                )
+            ]
         )
     return weight
 
@@ -350,14 +372,17 @@ def _weight(text: str) -> Fraction:
 @main.command()
 @click.argument("instance")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@ledger_options
 @handle_errors
-def check(instance: str, directory: Path) -> None:
+def check(instance: str, directory: Path, period: str | None, ledger: Path | None) -> None:
     """Check the allocation in DIRECTORY (municipalities.csv, placements.csv) against INSTANCE.
 
     Use it on an allocation edited by hand: every hard rule is re-evaluated from the input data.
-    Exit 0 if no rule is broken, 5 with the list of violations.
+    An allocation solved with a ledger is checked with the same --period and --ledger (its
+    arrears change the groups' demand). Exit 0 if no rule is broken, 5 with the list of
+    violations.
     """
-    region = load_instance(Path(instance)).region
+    region = with_ledger(load_instance(Path(instance)).region, period, ledger)
     allocation = read_allocation(region, directory)
     violations = check_allocation(region, allocation)
     soft = soft_measures(region, allocation)

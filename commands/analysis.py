@@ -11,8 +11,10 @@ from commands.common import (
     handle_errors,
     instance_path,
     key_option,
+    ledger_options,
     output_file_options,
     refuse_overwrite,
+    with_ledger,
 )
 from models.errors import InfeasibleError, InputError, Problem
 from models.fileio import atomic_write_bytes
@@ -36,7 +38,7 @@ from solver.backends.base import SolverOptions
 from solver.explain import RELAXABLE_RULES
 from solver.explain import explain as explain_region
 from solver.measures import measure as measure_allocation
-from solver.quotas import compute_quotas
+from solver.quotas import compute_quotas, key_weights
 
 
 @click.command()
@@ -76,16 +78,25 @@ def apportion(
 @click.argument("instance")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @key_option
+@ledger_options
 @output_file_options(
     "Write the measures to this .xlsx file (two sheets) or .csv file (the summary)."
 )
 @handle_errors
-def measure(instance: str, directory: Path, key: str | None, out: Path | None, force: bool) -> None:
+def measure(
+    instance: str,
+    directory: Path,
+    key: str | None,
+    period: str | None,
+    ledger: Path | None,
+    out: Path | None,
+    force: bool,
+) -> None:
     """Fairness and norm measures of the allocation in DIRECTORY (municipalities.csv,
     placements.csv: solved, apportioned or edited by hand) against INSTANCE's quotas."""
     if out is not None:
         refuse_overwrite(out, force)
-    region = load_instance(Path(instance)).region
+    region = with_ledger(load_instance(Path(instance)).region, period, ledger)
     allocation = read_allocation(region, directory)
     quotas = compute_quotas(region, key)
     tables = measure_tables(
@@ -103,13 +114,16 @@ def measure(instance: str, directory: Path, key: str | None, out: Path | None, f
 
 def _steps(text: str) -> list[Fraction]:
     try:
-        return [Fraction(part) for part in text.split(",") if part.strip()]
-    except ValueError:
+        steps = [Fraction(part) for part in text.split(",") if part.strip()]
+        if any(step <= 0 for step in steps):
+            raise ValueError("factors must be positive")
+        return steps
+    except (ValueError, ZeroDivisionError):
         raise InputError(
             [
                 Problem(
                     file="--factors",
-                    message="expected numbers separated by commas",
+                    message="expected positive numbers separated by commas",
                     fix="write e.g. --factors 1,1.05,1.1,1.2",
                     value=text,
                 )
@@ -182,7 +196,10 @@ def audit(
             "--from", f"the range {low}..{high} is empty", "give --from at most --to", str(low)
         )
     if method is not None:
-        first, last = low if low is not None else 1, high if high is not None else 100
+        # Adams and Huntington-Hill give every municipality with a weight at least one unit.
+        weighted = sum(1 for w in key_weights(region, key).values() if w > 0)
+        smallest = weighted if method in ("adams", "huntington-hill") else 1
+        first, last = low if low is not None else smallest, high if high is not None else 100
         found = method_audit(region, method, range(first, last + 1), municipality, steps, key)
         what = f"{method}, totals {first}..{last}"
     else:

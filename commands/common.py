@@ -15,6 +15,7 @@ import click
 
 from instances import DEFAULT_INSTANCE, bundled_instance
 from models.errors import FairshareError, InputError, Problem
+from models.ledger import apply_ledger
 from models.policy import DISTRIBUTION_KEYS, EXCHANGE_PAIRS, NORM_OBJECTIVES, OBJECTIVES
 from models.region import Region
 
@@ -184,3 +185,36 @@ def _check_distance_exchanges(region: Region, max_km: Fraction | None) -> None:
                 )
             ]
         )
+
+
+def ledger_options(command: F) -> F:
+    """``--period`` and ``--ledger`` for the commands that read an allocation solved with a
+    ledger (`with_ledger`)."""
+    command = click.option(
+        "--ledger",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="The ledger the allocation was solved with (its arrears change the tasks).",
+    )(command)
+    return click.option("--period", default=None, help="The period it was solved for.")(command)
+
+
+def with_ledger(region: Region, period: str | None, ledger: Path | None) -> Region:
+    """The region with the ledger's arrears before ``period``; unchanged without a ledger.
+
+    Raises:
+        InputError: if only one of the two is given, or the ledger is bad.
+    """
+    if ledger is None and period is None:
+        return region
+    if ledger is None or period is None:
+        raise InputError(
+            [
+                Problem(
+                    file="--ledger" if ledger is None else "--period",
+                    message="the ledger and the period go together",
+                    fix="give both --period and --ledger, or neither",
+                )
+            ]
+        )
+    return apply_ledger(region, ledger, period)[0]

@@ -280,3 +280,18 @@ def updated_ledger(
         for r in ordered
     ]
     return csv_text(list(LEDGER_COLUMNS), body)
+
+
+def apply_ledger(
+    region: Region, path: Path, period: str
+) -> tuple[Region, list[LedgerRow], dict[tuple[str, str], int]]:
+    """The region with the arrears of the periods before ``period`` from the ledger at ``path``,
+    the ledger's rows, and the arrears per (code, group).
+
+    Raises:
+        InputError: for a bad period or ledger (`read_ledger`, `arrears_before`).
+    """
+    check_period(period)
+    rows = read_ledger(path, region)
+    arrears = arrears_before(rows, period, str(path))
+    return with_arrears(region, arrears), rows, arrears

@@ -517,7 +517,7 @@ def _read_key_factor(doc: SettingsDocument, name: str, raw: Any) -> KeyFactor | 
         if weight_value is None
         else _fraction(doc, weight_path, weight_value, what=f"the weight of {name}")
     )
-    if direction not in FACTOR_DIRECTIONS:
+    if not isinstance(direction, str) or direction not in FACTOR_DIRECTIONS:
         doc.report(
             (*path, "direction"),
             "unknown factor direction",
@@ -601,7 +601,7 @@ def _read_exchange_settings(doc: SettingsDocument, raw: Mapping[str, Any]) -> di
     """The exchange settings of ``[policy]`` that are given, validated."""
     values: dict[str, Any] = {}
     if "exchanges" in raw:
-        if raw["exchanges"] in EXCHANGE_PAIRS:
+        if isinstance(raw["exchanges"], str) and raw["exchanges"] in EXCHANGE_PAIRS:
             values["exchanges"] = raw["exchanges"]
         else:
             doc.report(
@@ -613,6 +613,14 @@ def _read_exchange_settings(doc: SettingsDocument, raw: Mapping[str, Any]) -> di
     for name in ("exchange_max_km", "exchange_compensation"):
         if name in raw:
             number = _nonnegative(doc, ("policy", name), raw[name], what=f"the number {name}")
+            if name == "exchange_compensation" and number is not None and number.denominator > 100:
+                doc.report(
+                    ("policy", name),
+                    "at most two decimals (or a fraction with a denominator up to 100)",
+                    "give e.g. 0.25 or 1/3",
+                    raw[name],
+                )
+                number = None
             if number is not None:
                 values[name] = number
     if "exchange_max_share" in raw:
@@ -672,7 +680,7 @@ def _read_policy(doc: SettingsDocument) -> Policy:
         ("norm_objective", NORM_OBJECTIVES),
     ):
         if name in raw:
-            if raw[name] in known:
+            if isinstance(raw[name], str) and raw[name] in known:
                 values[name] = raw[name]
             else:
                 doc.report(

@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from models.cells import decimal
-from models.errors import InputError, Problem
+from models.errors import InfeasibleError, InputError, NoSolutionError, Problem
 from models.fileio import atomic_write_bytes
 from models.region import Region
 from models.serialize import csv_text
@@ -28,7 +28,7 @@ from solver.paradox import (
     population_paradox_violations,
 )
 from solver.quotas import Quotas, key_weights
-from solver.result import OPTIMAL
+from solver.result import INFEASIBLE, OPTIMAL
 from solver.solve import solve
 
 Table = tuple[list[str], list[list[str]]]
@@ -170,14 +170,19 @@ def method_audit(
     weight is multiplied by each of ``steps`` (at the last total), for an apportionment method."""
     weights = key_weights(region, key)
     allocate = METHODS[method]
-    found: list[AlabamaViolation | PopulationViolation] = list(
-        house_monotonicity_violations(lambda t: allocate(t, weights), totals)
-    )
-    if municipality is not None:
-        sweep = [weights[municipality] * step for step in steps]
-        found += population_paradox_violations(
-            lambda w: allocate(totals[-1], w), weights, municipality, sweep
+    try:
+        found: list[AlabamaViolation | PopulationViolation] = list(
+            house_monotonicity_violations(lambda t: allocate(t, weights), totals)
         )
+        if municipality is not None:
+            sweep = [weights[municipality] * step for step in steps]
+            found += population_paradox_violations(
+                lambda w: allocate(totals[-1], w), weights, municipality, sweep
+            )
+    except ValueError as error:
+        raise InputError(
+            [Problem(file="--from", message=str(error), fix="start the sweep at a larger total")]
+        ) from None
     return found
 
 
@@ -201,16 +206,14 @@ def optimiser_audit(
 
     def placements(r: Region) -> dict[str, int]:
         result = solve(r, backend, options)
+        if result.status == INFEASIBLE:
+            raise InfeasibleError(
+                "a solve of the audit is infeasible; run fairshare explain on the instance"
+            )
         if result.status != OPTIMAL or result.allocation is None:
-            raise InputError(
-                [
-                    Problem(
-                        file="--time-limit",
-                        message=f"a solve of the audit ended {result.status} "
-                        f"({result.stop_reason})",
-                        fix="raise --time-limit, or audit a smaller range",
-                    )
-                ]
+            raise NoSolutionError(
+                f"a solve of the audit ended {result.status} ({result.stop_reason}); raise "
+                "--time-limit, or audit a smaller range"
             )
         return {m.code: result.allocation.placed.get((m.code, group), 0) for m in r.municipalities}
 

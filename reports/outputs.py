@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +99,23 @@ def summary_files(summary: dict[str, Any], timings: dict[str, Any]) -> dict[str,
     }
 
 
-def write_files(directory: Path, files: dict[str, bytes]) -> None:
-    """Write all files into ``directory``: first into a temporary folder there, then moved."""
+#: Every file a solve may write; ``write_files(..., stale=SOLVE_OUTPUTS)`` removes those of an
+#: earlier solve into the same directory that this one does not write (e.g. ``transfers.csv``).
+SOLVE_OUTPUTS: tuple[str, ...] = (
+    "municipalities.csv",
+    "placements.csv",
+    "transfers.csv",
+    "allocation.xlsx",
+    "allocation.json",
+    "ledger.csv",
+    "summary.json",
+    "timings.json",
+)
+
+
+def write_files(directory: Path, files: dict[str, bytes], stale: Collection[str] = ()) -> None:
+    """Write all files into ``directory``: first into a temporary folder there, then moved; then
+    remove the files named in ``stale`` that this write did not replace."""
     directory.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".fairshare-", dir=directory))
     try:
@@ -110,3 +125,6 @@ def write_files(directory: Path, files: dict[str, bytes]) -> None:
             os.replace(staging / name, directory / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    for name in stale:
+        if name not in files:
+            (directory / name).unlink(missing_ok=True)

@@ -30,6 +30,7 @@ Runs without allocation (infeasible, failed) keep their row in ``runs`` and are 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,16 +212,31 @@ def batch_label(policy: object, scenario: object, draw: object) -> str:
 
 
 def _labels(batch: Path) -> dict[str, str]:
-    """Run id by label, from ``runs.csv`` (empty if it does not say)."""
+    """Run id by label, from ``runs.csv`` (empty if it does not say): ``instance/policy/
+    scenario[/draw]`` always, and ``policy/scenario[/draw]`` where only one instance has it."""
     listed = _runs_csv(batch)
     if listed is None or not {"policy", "scenario", "draw"} <= set(listed.columns):
         return {}
-    return {
-        batch_label(p, s, d): str(r)
-        for r, p, s, d in zip(
-            listed["run_id"], listed["policy"], listed["scenario"], listed["draw"], strict=True
+    instances = listed["instance"] if "instance" in listed.columns else [""] * len(listed)
+    rows = list(
+        zip(
+            listed["run_id"],
+            instances,
+            listed["policy"],
+            listed["scenario"],
+            listed["draw"],
+            strict=True,
         )
-    }
+    )
+    plain = Counter(batch_label(p, s, d) for _, _, p, s, d in rows)
+    labels: dict[str, str] = {}
+    for r, i, p, s, d in rows:
+        label = batch_label(p, s, d)
+        if i:
+            labels[f"{i}/{label}"] = str(r)
+        if plain[label] == 1:
+            labels[label] = str(r)
+    return labels
 
 
 def resolve_run(batch: Path, run: str) -> str:

@@ -108,36 +108,38 @@ def measure_values(measures: Measures) -> dict[str, float]:
 
 
 def _check_quotas(directory: Path, run_id: str, rows: list[dict[str, str]]) -> None:
-    """Refuse an instance whose quotas are not those the run was solved with.
+    """Refuse an instance whose quotas, population, dwellings or social stock differ from those
+    the run was solved with.
 
     Raises:
         InputError: naming the first municipality whose quota differs.
     """
     table = read_csv_table(directory / "municipalities.csv")
-    if "quota" not in table.columns:
-        return
-    expected = {row["code"]: row["quota"] for row in rows}
-    for row in table.rows:
-        code = str(row.cells.get("code") or "").strip()
-        try:
-            written = decimal(
-                parse_fraction(row.cells.get("quota"), decimal_comma=table.decimal_comma)
-            )
-        except ValueError:
-            written = str(row.cells.get("quota"))
-        if code in expected and written != expected[code]:
-            raise InputError(
-                [
-                    table.problem(
-                        f"run {run_id} was not solved on this instance: quota of {code} "
-                        f"{written} in the run, {expected[code]} in the instance",
-                        "pass the instance the run was solved on with --instance",
-                        row=row.number,
-                        column="quota",
-                        value=written,
-                    )
-                ]
-            )
+    for column in ("quota", "population", "dwellings", "social_stock"):
+        if column not in table.columns:
+            continue
+        expected = {row["code"]: row[column] for row in rows}
+        for row in table.rows:
+            code = str(row.cells.get("code") or "").strip()
+            cell = row.cells.get(column)
+            try:
+                number = parse_fraction(cell, decimal_comma=table.decimal_comma)
+                written = decimal(number) if column == "quota" else str(number)
+            except ValueError:
+                written = str(cell)
+            if code in expected and written != expected[code]:
+                raise InputError(
+                    [
+                        table.problem(
+                            f"run {run_id} was not solved on this instance: {column} of "
+                            f"{code} {written} in the run, {expected[code]} in the instance",
+                            "pass the instance the run was solved on with --instance",
+                            row=row.number,
+                            column=column,
+                            value=written,
+                        )
+                    ]
+                )
 
 
 def _float(value: object) -> float:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import lcm
 
+from models.errors import NoSolutionError
 from models.region import Region, Targets
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions, Status
@@ -166,7 +167,7 @@ def _feasible(
     if outcome.status == Status.INFEASIBLE:
         return False
     if outcome.values is None:
-        raise RuntimeError(f"the feasibility check did not finish: {outcome.stop_reason}")
+        raise NoSolutionError(f"the explanation did not finish: {outcome.stop_reason}")
     return True
 
 
@@ -222,7 +223,7 @@ def find_conflict(
         if outcome.status == Status.INFEASIBLE:
             break
         if outcome.values is None:
-            raise RuntimeError(f"the elastic filter did not finish: {outcome.stop_reason}")
+            raise NoSolutionError(f"the explanation did not finish: {outcome.stop_reason}")
         values = outcome.values
         violated = {name for name, pairs in violation.items() if any(values[i] for i, _ in pairs)}
         if not violated:
@@ -278,7 +279,9 @@ def smallest_relaxation(
     if outcome.status == Status.INFEASIBLE:
         return Relaxation(feasible=False)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
-        raise RuntimeError(f"the relaxation did not finish: {outcome.stop_reason}")
+        raise NoSolutionError(
+            f"the relaxation did not finish: {outcome.stop_reason}; raise --time-limit"
+        )
     # Among the smallest relaxations, the one of least tie-break weight: the same on every
     # backend and every run.
     least = evaluate(objective, outcome.values)
@@ -289,7 +292,9 @@ def smallest_relaxation(
     tie_break = {i: tie_break_weight(names[i].name) for i in objective}
     outcome = solver.minimize(tie_break, options.time_limit, hint=outcome.values)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
-        raise RuntimeError(f"the relaxation did not finish: {outcome.stop_reason}")
+        raise NoSolutionError(
+            f"the relaxation did not finish: {outcome.stop_reason}; raise --time-limit"
+        )
     by_name = {c.name: c for c in relaxable}
     gives = []
     for name, pairs in violation.items():

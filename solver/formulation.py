@@ -98,7 +98,12 @@ def _variables(region: Region, quotas: Quotas) -> Formulation:
     """Create every decision variable with finite bounds (CP-SAT needs them)."""
     f = Formulation(region=region, quotas=quotas)
     model = f.model
-    cap = region.targets.new_homes_max
+    # Never below a municipality's own minimum, so that a minimum above the regional total is a
+    # conflict between rules (which `solver.explain` can name), not between bounds.
+    cap = max(
+        region.targets.new_homes_max,
+        max((m.min_new_homes or 0 for m in region.municipalities), default=0),
+    )
     if not region.policy.rule_enabled("new_build_total"):
         # Without the regional total, a municipality is bounded by its plans (or, without that
         # rule too, by the size of the whole stock).

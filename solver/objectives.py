@@ -1,20 +1,25 @@
 """The lexicographic stages of the allocation model and their exact objective values.
 
-Stages, in order (each later stage keeps every earlier one at its exact optimum):
+Stages, in order (each later stage keeps every earlier one at its exact optimum; `solver.solve`
+assembles them, the min-max stages are in `solver.minmax`):
 
+0. ``norm_max_shortfall`` (only with ``norm_objective = "equalise"``): the largest shortfall of
+   any municipality to the norm.
 1. ``needs``: minimise ``weight_unmet * sum_g unmet_g + weight_shortfall * sum_m short_m``:
    households of the target groups left without a home and dwellings short of the 30% norm, in one
    integer sum.
-2. fairness, by the policy's objective:
-   - ``sum_abs_deviation``: minimise ``sum_mg |p_mg - q_mg|``, measured in units of ``1/L``
-     household, ``L`` the least common denominator of all quotas, so the sum is an exact integer;
-   - ``max_rel_deviation``: first minimise ``max_m |P_m - Q_m| / Q_m`` over the municipality
-     totals ``P_m = sum_g p_mg`` and ``Q_m = sum_g q_mg`` (per cell this measure would be
-     degenerate: most cell quotas are below 1), then the sum of absolute deviations as above.
-3. ``programme``: the building programme follows plan capacity as far as the earlier stages allow
+2. fairness, by the policy's objective: for ``max_abs_deviation``, ``max_rel_deviation``,
+   ``leximin`` and ``equal_burden`` first a min-max stage, for ``quota_respecting`` first
+   ``fairness_quota`` (`quota_outside_stage`); then always ``fairness_sum``: minimise
+   ``sum_mg |p_mg - q_mg|`` in units of ``1/L`` household, ``L`` the least common denominator
+   of all quotas, so the sum is an exact integer (with exchanges, placements after the transfers
+   of tasks plus their compensation; with a previous allocation, plus the weighted churn).
+   Without the fair split but with a previous allocation: ``stability`` (the churn alone).
+3. ``exchanges`` (only with exchanges): as few transferred households as possible.
+4. ``programme``: the building programme follows plan capacity as far as the earlier stages allow
    (`programme_stage`): each municipality's new homes close to its plan-capacity share of the
    regional target, one third of them social and one third middle (the national mix).
-4. ``tie_break``: minimise ``sum_i c_i x_i`` over the decisions (new homes, social, middle,
+5. ``tie_break``: minimise ``sum_i c_i x_i`` over the decisions (new homes, social, middle,
    placements), ``c_i`` a fixed pseudo-random integer in 1..4096 derived from the SHA-256 of the
    variable's name. It does not favour any municipality systematically and makes the optimum
    unique unless two alternatives tie exactly in this weighted sum too.
@@ -107,31 +112,35 @@ MAX_EXACT_SCALE = 10**8
 QUOTA_RESOLUTION = 10**6
 
 
-def fairness_targets(f: Formulation) -> tuple[int, dict[tuple[str, str], Fraction], str]:
+def fairness_targets(
+    f: Formulation, extra: int = 1
+) -> tuple[int, dict[tuple[str, str], Fraction], str]:
     """The scale ``L``, the quota each cell is compared with, and a note for the result.
 
     ``L`` is the least common denominator of all quotas, so that ``L |p - q|`` is an integer. When
     groups are restricted to different municipalities their quotas have different denominators and
-    ``L`` can exceed what floating-point solvers handle (a product of populations); above
-    `MAX_EXACT_SCALE` the quotas are rounded half up to multiples of ``1/QUOTA_RESOLUTION``
-    household for this stage only. Each cell then differs from its exact quota by at most
-    ``1/(2 QUOTA_RESOLUTION)``, so the exact sum of the answer exceeds the exact optimum by at most
-    ``cells / QUOTA_RESOLUTION``; the reported deviations are always exact.
+    ``L`` can exceed what floating-point solvers handle (a product of populations); when ``L``
+    times ``extra`` (the other denominators of the stage's coefficients) exceeds
+    `MAX_EXACT_SCALE`, the quotas are rounded half up to multiples of ``1/R`` household for this
+    stage only, ``R = QUOTA_RESOLUTION // extra``. Each cell then differs from its exact quota by
+    at most ``1/(2R)``, so the exact sum of the answer exceeds the exact optimum by at most
+    ``cells / R``; the reported deviations are always exact.
     """
     scale = lcm(1, *(q.denominator for q in f.quotas.by_cell.values()))
-    if scale <= MAX_EXACT_SCALE:
+    if scale * extra <= MAX_EXACT_SCALE:
         return scale, {cell: f.quotas.of(*cell) for cell in f.placements}, ""
+    resolution = max(1, QUOTA_RESOLUTION // extra)
     targets = {
-        cell: Fraction(round_half_up(f.quotas.of(*cell) * QUOTA_RESOLUTION), QUOTA_RESOLUTION)
+        cell: Fraction(round_half_up(f.quotas.of(*cell) * resolution), resolution)
         for cell in f.placements
     }
     note = (
         f"fairness: the quotas' common denominator {scale} is too large for exact floating-point "
-        f"solving; the stage compares placements with quotas rounded to 1/{QUOTA_RESOLUTION:,} "
-        f"household, so its value is within {len(targets)}/{QUOTA_RESOLUTION:,} household of the "
+        f"solving; the stage compares placements with quotas rounded to 1/{resolution:,} "
+        f"household, so its value is within {len(targets)}/{resolution:,} household of the "
         "exact optimum"
     )
-    return QUOTA_RESOLUTION, targets, note
+    return resolution, targets, note
 
 
 def add_absolute_deviation(
@@ -191,9 +200,9 @@ def sum_deviation_stage(f: Formulation) -> Stage:
     previous allocation adds ``w`` households: ``+ w sum_mg |p_mg - previous_mg|``. The stage's
     unit is ``1/(L e v)`` household for a compensation ``n/e`` and a weight ``u/v``.
     """
-    scale, targets, note = fairness_targets(f)
     compensation = f.region.policy.exchange_compensation if f.transfers else Fraction(0)
     weight = f.stability.weight if f.stability is not None else Fraction(0)
+    scale, targets, note = fairness_targets(f, compensation.denominator * weight.denominator)
     per_cell = scale * compensation.denominator * weight.denominator
     terms: Terms = {}
     constant = 0
@@ -328,7 +337,7 @@ def tie_break_weight(name: str) -> int:
 
 
 def tie_break_stage(f: Formulation) -> Stage:
-    """Stage 3: the documented tie-break over all decisions."""
+    """The last stage: the documented tie-break over all decisions."""
     names = f.model.variables
     terms = {index: tie_break_weight(names[index].name) for index in f.decision_variables()}
 

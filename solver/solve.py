@@ -310,7 +310,8 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
         if check.status == Status.INFEASIBLE:
             lower = probe if lower is None else max(lower, probe)
         elif check.values is None:
-            return _Level(Status.FEASIBLE, check.stop_reason, values, upper, lower, seconds)
+            status = Status.FEASIBLE if check.status == Status.NO_SOLUTION else check.status
+            return _Level(status, check.stop_reason, values, upper, lower, seconds)
         else:
             values = check.values
             upper = stage.worst(values, members)
@@ -347,8 +348,11 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     is not blocked and is not tested. When no member is blocked (possible with whole households:
     of two municipalities one must take the extra household, either one), the member with the
     lowest code that some allocation puts at ``w`` is fixed exactly at ``w`` (`_lowest_at_level`),
-    a documented choice that does not depend on the answer a backend happens to return. The stage
-    value is the first (largest) level; the note of the result gives the number of rounds.
+    a documented choice that does not depend on the answer a backend happens to return. With such
+    ties the result is the iterated min-max of this rule, which can be lexicographically worse
+    than the best sorted vector of deviations (fixing another municipality at the level could let
+    a later level fall lower); without ties it is the leximin optimum. The stage value is the
+    first (largest) level; the note of the result gives the number of rounds and of tie rounds.
     """
     free = stage.members
     first: _Level | None = None
