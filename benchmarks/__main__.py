@@ -4,8 +4,12 @@
 
     python -m benchmarks run [--instances ID,...] [--solvers NAME,...] [--time-limit S]
                              [--timeout S] [--out FILE.csv] [--json FILE.json]
-    python -m benchmarks list
+    python -m benchmarks scaling [--sizes 50,342,1000,5000] [--groups 4,8,12] [--time-limit S]
+                                 [--solvers NAME,...] --out DIR
+    python -m benchmarks scaling --from-json FILE.json ... --out DIR   # redraw only
+    python -m benchmarks list                  # the instances, sizes, seeds and references
     python -m benchmarks report FILE.json      # Markdown table and ratios of a finished run
+    python -m benchmarks references FILE.json ... [--write]   # references from measured runs
     python -m benchmarks child ...             # one run; used by the runner, not by hand
 """
 
@@ -16,19 +20,34 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.runner import (
-    SOLVERS,
-    child_main,
-    markdown_table,
-    ratio_table,
-    read_json,
-    run_benchmarks,
+from benchmarks.output import markdown_table, ratio_table
+from benchmarks.record import read_json
+from benchmarks.references import (
+    REFERENCES_PATH,
+    build_references,
+    load_references,
+    write_references,
+)
+from benchmarks.runner import FAIRSHARE_SOLVERS, SOLVERS, child_main, run_benchmarks
+from benchmarks.scaling import (
+    DEFAULT_GROUPS,
+    DEFAULT_SIZES,
+    SCALING_SOLVERS,
+    report_from_json,
+    run_scaling,
 )
 from benchmarks.suite import INSTANCE_IDS, SUITE
 
 
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _integers(text: str) -> list[int]:
+    try:
+        return [int(name) for name in _names(text)]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers: {text!r}") from error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,10 +84,46 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="CSV file, one row per run")
     run.add_argument("--json", type=Path, default=None, help="JSON file with every field")
 
+    scaling = commands.add_parser("scaling", help="scaling curves: table, plot, fitted exponent")
+    scaling.add_argument(
+        "--sizes",
+        type=_integers,
+        default=list(DEFAULT_SIZES),
+        help=f"municipalities of syn-N-g8 (default {','.join(map(str, DEFAULT_SIZES))})",
+    )
+    scaling.add_argument(
+        "--groups",
+        type=_integers,
+        default=list(DEFAULT_GROUPS),
+        help=f"groups of syn-342-gG (default {','.join(map(str, DEFAULT_GROUPS))})",
+    )
+    scaling.add_argument(
+        "--solvers",
+        type=_names,
+        default=list(SCALING_SOLVERS),
+        help=f"comma-separated names (default {','.join(SCALING_SOLVERS)})",
+    )
+    scaling.add_argument("--time-limit", type=float, default=120.0, help="per run (default 120)")
+    scaling.add_argument("--timeout", type=float, default=None, help="per child process")
+    scaling.add_argument("--out", type=Path, required=True, help="output directory")
+    scaling.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="redraw from finished runs' JSON files instead of running",
+    )
+
     commands.add_parser("list", help="the instances of the suite")
 
     report = commands.add_parser("report", help="Markdown table of a --json file")
     report.add_argument("json_file", type=Path)
+
+    references = commands.add_parser("references", help="references from measured runs")
+    references.add_argument("json_files", type=Path, nargs="+")
+    references.add_argument(
+        "--write", action="store_true", help=f"merge into {REFERENCES_PATH.name}"
+    )
 
     child = commands.add_parser("child", help="one measured run (used by the runner)")
     child.add_argument("--instance", required=True)
@@ -78,6 +133,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _list() -> None:
+    known = load_references()
+    for entry in SUITE:
+        seed = "" if entry.seed is None else f"seed {entry.seed}"
+        reference = known.get(entry.id)
+        tag = "no reference" if reference is None else f"{reference.difficulty} {reference.status}"
+        print(
+            f"{entry.id:<24} {entry.municipalities:>5} x {entry.groups:<2} {tag:<20} "
+            f"{entry.how_to_load} {seed}".rstrip()
+        )
+
+
+def _references(json_files: list[Path], write: bool) -> None:
+    rows = [row for path in json_files for row in read_json(path)]
+    previous = load_references()
+    merged = build_references(rows, previous)
+    for instance in dict.fromkeys(r.instance for r in rows):
+        reference = merged[instance]
+        values = ", ".join(
+            f"{s.name}={float(s.value):.10g}{'' if s.proven else '?'}"
+            for s in reference.stages
+            if s.value is not None
+        )
+        print(
+            f"{instance:<24} {reference.status:<10} {reference.difficulty:<6} "
+            f"{reference.solver:<16} {values}"
+        )
+        if reference.note:
+            print(f"    {reference.note}")
+    if write:
+        write_references(merged)
+        print(f"written: {REFERENCES_PATH}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (2 for an unknown instance or solver)."""
     args = _parser().parse_args(argv)
@@ -85,20 +174,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         child_main(args.instance, args.solver, args.time_limit, args.result)
         return 0
     if args.command == "list":
-        for entry in SUITE:
-            seed = "" if entry.seed is None else f"seed {entry.seed}"
-            print(
-                f"{entry.id:<18} {entry.municipalities:>5} x {entry.groups:<2} "
-                f"{entry.how_to_load} {seed}".rstrip()
-            )
+        _list()
         return 0
     if args.command == "report":
         rows = read_json(args.json_file)
         print(markdown_table(rows))
         print()
-        print(ratio_table(rows))
+        print(ratio_table(rows, FAIRSHARE_SOLVERS))
         return 0
+    if args.command == "references":
+        _references(args.json_files, args.write)
+        return 0
+    echo = print
     try:
+        if args.command == "scaling":
+            if args.from_json is not None:
+                report_from_json(args.from_json, args.out)
+            else:
+                run_scaling(
+                    args.sizes,
+                    args.groups,
+                    args.time_limit,
+                    args.out,
+                    solvers=args.solvers,
+                    timeout=args.timeout,
+                    echo=lambda line: echo(line, flush=True),
+                )
+            print(f"written: {args.out / 'scaling.md'}, {args.out / 'scaling.png'}")
+            return 0
         run_benchmarks(
             args.instances,
             args.solvers,
@@ -106,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             out=args.out,
             json_out=args.json,
-            echo=lambda line: print(line, flush=True),
+            echo=lambda line: echo(line, flush=True),
         )
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)

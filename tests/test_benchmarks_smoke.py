@@ -1,47 +1,123 @@
-"""Smoke test of the benchmark runner: the smallest instance, three solvers, correctness only.
+"""Smoke test of the benchmark, as CI runs it: the smallest instances, correctness only.
 
-Runs ``syn-50-g4`` with ``ortools-scip``, ``cbc`` and ``straightforward-cbc`` once through
-`benchmarks.runner.run_benchmarks` (each in its own subprocess, as the benchmark does). Nothing here
-asserts a time.
+Runs ``syn-50-g4`` with every fast solver and its infeasible-by-design variant with the default
+solver and CBC, once, through `benchmarks.runner.run_benchmarks` (each run in its own subprocess,
+as the benchmark does), and checks statuses, the checker and the comparison with
+``benchmarks/references.json``. Nothing here asserts a time. Also checks the suite's ids, the
+variants and the scaling fit without solving anything.
 """
 
 from __future__ import annotations
 
+import csv
+from fractions import Fraction
+
 import pytest
 
-from benchmarks.runner import Row, run_benchmarks
+from benchmarks.output import CSV_COLUMNS
+from benchmarks.record import Row
+from benchmarks.references import load_references
+from benchmarks.runner import canonical, run_benchmarks
+from benchmarks.scaling import fit_power, scaling_instances
+from benchmarks.suite import INSTANCE_IDS, get_instance
 
-SOLVERS = ("ortools-scip", "cbc", "straightforward-cbc")
+BASE = "syn-50-g4"
+INFEASIBLE = "syn-50-g4-infeasible"
+SOLVERS = ("ortools-default", "ortools-highs", "cbc", "straightforward-cbc", "lp-relaxation")
 
 
 @pytest.fixture(scope="module")
-def rows() -> dict[str, Row]:
-    """The three runs by solver name."""
-    measured = run_benchmarks(["syn-50-g4"], SOLVERS, time_limit=20.0, timeout=60.0)
-    return {row.solver: row for row in measured}
+def rows(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Row]:
+    """The runs by (instance, solver); the CSV is written next to them."""
+    folder = tmp_path_factory.mktemp("bench")
+    measured = run_benchmarks([BASE], SOLVERS, time_limit=20.0, timeout=90.0, out=folder / "a.csv")
+    measured += run_benchmarks(
+        [INFEASIBLE], ("ortools-default", "cbc"), time_limit=20.0, timeout=90.0
+    )
+    return {(row.instance, row.solver): row for row in measured}
 
 
-def test_every_solver_ran_once(rows: dict[str, Row]) -> None:
-    assert sorted(rows) == sorted(SOLVERS)
+def test_suite_has_the_issue_ids() -> None:
+    for instance_id in ("nl-342", "syn-1000-g8", "syn-5000-g8", "syn-15000-g8", INFEASIBLE):
+        assert instance_id in INSTANCE_IDS
+    assert len(set(INSTANCE_IDS)) == len(INSTANCE_IDS)
+    assert get_instance("syn-77-g3").municipalities == 77  # any syn id, made on the fly
+
+
+def test_variants_are_deterministic_and_shaped() -> None:
+    base = get_instance(BASE).load()
+    tight, loose = get_instance(f"{BASE}-tight").load(), get_instance(f"{BASE}-loose").load()
+    infeasible = get_instance(INFEASIBLE).load()
+    assert tight == get_instance(f"{BASE}-tight").load()
+    capacity = sum(m.plan_capacity for m in base.municipalities)
+    assert sum(m.plan_capacity for m in tight.municipalities) < capacity
+    assert sum(m.plan_capacity for m in loose.municipalities) > capacity
+    assert sum(g.demand for g in tight.groups) > sum(g.demand for g in base.groups)
+    assert infeasible.targets.new_homes_min == capacity + 1
+
+
+def test_references_exist_for_the_smoke_instances() -> None:
+    references = load_references()
+    assert references[BASE].status == "optimal" and references[BASE].proven
+    assert references[INFEASIBLE].status == "infeasible"
+
+
+def test_csv_has_the_issue_columns() -> None:
+    named = ["instance", "solver", "build_s", "solve_s", "peak_mb", "status", "gap", "objective"]
+    assert list(CSV_COLUMNS[: len(named)]) == named
+
+
+def test_every_solver_ran_once(rows: dict[tuple[str, str], Row]) -> None:
+    assert sorted(s for i, s in rows if i == BASE) == sorted(SOLVERS)
     for row in rows.values():
         assert (row.municipalities, row.groups) == (50, 4)
 
 
-def test_reference_is_optimal(rows: dict[str, Row]) -> None:
-    row = rows["ortools-scip"]
+@pytest.mark.parametrize("solver", ["ortools-default", "ortools-highs", "cbc"])
+def test_fairshare_solvers_optimal_checked_and_match(
+    rows: dict[tuple[str, str], Row], solver: str
+) -> None:
+    row = rows[(BASE, solver)]
     assert row.status == "optimal", (row.stop_reason, row.gap_note)
-    assert row.needs is not None and row.fairness is not None
+    assert row.check == 0
+    assert row.gap == 0.0
+    assert row.matches_reference is True, row.reference_note
 
 
-def test_cbc_is_optimal(rows: dict[str, Row]) -> None:
-    row = rows["cbc"]
+def test_straightforward_formulation_checked(rows: dict[tuple[str, str], Row]) -> None:
+    row = rows[(BASE, "straightforward-cbc")]
     assert row.status == "optimal", (row.stop_reason, row.gap_note)
+    assert row.check == 0
+    assert row.matches_reference is True, row.reference_note
 
 
-def test_no_checker_violations(rows: dict[str, Row]) -> None:
-    for row in rows.values():
-        assert row.check == 0, (row.solver, row.status, row.stop_reason)
+def test_lp_relaxation_bounds_the_needs_stage(rows: dict[tuple[str, str], Row]) -> None:
+    lp, exact = rows[(BASE, "lp-relaxation")], rows[(BASE, "ortools-default")]
+    assert lp.status == "optimal"
+    assert lp.needs is not None and exact.needs is not None
+    assert lp.needs <= exact.needs + Fraction(1, 1000)
 
 
-def test_cbc_matches_reference(rows: dict[str, Row]) -> None:
-    assert rows["cbc"].matches_reference is True
+@pytest.mark.parametrize("solver", ["ortools-default", "cbc"])
+def test_infeasible_variant_is_infeasible(rows: dict[tuple[str, str], Row], solver: str) -> None:
+    row = rows[(INFEASIBLE, solver)]
+    assert row.status == "infeasible", (row.stop_reason, row.gap_note)
+    assert row.check is None
+    assert row.matches_reference is True, row.reference_note
+
+
+def test_csv_written(
+    rows: dict[tuple[str, str], Row], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    files = list(tmp_path_factory.getbasetemp().glob("bench*/a.csv"))
+    assert files
+    with files[0].open(encoding="utf-8", newline="") as handle:
+        read = list(csv.DictReader(handle))
+    assert [r["solver"] for r in read] == list(SOLVERS)
+
+
+def test_alias_and_scaling_helpers() -> None:
+    assert canonical("ortools-scip") == "ortools-default"
+    assert scaling_instances([342, 50], [8, 4]) == ["syn-50-g8", "syn-342-g8", "syn-342-g4"]
+    fitted = fit_power([50, 500, 5000], [0.1, 1.0, 10.0])
+    assert fitted is not None and abs(fitted[0] - 1.0) < 1e-9

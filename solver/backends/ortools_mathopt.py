@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from importlib.metadata import version
 from typing import ClassVar
@@ -39,6 +40,9 @@ ENGINES: dict[str, mathopt.SolverType] = {
 }
 #: Presolve rounds SCIP may take per solve (its default is unlimited).
 SCIP_PRESOLVE_ROUNDS = 50
+#: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
+#: rounding (its default is 1e-6).
+TIGHT_FEASIBILITY_TOLERANCE = 1e-9
 _REASON = result_pb2.TerminationReasonProto
 _LIMIT = result_pb2.LimitProto
 
@@ -56,6 +60,7 @@ class MathOptBackend(Backend):
         self._proto = _model_proto(model, with_names=False)
         self._rows = len(model.constraints)
         self._added: list[Constraint] = []
+        self._active: dict[int, Constraint] = {}
 
     def add_constraint(self, constraint: Constraint) -> object:
         """Append a row; its id is the handle."""
@@ -63,11 +68,13 @@ class MathOptBackend(Backend):
         self._rows += 1
         _append_row(self._proto, row, constraint, with_name=False)
         self._added.append(constraint)
+        self._active[row] = constraint
         return row
 
     def remove_constraint(self, handle: object) -> None:
         """Free a row (bounds -inf..inf): presolve drops it, and row ids stay dense."""
         row = int(handle)  # type: ignore[call-overload]
+        self._active.pop(row, None)
         rows = self._proto.linear_constraints
         rows.lower_bounds[row] = -math.inf
         rows.upper_bounds[row] = math.inf
@@ -86,6 +93,38 @@ class MathOptBackend(Backend):
         """Minimise ``terms``, starting from ``hint`` if given; an objective that is integral at
         integer points may stop at a gap below 1, which still proves optimality."""
         self._set_objective(self._proto, terms)
+        outcome = self._solve(terms, time_limit, hint, tight=False)
+        if outcome.values is not None and self._broken(outcome.values) and self.engine == "scip":
+            # SCIP's feasibility tolerance is relative to the row: a regional total above a
+            # million homes may come back one home off. Solve again with a tight tolerance.
+            remaining = time_limit - outcome.seconds
+            retry = self._solve(terms, remaining, hint, tight=True)
+            outcome = replace(retry, seconds=outcome.seconds + retry.seconds)
+        if outcome.values is not None:
+            broken = self._broken(outcome.values)
+            if broken is not None:
+                return Outcome(
+                    Status.ERROR,
+                    f"error: the {self.engine} answer breaks {broken.name} after rounding "
+                    "(solver tolerance)",
+                    None,
+                    None,
+                    outcome.bound,
+                    outcome.seconds,
+                )
+        return outcome
+
+    def _broken(self, values: Mapping[int, int]) -> Constraint | None:
+        """The first constraint (of the model or added) that whole ``values`` break exactly;
+        rows with a continuous variable are left to the solver."""
+        for constraint in (*self.model.constraints, *self._active.values()):
+            if all(i in values for i, _ in constraint.terms) and not constraint.holds(values):
+                return constraint
+        return None
+
+    def _solve(
+        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None, *, tight: bool
+    ) -> Outcome:
         integral = all(self.model.variables[i].integer for i in terms)
         params = mathopt.SolveParameters(
             time_limit=timedelta(seconds=max(time_limit, 0.001)),
@@ -101,7 +140,7 @@ class MathOptBackend(Backend):
                 self._proto,
                 ENGINES[self.engine].value,
                 mathopt.StreamableSolverInitArguments().to_proto(),
-                self._parameters_proto(params),
+                self._parameters_proto(params, tight=tight),
                 _hint_parameters(hint),
                 None,
                 mathopt.CallbackRegistration().to_proto(),
@@ -116,7 +155,7 @@ class MathOptBackend(Backend):
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
 
     def _parameters_proto(
-        self, params: mathopt.SolveParameters
+        self, params: mathopt.SolveParameters, *, tight: bool = False
     ) -> parameters_pb2.SolveParametersProto:
         """The solve parameters, with SCIP's presolve limited to a fixed number of rounds: on some
         small models its presolve was seen cycling for tens of thousands of rounds, adding and
@@ -124,6 +163,8 @@ class MathOptBackend(Backend):
         proto = params.to_proto()
         if self.engine == "scip":
             proto.gscip.int_params["presolving/maxrounds"] = SCIP_PRESOLVE_ROUNDS
+            if tight:
+                proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         return proto
 
     def _outcome(
