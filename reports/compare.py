@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from reports.report_data import RunSet
+from reports.report_data import MUNICIPALITY_VALUES, RunSet
 from solver.measures import MEANINGS
 
 Table = tuple[list[str], list[list[str]]]
@@ -52,21 +52,7 @@ FAIRNESS_MEASURES = (
     "within_quota",
 )
 #: Per-municipality columns a series carries (medians over draws for a Monte Carlo series).
-VALUE_COLUMNS = (
-    "population",
-    "latitude",
-    "longitude",
-    "quota",
-    "placed",
-    "deviation",
-    "new_homes",
-    "new_social",
-    "new_middle",
-    "social_share_now",
-    "social_share_horizon",
-    "norm_shortfall",
-    "letting_pool",
-)
+VALUE_COLUMNS = MUNICIPALITY_VALUES
 QUANTILES = (0.1, 0.5, 0.9)
 
 

@@ -77,6 +77,8 @@ MUNICIPALITY_COLUMNS = (
     "norm_shortfall",
     "letting_pool",
 )
+#: The per-municipality figures of a run (after its identifying columns).
+MUNICIPALITY_VALUES = MUNICIPALITY_COLUMNS[MUNICIPALITY_COLUMNS.index("population") :]
 _TEXT_COLUMNS = ("run_id", "instance", "policy", "scenario", "status", "stop_reason", "error")
 _REQUIRED_RUN = ("run_id", "policy", "scenario", "draw", "status")
 _HOW = "give a directory written by `fairshare solve --out DIR` or by `fairshare batch`"
