@@ -65,30 +65,29 @@ def _scaled(value: int, factor: Fraction) -> int:
     return value if factor == 1 else round_half_up(value * factor)
 
 
+def _drawn(scenario: Scenario, draw: int, what: str, key: str) -> Fraction:
+    """The Monte Carlo factor of one input (``demand``, ``capacity`` or ``turnover``) for ``key``
+    (a group id or a code) in a draw; 1 without a band for it."""
+    mc = scenario.monte_carlo
+    band = None if mc is None else getattr(mc, f"{what}_band")
+    if mc is None or not band:
+        return Fraction(1)
+    return band_factor(band, mc.seed, draw, what, key)
+
+
 def _demand_factor(scenario: Scenario, draw: int, group: TargetGroup) -> Fraction:
-    factor = (scenario.demand_factor or Fraction(1)) * scenario.demand_factors.get(
+    fixed = (scenario.demand_factor or Fraction(1)) * scenario.demand_factors.get(
         group.id, Fraction(1)
     )
-    mc = scenario.monte_carlo
-    if mc is not None and mc.demand_band:
-        factor *= band_factor(mc.demand_band, mc.seed, draw, "demand", group.id)
-    return factor
+    return fixed * _drawn(scenario, draw, "demand", group.id)
 
 
 def _capacity_factor(scenario: Scenario, draw: int, m: Municipality) -> Fraction:
-    factor = scenario.capacity_factor or Fraction(1)
-    mc = scenario.monte_carlo
-    if mc is not None and mc.capacity_band:
-        factor *= band_factor(mc.capacity_band, mc.seed, draw, "capacity", m.code)
-    return factor
+    return (scenario.capacity_factor or Fraction(1)) * _drawn(scenario, draw, "capacity", m.code)
 
 
 def _turnover_factor(scenario: Scenario, draw: int, m: Municipality) -> Fraction:
-    factor = scenario.turnover_factor or Fraction(1)
-    mc = scenario.monte_carlo
-    if mc is not None and mc.turnover_band:
-        factor *= band_factor(mc.turnover_band, mc.seed, draw, "turnover", m.code)
-    return factor
+    return (scenario.turnover_factor or Fraction(1)) * _drawn(scenario, draw, "turnover", m.code)
 
 
 def _turnover(region: Region, scenario: Scenario, draw: int, m: Municipality) -> Fraction | None:
