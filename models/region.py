@@ -205,6 +205,16 @@ class Region:
             return group.care_at
         return frozenset(m.code for m in self.municipalities if (m.care_facilities or 0) > 0)
 
+    def care_reach(self, group: TargetGroup) -> str:
+        """``within 1 border(s) of GM0518`` / ``within 8 km of GM0518``: where a group that needs
+        care may be housed, in words."""
+        limit = (
+            f"{group.care_within_hops} border(s)"
+            if group.care_within_hops is not None
+            else f"{group.care_within_km} km"
+        )
+        return f"within {limit} of {', '.join(sorted(self.care_locations(group)))}"
+
     @cached_property
     def near_care(self) -> dict[str, dict[str, float]]:
         """Per group that needs care: each municipality within reach and its distance (hops or

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from reports.report_data import MUNICIPALITY_VALUES, RunSet
+from reports.report_data import RunSet
+from reports.run_dir import MUNICIPALITY_VALUES
 from solver.measures import MEANINGS
 
 Table = tuple[list[str], list[list[str]]]

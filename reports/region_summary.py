@@ -48,14 +48,9 @@ def region_summary(region: Region, warnings: Sequence[Problem] = ()) -> str:
         if g.not_in:
             where += f", not in {len(g.not_in)}"
         if g.needs_care:
-            limit = (
-                f"{g.care_within_hops} border(s)"
-                if g.care_within_hops is not None
-                else f"{g.care_within_km} km"
-            )
             reach = len(region.near_care[g.id])
             where += (
-                f", near care (within {limit} of {', '.join(sorted(region.care_locations(g)))}: "
+                f", near care ({region.care_reach(g)}: "
                 f"{reach} of {len(region.municipalities)} municipalities)"
             )
         lines.append(

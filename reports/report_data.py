@@ -40,7 +40,7 @@ import pandas as pd
 
 from models.errors import InputError, Problem
 from models.region import Region
-from reports.run_dir import Instances, load_single_run
+from reports.run_dir import MUNICIPALITY_VALUES, Instances, load_single_run
 
 RUN_COLUMNS = (
     "run_id",
@@ -63,22 +63,8 @@ MUNICIPALITY_COLUMNS = (
     "draw",
     "code",
     "name",
-    "population",
-    "latitude",
-    "longitude",
-    "quota",
-    "placed",
-    "deviation",
-    "new_homes",
-    "new_social",
-    "new_middle",
-    "social_share_now",
-    "social_share_horizon",
-    "norm_shortfall",
-    "letting_pool",
+    *MUNICIPALITY_VALUES,
 )
-#: The per-municipality figures of a run (after its identifying columns).
-MUNICIPALITY_VALUES = MUNICIPALITY_COLUMNS[MUNICIPALITY_COLUMNS.index("population") :]
 _TEXT_COLUMNS = ("run_id", "instance", "policy", "scenario", "status", "stop_reason", "error")
 _REQUIRED_RUN = ("run_id", "policy", "scenario", "draw", "status")
 _HOW = "give a directory written by `fairshare solve --out DIR` or by `fairshare batch`"

@@ -42,6 +42,9 @@ VALUE_COLUMNS = (
     "norm_shortfall",
     "letting_pool",
 )
+#: The per-municipality figures of a run in the store (`batch.store`): the values above and the
+#: centroid.
+MUNICIPALITY_VALUES = (VALUE_COLUMNS[0], "latitude", "longitude", *VALUE_COLUMNS[1:])
 
 
 _HOW = "give a directory written by `fairshare solve --out DIR`"

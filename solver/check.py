@@ -41,9 +41,13 @@ class SoftMeasures:
 
 def letting_pool_capacity(region: Region, code: str, new_social: int) -> int:
     """``floor(kappa * (turnover * S * years + s))``: placements the letting pool can take."""
+    return floor(region.policy.letting_priority_max * _lettings(region, code, new_social))
+
+
+def _lettings(region: Region, code: str, new_social: int) -> Fraction:
+    """Social lettings over the horizon: ``turnover * S * years + s`` (exact)."""
     m = region.municipality(code)
-    turnover = region.turnover_rate(m) * m.social_stock * region.horizon_years
-    return floor(region.policy.letting_priority_max * (turnover + new_social))
+    return region.turnover_rate(m) * m.social_stock * region.horizon_years + new_social
 
 
 def norm_shortfall(region: Region, code: str, new_homes: int, new_social: int) -> Fraction:
@@ -224,8 +228,7 @@ def concentration_caps(region: Region, code: str, new_social: int) -> tuple[int 
     per_1000 = policy.max_placements_per_1000
     share = policy.max_group_letting_share
     total_cap = None if per_1000 is None else floor(per_1000 * m.population / 1000)
-    lettings = region.turnover_rate(m) * m.social_stock * region.horizon_years + new_social
-    group_cap = None if share is None else floor(share * lettings)
+    group_cap = None if share is None else floor(share * _lettings(region, code, new_social))
     return total_cap, group_cap
 
 
@@ -326,21 +329,12 @@ def _check_eligibility(region: Region, a: Allocation) -> list[Violation]:
                 Violation(
                     "eligibility",
                     f"{c},{g}",
-                    f"{n} households of {g} placed beyond reach of care ({_reach(region, g)})",
+                    f"{n} households of {g} placed beyond reach of care "
+                    f"({region.care_reach(region.group(g))})",
                     Fraction(n),
                 )
             )
     return found
-
-
-def _reach(region: Region, group_id: str) -> str:
-    g = region.group(group_id)
-    limit = (
-        f"{g.care_within_hops} border(s)"
-        if g.care_within_hops is not None
-        else (f"{g.care_within_km} km")
-    )
-    return f"within {limit} of {', '.join(sorted(region.care_locations(g)))}"
 
 
 def _check_demand(region: Region, a: Allocation) -> list[Violation]:
