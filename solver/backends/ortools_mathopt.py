@@ -141,7 +141,7 @@ class MathOptBackend(Backend):
                 self._proto,
                 ENGINES[self.engine].value,
                 mathopt.StreamableSolverInitArguments().to_proto(),
-                self._parameters_proto(params, tight=tight),
+                self._parameters_proto(params, tight=tight, started=bool(hint)),
                 _hint_parameters(hint),
                 None,
                 mathopt.CallbackRegistration().to_proto(),
@@ -156,18 +156,24 @@ class MathOptBackend(Backend):
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
 
     def _parameters_proto(
-        self, params: mathopt.SolveParameters, *, tight: bool = False
+        self, params: mathopt.SolveParameters, *, tight: bool = False, started: bool = False
     ) -> parameters_pb2.SolveParametersProto:
         """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
         small models its presolve was seen cycling for tens of thousands of rounds, adding and
-        deleting the same constraints, and never reaching the search) and set to its fast
-        emphasis: the default probing built hundreds of thousands of implications on the later
-        stages of a 342 x 8 region and took 10 of their 12 seconds, for a search that then closed
-        at the root (benchmarks/RESULTS.md, run 4)."""
+        deleting the same constraints, and never reaching the search).
+
+        A solve ``started`` from a known answer (a later stage, which carries the earlier stages
+        as fixed rows) presolves at SCIP's fast emphasis: the default probing built hundreds of
+        thousands of implications on the programme stage of a 342 x 8 region and took 10 of its
+        12 seconds, for a search that then closed at the root. Without a start (the first stage,
+        the feasibility probes of min-max stages) the default stays: there the fast emphasis made
+        the needs stage of 5,000 x 8 take 281 s instead of 46 s (benchmarks/RESULTS.md, run 4).
+        """
         proto = params.to_proto()
         if self.engine == "scip":
             proto.gscip.int_params["presolving/maxrounds"] = SCIP_PRESOLVE_ROUNDS
-            proto.gscip.presolve = gscip_pb2.GScipParameters.FAST
+            if started:
+                proto.gscip.presolve = gscip_pb2.GScipParameters.FAST
             if tight:
                 proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         return proto
