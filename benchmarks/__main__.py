@@ -8,7 +8,7 @@
                                  [--solvers NAME,...] --out DIR
     python -m benchmarks scaling --from-json FILE.json ... --out DIR   # redraw only
     python -m benchmarks list                  # the instances, sizes, seeds and references
-    python -m benchmarks report FILE.json      # Markdown table and ratios of a finished run
+    python -m benchmarks report FILE.json      # Markdown tables: runs, ratios, seconds per stage
     python -m benchmarks references FILE.json ... [--write]   # references from measured runs
     python -m benchmarks child ...             # one run; used by the runner, not by hand
 """
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.output import markdown_table, ratio_table
+from benchmarks.output import markdown_table, ratio_table, stage_table
 from benchmarks.record import read_json
 from benchmarks.references import (
     REFERENCES_PATH,
@@ -181,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(markdown_table(rows))
         print()
         print(ratio_table(rows, FAIRSHARE_SOLVERS))
+        print()
+        print(stage_table(rows))
         return 0
     if args.command == "references":
         _references(args.json_files, args.write)

@@ -229,3 +229,29 @@ def ratio_table(rows: Sequence[Row], fairshare_solvers: Iterable[str]) -> str:
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def stage_table(rows: Iterable[Row]) -> str:
+    """Seconds per stage of every run that has stages, as a Markdown table: one column per stage
+    name in the order first seen, blank where a run has no such stage; a stage that stopped
+    without proof is marked with its status (``12.30 (feasible)``)."""
+    kept = [row for row in rows if row.stages]
+    names = list(dict.fromkeys(s["name"] for row in kept for s in row.stages))
+    lines = [
+        "| instance | solver | " + " | ".join(names) + " |",
+        "|" + " --- |" * (len(names) + 2),
+    ]
+    for row in kept:
+        by_name = {s["name"]: s for s in row.stages}
+        cells = [row.instance, row.solver]
+        for name in names:
+            stage = by_name.get(name)
+            if stage is None:
+                cells.append("")
+                continue
+            text = _number(stage["seconds"], 2)
+            if stage["status"] != "optimal":
+                text += f" ({stage['status']})"
+            cells.append(text)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import pytest
 
-from benchmarks.output import CSV_COLUMNS
+from benchmarks.output import CSV_COLUMNS, stage_table
 from benchmarks.record import Row
 from benchmarks.references import load_references
 from benchmarks.runner import canonical, run_benchmarks
@@ -121,3 +121,17 @@ def test_alias_and_scaling_helpers() -> None:
     assert scaling_instances([342, 50], [8, 4]) == ["syn-50-g8", "syn-342-g8", "syn-342-g4"]
     fitted = fit_power([50, 500, 5000], [0.1, 1.0, 10.0])
     assert fitted is not None and abs(fitted[0] - 1.0) < 1e-9
+
+
+def test_stage_table_gives_each_stage_its_column_and_marks_unproven_ones() -> None:
+    def stage(name: str, seconds: float, status: str = "optimal") -> dict[str, object]:
+        return {"name": name, "status": status, "seconds": seconds}
+
+    proven = Row("a", "ortools-default", 9, 5, stages=[stage("needs", 0.25), stage("tie", 1.5)])
+    stopped = Row("a", "cbc", 9, 5, stages=[stage("needs", 12.345, "feasible")])
+    failed = Row("a", "straightforward-cbc", 9, 5)
+    lines = stage_table([proven, stopped, failed]).splitlines()
+    assert lines[0] == "| instance | solver | needs | tie |"
+    assert lines[2] == "| a | ortools-default | 0.25 | 1.50 |"
+    assert lines[3] == "| a | cbc | 12.35 (feasible) |  |"
+    assert len(lines) == 4  # a run without stages has no row
