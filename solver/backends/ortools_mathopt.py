@@ -168,10 +168,16 @@ class MathOptBackend(Backend):
         12 seconds, for a search that then closed at the root. Without a start (the first stage,
         the feasibility probes of min-max stages) the default stays: there the fast emphasis made
         the needs stage of 5,000 x 8 take 281 s instead of 46 s (benchmarks/RESULTS.md, run 4).
+
+        SCIP's rapid learning (a sub-SCIP at the root that collects conflicts) is off: on the
+        programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
+        82 of 85 seconds and learnt nothing that was used; without it that stage takes 1.7 s, and
+        the other stages measured were no slower (run 4).
         """
         proto = params.to_proto()
         if self.engine == "scip":
             proto.gscip.int_params["presolving/maxrounds"] = SCIP_PRESOLVE_ROUNDS
+            proto.gscip.int_params["separating/rapidlearning/freq"] = -1
             if started:
                 proto.gscip.presolve = gscip_pb2.GScipParameters.FAST
             if tight:
