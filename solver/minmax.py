@@ -20,7 +20,7 @@ Measures:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
@@ -28,7 +28,7 @@ from math import ceil, floor
 from solver.formulation import Formulation
 from solver.model import Constraint, Terms
 
-Values = dict[int, int]
+Values = Mapping[int, int]
 #: Integer bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.
 Bounds = tuple[int | None, int | None]
 
@@ -70,12 +70,19 @@ class MinMaxStage:
         return max((self.measure(values, code) for code in members), default=Fraction(0))
 
     def below(self, code: str, level: Fraction) -> Fraction | None:
-        """The largest measure the member can take strictly below ``level``; ``None`` if none.
+        """The largest measure the member can take strictly below ``level``; ``None`` if none."""
+        return self._largest(code, level, strict=True)
 
-        The measure is convex in ``e_m``, so it is the larger of its values at the two ends of
-        the strict bounds (the lower end raised to `lowest`).
-        """
-        low, high = self.bounds(code, level, True)
+    def at_most(self, code: str, level: Fraction) -> Fraction | None:
+        """The largest measure the member can take at or below ``level``; ``None`` if none.
+        ``measure_m <= level`` and ``measure_m <= at_most(level)`` allow the same values."""
+        return self._largest(code, level, strict=False)
+
+    def _largest(self, code: str, level: Fraction, *, strict: bool) -> Fraction | None:
+        """The measure is convex in ``e_m``, so its largest value within the (strict) bounds of
+        ``level`` is the larger of its values at their two ends (the lower end raised to
+        `lowest`)."""
+        low, high = self.bounds(code, level, strict)
         if low is not None and self.lowest is not None:
             low = max(low, self.lowest)
         elif low is None:

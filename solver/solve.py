@@ -9,7 +9,8 @@ gap) ends the solve: the result is then ``feasible`` with that stage's incumbent
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -282,6 +283,10 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     Otherwise the answer found has a smaller largest measure, which becomes ``u``. Probes at
     ``c`` alternate with probes halfway between ``u`` and the highest level known to be
     infeasible, so that the search takes about as many steps as the bits it must settle.
+
+    The same search runs first on the linear relaxation (`_relaxed_level`), whose probes are
+    several times cheaper: a level it rules out is infeasible for whole numbers too, and the
+    least level it leaves is usually the answer, so that one integer probe settles it.
     """
     seconds = 0.0
     values = dict(run.values) if run.values is not None else None
@@ -292,7 +297,8 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             return _Level(first.status, first.stop_reason, None, None, None, seconds)
         values = first.values
     upper = stage.worst(values, members)
-    lower: Fraction | None = None
+    lower, candidate, relaxed_seconds = _relaxed_level(run, stage, members, upper)
+    seconds += relaxed_seconds
     at_ceiling = True
     while upper > 0:
         below = [stage.below(code, upper) for code in members]
@@ -301,18 +307,15 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
         ceiling = max(level for level in below if level is not None)
         if lower is not None and ceiling <= lower:
             break
-        halfway = ((lower or Fraction(0)) + upper) / 2
-        probe = ceiling if at_ceiling else min(ceiling, halfway)
-        at_ceiling = not at_ceiling
-        handles = [
-            run.backend.add_constraint(constraint)
-            for code in members
-            for constraint in stage.bound_constraints(code, probe)
-        ]
-        check = run.backend.minimize({}, run.remaining())
+        if candidate < upper:
+            probe, candidate = candidate, upper
+        else:
+            halfway = ((lower or Fraction(0)) + upper) / 2
+            probe = ceiling if at_ceiling else min(ceiling, halfway)
+            at_ceiling = not at_ceiling
+        with _bounded(run, stage, members, probe):
+            check = run.backend.minimize({}, run.remaining())
         seconds += check.seconds
-        for handle in handles:
-            run.backend.remove_constraint(handle)
         if check.status == Status.INFEASIBLE:
             lower = probe if lower is None else max(lower, probe)
         elif check.values is None:
@@ -322,6 +325,59 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             values = check.values
             upper = stage.worst(values, members)
     return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+
+
+def _relaxed_level(
+    run: _Run, stage: MinMaxStage, members: tuple[str, ...], upper: Fraction
+) -> tuple[Fraction | None, Fraction, float]:
+    """The level search of `_least_level` on the linear relaxation of the model, from the
+    feasible level ``upper``: returns ``(lower, candidate, seconds)``, where every level up to
+    ``lower`` is infeasible even for the relaxation (``None``: none shown) and the relaxation is
+    feasible at ``candidate``, with no measure possible between the two (unless the backend
+    stopped telling). Each probe bounds every member's whole-number expression as the integer
+    probe does, so its relaxation is at least as tight as that of the integer model.
+    """
+    lower: Fraction | None = None
+    candidate = upper
+    started = time.perf_counter()
+    while candidate > 0 and run.remaining() > 0:
+        below = [stage.below(code, candidate) for code in members]
+        if any(level is None for level in below):
+            break
+        ceiling = max(level for level in below if level is not None)
+        if lower is not None and ceiling <= lower:
+            break
+        probe = min(ceiling, ((lower or Fraction(0)) + candidate) / 2)
+        within = [stage.at_most(code, probe) for code in members]
+        if any(level is None for level in within):
+            feasible: bool | None = False  # a member has no whole value at or below the probe
+        else:
+            with _bounded(run, stage, members, probe):
+                feasible = run.backend.relaxation_feasible(run.remaining())
+        if feasible is None:
+            break
+        if feasible:
+            candidate = max(level for level in within if level is not None)
+        else:
+            lower = probe if lower is None else max(lower, probe)
+    return lower, candidate, time.perf_counter() - started
+
+
+@contextmanager
+def _bounded(
+    run: _Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction
+) -> Iterator[None]:
+    """Every member's measure at most ``level`` while the block runs."""
+    handles = [
+        run.backend.add_constraint(constraint)
+        for code in members
+        for constraint in stage.bound_constraints(code, level)
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            run.backend.remove_constraint(handle)
 
 
 def _fix_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction) -> None:
@@ -415,15 +471,19 @@ def _lowest_at_level(
     fix it there (``e_m`` equal to such a value, kept from now on).
 
     Members with a code below the lowest candidate of the current answer are tried in code order
-    (each value of ``e_m`` at the level is a feasibility problem); if none can reach the level,
-    the lowest candidate is fixed at its value in the answer.
+    (each value of ``e_m`` at the level is a feasibility problem, tried on the linear relaxation
+    first); if none can reach the level, the lowest candidate is fixed at its value in the answer.
     """
     seconds = 0.0
     for code in sorted(c for c in free if c < min(candidates)):
         for point in stage.points_at(code, level):
             handle = run.backend.add_constraint(stage.fixed_at(code, point))
-            check = run.backend.minimize({}, run.remaining())
-            seconds += check.seconds
+            started = time.perf_counter()
+            if run.backend.relaxation_feasible(run.remaining()) is False:
+                check = Outcome(Status.INFEASIBLE, "infeasible", None, None, None, 0.0)
+            else:
+                check = run.backend.minimize({}, run.remaining())
+            seconds += time.perf_counter() - started
             if check.status == Status.INFEASIBLE:
                 run.backend.remove_constraint(handle)
                 continue
@@ -441,7 +501,8 @@ def _blocked(
     run: _Run, stage: MinMaxStage, candidates: list[str], level: Fraction
 ) -> tuple[list[str], Outcome]:
     """The candidates that cannot go strictly below ``level`` while every free member stays at or
-    below it; the outcome says whether every test finished (status optimal) and how long it took.
+    below it (a candidate whose linear relaxation cannot is blocked without an integer test); the
+    outcome says whether every test finished (status optimal) and how long it took.
     """
     blocked: list[str] = []
     lowered: set[str] = set()
@@ -453,11 +514,14 @@ def _blocked(
         if lower is None:
             blocked.append(code)
             continue
-        strict = [run.backend.add_constraint(c) for c in stage.bound_constraints(code, lower)]
-        check = run.backend.minimize({}, run.remaining())
-        seconds += check.seconds
-        for handle in strict:
-            run.backend.remove_constraint(handle)
+        started = time.perf_counter()
+        with _bounded(run, stage, (code,), lower):
+            relaxed = run.backend.relaxation_feasible(run.remaining())
+            if relaxed is False:
+                check = Outcome(Status.INFEASIBLE, "infeasible", None, None, None, 0.0)
+            else:
+                check = run.backend.minimize({}, run.remaining())
+        seconds += time.perf_counter() - started
         if check.status == Status.INFEASIBLE:
             blocked.append(code)
         elif check.values is None:

@@ -88,6 +88,13 @@ class Backend(ABC):
         """Minimise ``terms`` within ``time_limit`` seconds, starting from the integer values in
         ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can."""
 
+    def relaxation_feasible(self, time_limit: float) -> bool | None:
+        """Whether the linear relaxation of the model as it stands (every constraint added so
+        far) has a solution. ``False`` proves that the integer model has none; ``True`` proves
+        nothing about it; ``None``: the backend cannot tell (no LP engine, time limit, numerical
+        trouble). A backend without an LP engine of its own keeps this default."""
+        return None
+
     @staticmethod
     @abstractmethod
     def versions() -> dict[str, str]:

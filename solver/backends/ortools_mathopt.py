@@ -155,6 +155,37 @@ class MathOptBackend(Backend):
         seconds = time.perf_counter() - started
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
 
+    def relaxation_feasible(self, time_limit: float) -> bool | None:
+        """The linear relaxation solved by GLOP, OR-Tools' simplex code. Only GLOP's proof of
+        infeasibility answers ``False``; on the national instance a probe takes 0.01-0.07 s
+        where SCIP's integer probe takes 0.09-0.33 s (benchmarks/RESULTS.md, run 5)."""
+        relaxed = model_pb2.ModelProto()
+        relaxed.CopyFrom(self._proto)
+        relaxed.objective.Clear()
+        del relaxed.variables.integers[:]
+        relaxed.variables.integers.extend([False] * len(relaxed.variables.ids))
+        params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
+        try:
+            result = mathopt_core.solve(
+                relaxed,
+                mathopt.SolverType.GLOP.value,
+                mathopt.StreamableSolverInitArguments().to_proto(),
+                params.to_proto(),
+                model_parameters_pb2.ModelSolveParametersProto(),
+                None,
+                mathopt.CallbackRegistration().to_proto(),
+                None,
+                None,
+            )
+        except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
+            return None
+        reason = result.termination.reason
+        if reason == _REASON.TERMINATION_REASON_INFEASIBLE:
+            return False
+        if reason in (_REASON.TERMINATION_REASON_OPTIMAL, _REASON.TERMINATION_REASON_FEASIBLE):
+            return True
+        return None
+
     def _parameters_proto(
         self, params: mathopt.SolveParameters, *, tight: bool = False, started: bool = False
     ) -> parameters_pb2.SolveParametersProto:

@@ -1,0 +1,151 @@
+"""The level search of min-max stages on the linear relaxation (`solver.solve._relaxed_level`).
+
+A level that the relaxation rules out must be infeasible for whole numbers too, the relaxation
+must be feasible at the level it leaves, and the stage values must not depend on whether the
+backend can solve relaxations at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from unittest.mock import patch
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tiny_regions import A, B, C, D, group, muni, region, small_regions, solved, stage_values
+
+from models.region import Region
+from solver.backends import backend_class
+from solver.backends.base import Backend, SolverOptions, Status
+from solver.backends.ortools_mathopt import MathOptBackend
+from solver.minmax import MinMaxStage
+from solver.model import Constraint, LinearModel
+from solver.objectives import Stage
+from solver.solve import _bounded, _linear_stage, _relaxed_level, _Run
+
+MIN_MAX_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
+
+
+def _one_variable(*rows: Constraint) -> Backend:
+    model = LinearModel()
+    model.add_variable("x", 0, 5)
+    for row in rows:
+        model.add_constraint(row.name, row.rule, dict(row.terms), row.sense, row.rhs)
+    return MathOptBackend(model, SolverOptions(time_limit=10))
+
+
+def test_a_relaxation_without_solution_answers_false() -> None:
+    backend = _one_variable(
+        Constraint("at_least_4", "test", ((0, 1),), ">=", 4),
+        Constraint("at_most_3", "test", ((0, 1),), "<=", 3),
+    )
+    assert backend.relaxation_feasible(10) is False
+
+
+def test_a_feasible_relaxation_proves_nothing_about_whole_numbers() -> None:
+    # 2x = 3 has the fractional solution 1.5 only.
+    backend = _one_variable(Constraint("twice_is_3", "test", ((0, 2),), "==", 3))
+    assert backend.relaxation_feasible(10) is True
+    assert backend.minimize({}, 10).status == Status.INFEASIBLE
+
+
+def test_the_relaxation_sees_constraints_added_and_removed() -> None:
+    backend = _one_variable()
+    handle = backend.add_constraint(Constraint("over_5", "test", ((0, 1),), ">=", 6))
+    assert backend.relaxation_feasible(10) is False
+    backend.remove_constraint(handle)
+    assert backend.relaxation_feasible(10) is True
+
+
+def test_cbc_cannot_tell() -> None:
+    model = LinearModel()
+    model.add_variable("x", 0, 5)
+    assert backend_class("cbc")(model, SolverOptions()).relaxation_feasible(10) is None
+
+
+def _uneven() -> Region:
+    """Four municipalities of different sizes and two groups: the fair levels are not round."""
+    return region(
+        [
+            muni(A, cap=20, population=700),
+            muni(B, cap=15, social=20, population=300),
+            muni(C, cap=10, population=130),
+            muni(D, cap=10, population=90),
+        ],
+        [group("permit_holders", 11), group("homeless", 4, not_in=[C])],
+        total=(20, 40),
+    )
+
+
+def _after_needs(r: Region, objective: str) -> tuple[_Run, MinMaxStage]:
+    """A staged solve of ``r`` on OR-Tools with the needs stage fixed, and its min-max stage."""
+    variant = replace(r, policy=replace(r.policy, objective=objective))
+    run = _Run(variant, "ortools", SolverOptions(time_limit=30))
+    needs, fairness = run.stages[0], run.stages[1]
+    assert isinstance(needs, Stage) and needs.name == "needs"
+    assert isinstance(fairness, MinMaxStage)
+    assert _linear_stage(run, needs).status == Status.OPTIMAL
+    return run, fairness
+
+
+@pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
+def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(objective: str) -> None:
+    run, stage = _after_needs(_uneven(), objective)
+    assert run.values is not None
+    upper = stage.worst(run.values, stage.members)
+    lower, candidate, _ = _relaxed_level(run, stage, stage.members, upper)
+    assert candidate < upper
+    with _bounded(run, stage, stage.members, candidate):
+        assert run.backend.relaxation_feasible(30) is True
+    below = [stage.below(code, candidate) for code in stage.members]
+    if lower is None:
+        # Settled without a relaxation: some member has no whole value below the candidate.
+        assert None in below
+        return
+    assert lower < candidate
+    with _bounded(run, stage, stage.members, lower):
+        assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
+    # No member's measure lies strictly between the two: the search has settled every bit.
+    assert max(level for level in below if level is not None) <= lower
+
+
+def test_the_relaxation_rules_out_a_level_on_the_uneven_region() -> None:
+    run, stage = _after_needs(_uneven(), "equal_burden")
+    assert run.values is not None
+    lower, _, _ = _relaxed_level(run, stage, stage.members, stage.worst(run.values, stage.members))
+    assert lower is not None
+
+
+def _without_relaxation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MathOptBackend, "relaxation_feasible", lambda self, time_limit: None)
+
+
+@pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
+def test_the_stage_values_do_not_depend_on_the_relaxation(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = replace(_uneven(), policy=replace(_uneven().policy, objective=objective))
+    with_relaxation = solved(r, "ortools")
+    _without_relaxation(monkeypatch)
+    without = solved(r, "ortools")
+    assert stage_values(with_relaxation) == stage_values(without)
+    assert with_relaxation.allocation == without.allocation
+
+
+# On random small regions too: the same stage values and allocation with and without the
+# relaxation, for every min-max objective.
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(
+    small_regions(max_municipalities=4, max_groups=2, vary_policy=True),
+    st.sampled_from(MIN_MAX_OBJECTIVES),
+)
+def test_random_regions_reach_the_same_answer_without_the_relaxation(
+    r: Region, objective: str
+) -> None:
+    variant = replace(r, policy=replace(r.policy, objective=objective))
+    with_relaxation = solved(variant, "ortools")
+    with patch.object(MathOptBackend, "relaxation_feasible", lambda self, time_limit: None):
+        without = solved(variant, "ortools")
+    assert stage_values(with_relaxation) == stage_values(without)
+    assert with_relaxation.allocation == without.allocation
