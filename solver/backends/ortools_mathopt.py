@@ -41,6 +41,20 @@ ENGINES: dict[str, mathopt.SolverType] = {
 }
 #: Presolve rounds SCIP may take per solve (its default is unlimited).
 SCIP_PRESOLVE_ROUNDS = 50
+#: SCIP plug-ins switched off in a solve started from a known answer (a later stage), with the
+#: seconds each took in SCIP's statistics of the programme or tie-break stage of syn-1000-g8 or
+#: syn-342-g8, none of them contributing a cut or a solution (benchmarks/RESULTS.md, run 5).
+SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
+    ("heuristics/shifting/freq", "11.5 s of 29.6, no solution"),
+    ("constraints/linear/sepafreq", "6.1 s of 29.6 separating linear rows, no cut"),
+    ("separating/mcf/freq", "0.7 s of 29.6 and 0.37 s of 2.0, no cut"),
+    ("separating/aggregation/freq", "0.15 s of 29.6 and 0.29 s of 2.0, 1 cut and none"),
+    ("separating/clique/freq", "0.93 s of 1.8, no cut"),
+    ("heuristics/clique/freq", "0.29 s of 2.0, no solution"),
+    ("heuristics/vbounds/freq", "0.20 s of 1.8, no solution"),
+)
+#: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
+SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
 #: rounding (its default is 1e-6).
 TIGHT_FEASIBILITY_TOLERANCE = 1e-9
@@ -141,7 +155,12 @@ class MathOptBackend(Backend):
                 self._proto,
                 ENGINES[self.engine].value,
                 mathopt.StreamableSolverInitArguments().to_proto(),
-                self._parameters_proto(params, tight=tight, started=bool(hint)),
+                self._parameters_proto(
+                    params,
+                    tight=tight,
+                    started=bool(hint),
+                    small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
+                ),
                 _hint_parameters(hint),
                 None,
                 mathopt.CallbackRegistration().to_proto(),
@@ -187,7 +206,12 @@ class MathOptBackend(Backend):
         return None
 
     def _parameters_proto(
-        self, params: mathopt.SolveParameters, *, tight: bool = False, started: bool = False
+        self,
+        params: mathopt.SolveParameters,
+        *,
+        tight: bool = False,
+        started: bool = False,
+        small_objective: bool = False,
     ) -> parameters_pb2.SolveParametersProto:
         """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
         small models its presolve was seen cycling for tens of thousands of rounds, adding and
@@ -200,6 +224,13 @@ class MathOptBackend(Backend):
         the feasibility probes of min-max stages) the default stays: there the fast emphasis made
         the needs stage of 5,000 x 8 take 281 s instead of 46 s (benchmarks/RESULTS.md, run 4).
 
+        A started solve also runs without the heuristics and separators of
+        `SCIP_OFF_WHEN_STARTED`: with the start as incumbent these stages close at the root, and
+        SCIP's statistics showed those plug-ins taking over 60% of the time of the programme
+        stage of syn-1000-g8 for no cut or solution; without them the stages after the first took
+        30 s instead of 77 s there and 3.4 s instead of 6.7 s on syn-342-g8, with the same answers
+        (run 5).
+
         SCIP's rapid learning (a sub-SCIP at the root that collects conflicts) is off: on the
         programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
         82 of 85 seconds and learnt nothing that was used; without it that stage takes 1.7 s, and
@@ -211,6 +242,10 @@ class MathOptBackend(Backend):
             proto.gscip.int_params["separating/rapidlearning/freq"] = -1
             if started:
                 proto.gscip.presolve = gscip_pb2.GScipParameters.FAST
+                for name, _ in SCIP_OFF_WHEN_STARTED:
+                    proto.gscip.int_params[name] = -1
+            if small_objective:
+                proto.gscip.int_params["lp/scaling"] = 2
             if tight:
                 proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         return proto
