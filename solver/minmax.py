@@ -49,6 +49,8 @@ class MinMaxStage:
         lowest: the least value ``e_m`` can take (0 for placements), ``None`` if unbounded.
         leximin: after the largest measure, minimise the next largest, and so on
             (`solver.solve` documents the procedure).
+        target: the real value of ``e_m`` at which the member's measure is least (its quota);
+            ``None`` where the least measure is 0.
     """
 
     name: str
@@ -59,6 +61,19 @@ class MinMaxStage:
     bounds: Callable[[str, Fraction, bool], Bounds]
     lowest: int | None = 0
     leximin: bool = False
+    target: Callable[[str], Fraction] | None = None
+
+    def least(self, code: str) -> Fraction:
+        """The least measure the member can take at any whole value of ``e_m``: at the whole
+        number below or above ``target`` (the real value where the convex measure is least),
+        raised to `lowest`; 0 for a stage without a target."""
+        if self.target is None:
+            return Fraction(0)
+        point = self.target(code)
+        ends = {floor(point), ceil(point)}
+        if self.lowest is not None:
+            ends = {max(end, self.lowest) for end in ends}
+        return min(self.value_of(code, end) for end in ends)
 
     def measure(self, values: Values, code: str) -> Fraction:
         """The exact measure of one member in a solution."""
@@ -138,7 +153,15 @@ def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False
 
     lowest = None if f.transfers else 0
     return MinMaxStage(
-        name, "ratio", members, f.task_total_terms, value_of, bounds, lowest, leximin=leximin
+        name,
+        "ratio",
+        members,
+        f.task_total_terms,
+        value_of,
+        bounds,
+        lowest,
+        leximin=leximin,
+        target=f.quotas.municipality_total,
     )
 
 
@@ -158,7 +181,14 @@ def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
 
     lowest = None if f.transfers else 0
     return MinMaxStage(
-        name, "households", tuple(f.region.codes), f.task_total_terms, value_of, bounds, lowest
+        name,
+        "households",
+        tuple(f.region.codes),
+        f.task_total_terms,
+        value_of,
+        bounds,
+        lowest,
+        target=f.quotas.municipality_total,
     )
 
 

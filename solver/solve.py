@@ -8,6 +8,7 @@ gap) ends the solve: the result is then ``feasible`` with that stage's incumbent
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -297,7 +298,9 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             return _Level(first.status, first.stop_reason, None, None, None, seconds)
         values = first.values
     upper = stage.worst(values, members)
-    lower, candidate, relaxed_seconds = _relaxed_level(run, stage, members, upper)
+    lower, candidate, relaxed_seconds = _relaxed_level(
+        run, stage, members, upper, *_floor_level(stage, members)
+    )
     seconds += relaxed_seconds
     at_ceiling = True
     while upper > 0:
@@ -310,8 +313,7 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
         if candidate < upper:
             probe, candidate = candidate, upper
         else:
-            halfway = ((lower or Fraction(0)) + upper) / 2
-            probe = ceiling if at_ceiling else min(ceiling, halfway)
+            probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
             at_ceiling = not at_ceiling
         with _bounded(run, stage, members, probe):
             check = run.backend.minimize({}, run.remaining())
@@ -327,17 +329,45 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
 
 
+def _floor_level(stage: MinMaxStage, members: tuple[str, ...]) -> tuple[Fraction | None, Fraction]:
+    """The least level not ruled out by rounding alone, ``F = max_m least_m``
+    (`MinMaxStage.least`): the member with the largest least measure is at ``F`` or above in
+    every allocation. Returns the largest measure any member can take below ``F`` (a level no
+    allocation stays within; ``None`` if no member can go below ``F``) and ``F``."""
+    floor_level = max((stage.least(code) for code in members), default=Fraction(0))
+    below = [stage.below(code, floor_level) for code in members]
+    return max((level for level in below if level is not None), default=None), floor_level
+
+
+def _midpoint(lower: Fraction | None, upper: Fraction) -> Fraction:
+    """The next probe between a level known infeasible and a feasible one: halfway, or, where
+    ``upper`` is more than four times ``lower``, about their geometric mean, so that a search
+    that starts far above the answer (the needs stage's answer may miss a quota by thousands of
+    households) takes as many steps as the bits of the ratio's exponent, not of the ratio."""
+    base = lower if lower is not None and lower > 0 else Fraction(0)
+    if base and upper > 4 * base:
+        return Fraction(math.sqrt(float(base) * float(upper)))
+    return (base + upper) / 2
+
+
 def _relaxed_level(
-    run: _Run, stage: MinMaxStage, members: tuple[str, ...], upper: Fraction
+    run: _Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    upper: Fraction,
+    lower: Fraction | None,
+    first: Fraction,
 ) -> tuple[Fraction | None, Fraction, float]:
-    """The level search of `_least_level` on the linear relaxation of the model, from the
-    feasible level ``upper``: returns ``(lower, candidate, seconds)``, where every level up to
-    ``lower`` is infeasible even for the relaxation (``None``: none shown) and the relaxation is
-    feasible at ``candidate``, with no measure possible between the two (unless the backend
-    stopped telling). Each probe bounds every member's whole-number expression as the integer
-    probe does, so its relaxation is at least as tight as that of the integer model.
+    """The level search of `_least_level` on the linear relaxation of the model, between the
+    feasible level ``upper`` and the infeasible level ``lower`` (``None``: none known), trying
+    ``first`` first (the floor of `_floor_level`, often the answer when some municipality's quota
+    is small) unless it is 0: returns
+    ``(lower, candidate, seconds)``, where every level up to ``lower`` is infeasible even for the
+    relaxation (``None``: none shown) and the relaxation is feasible at ``candidate``, with no
+    measure possible between the two (unless the backend stopped telling). Each probe bounds every
+    member's whole-number expression as the integer probe does, so its relaxation is at least as
+    tight as that of the integer model.
     """
-    lower: Fraction | None = None
     candidate = upper
     started = time.perf_counter()
     while candidate > 0 and run.remaining() > 0:
@@ -347,7 +377,9 @@ def _relaxed_level(
         ceiling = max(level for level in below if level is not None)
         if lower is not None and ceiling <= lower:
             break
-        probe = min(ceiling, ((lower or Fraction(0)) + candidate) / 2)
+        probe = min(ceiling, _midpoint(lower, candidate))
+        if 0 < first < candidate:
+            probe, first = first, Fraction(0)
         within = [stage.at_most(code, probe) for code in members]
         if any(level is None for level in within):
             feasible: bool | None = False  # a member has no whole value at or below the probe

@@ -8,6 +8,7 @@ backend can solve relaxations at all.
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 from unittest.mock import patch
 
 import pytest
@@ -22,7 +23,7 @@ from solver.backends.ortools_mathopt import MathOptBackend
 from solver.minmax import MinMaxStage
 from solver.model import Constraint, LinearModel
 from solver.objectives import Stage
-from solver.solve import _bounded, _linear_stage, _relaxed_level, _Run
+from solver.solve import _bounded, _floor_level, _linear_stage, _relaxed_level, _Run
 
 MIN_MAX_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
 
@@ -94,7 +95,7 @@ def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(object
     run, stage = _after_needs(_uneven(), objective)
     assert run.values is not None
     upper = stage.worst(run.values, stage.members)
-    lower, candidate, _ = _relaxed_level(run, stage, stage.members, upper)
+    lower, candidate, _ = _relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
     assert candidate < upper
     with _bounded(run, stage, stage.members, candidate):
         assert run.backend.relaxation_feasible(30) is True
@@ -113,7 +114,8 @@ def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(object
 def test_the_relaxation_rules_out_a_level_on_the_uneven_region() -> None:
     run, stage = _after_needs(_uneven(), "equal_burden")
     assert run.values is not None
-    lower, _, _ = _relaxed_level(run, stage, stage.members, stage.worst(run.values, stage.members))
+    upper = stage.worst(run.values, stage.members)
+    lower, _, _ = _relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
     assert lower is not None
 
 
@@ -149,3 +151,24 @@ def test_random_regions_reach_the_same_answer_without_the_relaxation(
         without = solved(variant, "ortools")
     assert stage_values(with_relaxation) == stage_values(without)
     assert with_relaxation.allocation == without.allocation
+
+
+@pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
+def test_the_least_measure_is_the_least_over_every_whole_value(objective: str) -> None:
+    _, stage = _after_needs(_uneven(), objective)
+    for code in stage.members:
+        start = stage.lowest if stage.lowest is not None else -50
+        brute_force = min(stage.value_of(code, e) for e in range(start, 50))
+        assert stage.least(code) == brute_force, code
+
+
+@pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
+def test_no_allocation_stays_below_the_floor_level(objective: str) -> None:
+    run, stage = _after_needs(_uneven(), objective)
+    below, floor_level = _floor_level(stage, stage.members)
+    if below is None:
+        assert floor_level == 0
+        return
+    assert below < floor_level
+    with _bounded(run, stage, stage.members, below):
+        assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
