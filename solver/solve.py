@@ -412,11 +412,25 @@ def _bounded(
             run.backend.remove_constraint(handle)
 
 
-def _fix_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction) -> None:
-    """Keep every member's measure at most ``level`` from now on."""
+def _fix_level(
+    run: _Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    level: Fraction,
+    rows: dict[str, list[object]] | None = None,
+) -> None:
+    """Keep every member's measure at most ``level`` from now on. With ``rows`` (the handles of
+    each member's bounds so far, updated here) a member's earlier, looser bounds are removed, so
+    that the model does not grow by a row per member in every round of a leximin stage."""
     for code in members:
-        for constraint in stage.bound_constraints(code, level):
+        handles = [
             run.backend.add_constraint(constraint)
+            for constraint in stage.bound_constraints(code, level)
+        ]
+        if rows is not None:
+            for handle in rows.get(code, []):
+                run.backend.remove_constraint(handle)
+            rows[code] = handles
 
 
 def _min_max(run: _Run, stage: MinMaxStage) -> Outcome:
@@ -449,6 +463,7 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     first (largest) level; the note of the result gives the number of rounds and of tie rounds.
     """
     free = stage.members
+    level_rows: dict[str, list[object]] = {}
     first: _Level | None = None
     seconds, rounds, chosen = 0.0, 0, 0
     while free:
@@ -463,7 +478,7 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
             return outcome
         rounds += 1
         level = found.level
-        _fix_level(run, stage, free, level)
+        _fix_level(run, stage, free, level, level_rows)
         candidates = [c for c in free if stage.measure(found.values, c) == level]
         blocked, stopped = _blocked(run, stage, candidates, level)
         seconds += stopped.seconds

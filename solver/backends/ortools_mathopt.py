@@ -53,6 +53,8 @@ SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
     ("heuristics/clique/freq", "0.29 s of 2.0, no solution"),
     ("heuristics/vbounds/freq", "0.20 s of 1.8, no solution"),
 )
+#: Freed rows the model keeps before it is rebuilt without them (`MathOptBackend._compact`).
+COMPACT_AFTER = 2000
 #: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
 SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
@@ -74,25 +76,41 @@ class MathOptBackend(Backend):
             raise KeyError(f"unknown OR-Tools engine {self.engine!r}; known: {', '.join(ENGINES)}")
         self._proto = _model_proto(model, with_names=False)
         self._rows = len(model.constraints)
-        self._added: list[Constraint] = []
         self._active: dict[int, Constraint] = {}
+        self._position: dict[int, int] = {}
+        self._freed = 0
 
     def add_constraint(self, constraint: Constraint) -> object:
         """Append a row; its id is the handle."""
         row = self._rows
         self._rows += 1
+        self._position[row] = len(self._proto.linear_constraints.ids)
         _append_row(self._proto, row, constraint, with_name=False)
-        self._added.append(constraint)
         self._active[row] = constraint
         return row
 
     def remove_constraint(self, handle: object) -> None:
-        """Free a row (bounds -inf..inf): presolve drops it, and row ids stay dense."""
+        """Free a row (bounds -inf..inf), which presolve drops; once freed rows outnumber the
+        added ones (and `COMPACT_AFTER`), the model is rebuilt without them, so that a leximin
+        stage, which replaces every member's bounds in every round, does not grow it."""
         row = int(handle)  # type: ignore[call-overload]
-        self._active.pop(row, None)
+        if self._active.pop(row, None) is None:
+            return
+        position = self._position.pop(row)
         rows = self._proto.linear_constraints
-        rows.lower_bounds[row] = -math.inf
-        rows.upper_bounds[row] = math.inf
+        rows.lower_bounds[position] = -math.inf
+        rows.upper_bounds[position] = math.inf
+        self._freed += 1
+        if self._freed > max(COMPACT_AFTER, len(self._active)):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the model from the base rows and the added rows still in force."""
+        self._proto = _model_proto(self.model, with_names=False)
+        for row, constraint in sorted(self._active.items()):
+            self._position[row] = len(self._proto.linear_constraints.ids)
+            _append_row(self._proto, row, constraint, with_name=False)
+        self._freed = 0
 
     def _set_objective(self, proto: model_pb2.ModelProto, terms: Terms) -> None:
         objective = proto.objective
@@ -308,7 +326,7 @@ class MathOptBackend(Backend):
         """The model, with names and the constraints added so far, and objective ``terms``, in
         (free) MPS format."""
         proto = _model_proto(self.model, with_names=True)
-        for row, constraint in enumerate(self._added, start=len(self.model.constraints)):
+        for row, constraint in sorted(self._active.items()):
             _append_row(proto, row, constraint, with_name=True)
         self._set_objective(proto, terms)
         return str(mps_converter.model_proto_to_mps(proto))

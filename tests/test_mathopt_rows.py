@@ -1,0 +1,64 @@
+"""Rows added to and removed from the OR-Tools backend (`MathOptBackend`): a removed row no longer
+binds, a kept one does, and rows freed in many rounds do not pile up in the model."""
+
+from __future__ import annotations
+
+from solver.backends.base import SolverOptions, Status
+from solver.backends.ortools_mathopt import COMPACT_AFTER, MathOptBackend
+from solver.model import Constraint, LinearModel
+
+
+def _backend() -> MathOptBackend:
+    model = LinearModel()
+    model.add_variable("x", 0, 100)
+    model.add_constraint("x_at_least_1", "test", {0: 1}, ">=", 1)
+    return MathOptBackend(model, SolverOptions(time_limit=10))
+
+
+def _at_least(value: int) -> Constraint:
+    return Constraint(f"x_at_least_{value}", "test", ((0, 1),), ">=", value)
+
+
+def _least_x(backend: MathOptBackend) -> int:
+    outcome = backend.minimize({0: 1}, 10)
+    assert outcome.status == Status.OPTIMAL and outcome.values is not None
+    return outcome.values[0]
+
+
+def test_a_removed_row_no_longer_binds_and_a_kept_one_does() -> None:
+    backend = _backend()
+    kept = backend.add_constraint(_at_least(5))
+    removed = backend.add_constraint(_at_least(9))
+    assert _least_x(backend) == 9
+    backend.remove_constraint(removed)
+    assert _least_x(backend) == 5
+    backend.remove_constraint(kept)
+    assert _least_x(backend) == 1
+
+
+def test_rows_replaced_round_after_round_do_not_pile_up() -> None:
+    backend = _backend()
+    kept = backend.add_constraint(_at_least(7))
+    previous = backend.add_constraint(_at_least(2))
+    for round_number in range(3 * COMPACT_AFTER):
+        current = backend.add_constraint(_at_least(2 + round_number % 5))
+        backend.remove_constraint(previous)
+        previous = current
+    rows = len(backend._proto.linear_constraints.ids)
+    assert rows <= 1 + 2 + COMPACT_AFTER + 1
+    assert _least_x(backend) == 7
+    backend.remove_constraint(kept)
+    assert _least_x(backend) == 2 + (3 * COMPACT_AFTER - 1) % 5
+    # Removing a row twice is harmless.
+    backend.remove_constraint(kept)
+    assert _least_x(backend) == 2 + (3 * COMPACT_AFTER - 1) % 5
+
+
+def test_the_written_model_holds_only_the_rows_in_force() -> None:
+    backend = _backend()
+    backend.add_constraint(_at_least(5))
+    removed = backend.add_constraint(_at_least(9))
+    backend.remove_constraint(removed)
+    written = backend.write_mps({0: 1})
+    assert "x_at_least_5" in written and "x_at_least_1" in written
+    assert "x_at_least_9" not in written
