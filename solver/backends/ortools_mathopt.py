@@ -127,24 +127,24 @@ class MathOptBackend(Backend):
         integer points may stop at a gap below 1, which still proves optimality."""
         self._set_objective(self._proto, terms)
         outcome = self._solve(terms, time_limit, hint, tight=False)
-        if outcome.values is not None and self._broken(outcome.values) and self.engine == "scip":
+        broken = None if outcome.values is None else self._broken(outcome.values)
+        if broken is not None and self.engine == "scip":
             # SCIP's feasibility tolerance is relative to the row: a regional total above a
             # million homes may come back one home off. Solve again with a tight tolerance.
             remaining = time_limit - outcome.seconds
             retry = self._solve(terms, remaining, hint, tight=True)
             outcome = replace(retry, seconds=outcome.seconds + retry.seconds)
-        if outcome.values is not None:
-            broken = self._broken(outcome.values)
-            if broken is not None:
-                return Outcome(
-                    Status.ERROR,
-                    f"error: the {self.engine} answer breaks {broken.name} after rounding "
-                    "(solver tolerance)",
-                    None,
-                    None,
-                    outcome.bound,
-                    outcome.seconds,
-                )
+            broken = None if outcome.values is None else self._broken(outcome.values)
+        if broken is not None:
+            return Outcome(
+                Status.ERROR,
+                f"error: the {self.engine} answer breaks {broken.name} after rounding "
+                "(solver tolerance)",
+                None,
+                None,
+                outcome.bound,
+                outcome.seconds,
+            )
         return outcome
 
     def _broken(self, values: Mapping[int, int]) -> Constraint | None:
