@@ -1,9 +1,10 @@
-"""Rows added to and removed from the OR-Tools backend (`MathOptBackend`): a removed row no longer
-binds, a kept one does, and rows freed in many rounds do not pile up in the model."""
+"""Rows of the OR-Tools backend (`MathOptBackend`): a removed row no longer binds, a kept one does,
+rows freed in many rounds do not pile up in the model, and an answer that breaks a row after
+rounding is solved again with a tight tolerance and is never reported as optimal."""
 
 from __future__ import annotations
 
-from solver.backends.base import SolverOptions, Status
+from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.ortools_mathopt import COMPACT_AFTER, MathOptBackend
 from solver.model import Constraint, LinearModel
 
@@ -62,3 +63,45 @@ def test_the_written_model_holds_only_the_rows_in_force() -> None:
     written = backend.write_mps({0: 1})
     assert "x_at_least_5" in written and "x_at_least_1" in written
     assert "x_at_least_9" not in written
+
+
+def _answers(backend: MathOptBackend, first: int, second: int) -> list[bool]:
+    """Make the backend's next two solves answer ``x = first`` (default tolerance) and then
+    ``x = second`` (tight tolerance), as a solver whose tolerance lets a row slip would; returns
+    the ``tight`` flag of every solve made."""
+    calls: list[bool] = []
+
+    def solve(terms: object, time_limit: float, hint: object, *, tight: bool) -> Outcome:
+        calls.append(tight)
+        value = second if tight else first
+        return Outcome(Status.OPTIMAL, "optimal", {0: value}, float(value), float(value), 0.1)
+
+    backend._solve = solve  # type: ignore[method-assign]
+    return calls
+
+
+def test_an_answer_that_breaks_a_row_is_solved_again_with_a_tight_tolerance() -> None:
+    backend = _backend()
+    backend.add_constraint(_at_least(5))
+    calls = _answers(backend, first=4, second=5)
+    outcome = backend.minimize({0: 1}, 10)
+    assert calls == [False, True]
+    assert outcome.status == Status.OPTIMAL and outcome.values == {0: 5}
+    assert outcome.seconds == 0.2
+
+
+def test_an_answer_that_still_breaks_a_row_is_an_error_never_optimal() -> None:
+    backend = _backend()
+    backend.add_constraint(_at_least(5))
+    calls = _answers(backend, first=4, second=4)
+    outcome = backend.minimize({0: 1}, 10)
+    assert calls == [False, True]
+    assert outcome.status == Status.ERROR and outcome.values is None
+    assert "x_at_least_5" in outcome.stop_reason
+
+
+def test_an_answer_within_every_row_is_not_solved_again() -> None:
+    backend = _backend()
+    calls = _answers(backend, first=3, second=3)
+    assert backend.minimize({0: 1}, 10).status == Status.OPTIMAL
+    assert calls == [False]
