@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 
+from solver.backends.base import LevelRow
 from solver.formulation import Formulation
 from solver.model import Constraint, Terms
 
 Values = Mapping[int, int]
 #: Integer bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.
 Bounds = tuple[int | None, int | None]
+#: Real bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.
+Interval = tuple[Fraction | None, Fraction | None]
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,8 @@ class MinMaxStage:
         expression: the integer linear expression ``e_m`` of one member.
         value_of: the exact measure of a member when ``e_m`` takes a given whole value; convex in
             that value, so that its largest value on an interval is at an end.
-        bounds: whole-number bounds on ``e_m`` equivalent to ``measure_m <= w`` (``< w`` if
-            strict).
+        interval: the real values of ``e_m`` whose measure is at most ``w``, an interval whose
+            ends are linear in ``w`` (``None``: no bound on that side); `bounds` rounds it.
         lowest: the least value ``e_m`` can take (0 for placements), ``None`` if unbounded.
         leximin: after the largest measure, minimise the next largest, and so on
             (`solver.solve` documents the procedure).
@@ -58,7 +61,7 @@ class MinMaxStage:
     members: tuple[str, ...]
     expression: Callable[[str], Terms]
     value_of: Callable[[str, int], Fraction]
-    bounds: Callable[[str, Fraction, bool], Bounds]
+    interval: Callable[[str, Fraction], Interval]
     lowest: int | None = 0
     leximin: bool = False
     target: Callable[[str], Fraction] | None = None
@@ -74,6 +77,34 @@ class MinMaxStage:
         if self.lowest is not None:
             ends = {max(end, self.lowest) for end in ends}
         return min(self.value_of(code, end) for end in ends)
+
+    def bounds(self, code: str, level: Fraction, strict: bool) -> Bounds:
+        """Whole-number bounds on ``e_m`` equivalent to ``measure_m <= level`` (``< level`` if
+        strict)."""
+        low, high = self.interval(code, level)
+        if strict:
+            return (
+                None if low is None else floor(low) + 1,
+                None if high is None else ceil(high) - 1,
+            )
+        return None if low is None else ceil(low), None if high is None else floor(high)
+
+    def level_rows(self, code: str) -> list[LevelRow]:
+        """``measure_m <= t`` for a real level ``t`` as linear rows in ``e_m`` and ``t``, from the
+        ends of `interval` at levels 0 and 1: ``e_m + (low_0 - low_1) t >= low_0`` and
+        ``e_m - (high_1 - high_0) t <= high_0``, the slopes and right-hand sides as floats (for
+        the relaxation that guides the level search, `solver.solve._guides`)."""
+        (low_0, high_0), (low_1, high_1) = (
+            self.interval(code, Fraction(0)),
+            self.interval(code, Fraction(1)),
+        )
+        terms = self.expression(code)
+        rows: list[LevelRow] = []
+        if low_0 is not None and low_1 is not None:
+            rows.append((terms, float(low_0 - low_1), ">=", float(low_0)))
+        if high_0 is not None and high_1 is not None:
+            rows.append((terms, float(high_0 - high_1), "<=", float(high_0)))
+        return rows
 
     def measure(self, values: Values, code: str) -> Fraction:
         """The exact measure of one member in a solution."""
@@ -147,9 +178,9 @@ def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False
         quota = f.quotas.municipality_total(code)
         return abs(total - quota) / quota
 
-    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+    def interval(code: str, level: Fraction) -> Interval:
         quota = f.quotas.municipality_total(code)
-        return _interval((1 - level) * quota, (1 + level) * quota, strict)
+        return (1 - level) * quota, (1 + level) * quota
 
     lowest = None if f.transfers else 0
     return MinMaxStage(
@@ -158,7 +189,7 @@ def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False
         members,
         f.task_total_terms,
         value_of,
-        bounds,
+        interval,
         lowest,
         leximin=leximin,
         target=f.quotas.municipality_total,
@@ -175,9 +206,9 @@ def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
     def value_of(code: str, total: int) -> Fraction:
         return abs(total - f.quotas.municipality_total(code))
 
-    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+    def interval(code: str, level: Fraction) -> Interval:
         quota = f.quotas.municipality_total(code)
-        return _interval(quota - level, quota + level, strict)
+        return quota - level, quota + level
 
     lowest = None if f.transfers else 0
     return MinMaxStage(
@@ -186,7 +217,7 @@ def absolute_deviation_stage(f: Formulation, name: str) -> MinMaxStage:
         tuple(f.region.codes),
         f.task_total_terms,
         value_of,
-        bounds,
+        interval,
         lowest,
         target=f.quotas.municipality_total,
     )
@@ -205,11 +236,10 @@ def burden_stage(f: Formulation, name: str) -> MinMaxStage:
     def value_of(code: str, total: int) -> Fraction:
         return Fraction(1000 * total, region.municipality(code).population)
 
-    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
-        most = level * region.municipality(code).population / 1000
-        return None, (ceil(most) - 1 if strict else floor(most))
+    def interval(code: str, level: Fraction) -> Interval:
+        return None, level * region.municipality(code).population / 1000
 
-    return MinMaxStage(name, "per 1,000 inhabitants", members, f.placements_in, value_of, bounds)
+    return MinMaxStage(name, "per 1,000 inhabitants", members, f.placements_in, value_of, interval)
 
 
 def norm_shortfall_stage(f: Formulation, name: str) -> MinMaxStage:
@@ -229,18 +259,10 @@ def norm_shortfall_stage(f: Formulation, name: str) -> MinMaxStage:
         m = region.municipality(code)
         return Fraction(max(0, e + n * m.dwellings - d * m.social_stock), d)
 
-    def bounds(code: str, level: Fraction, strict: bool) -> Bounds:
+    def interval(code: str, level: Fraction) -> Interval:
         m = region.municipality(code)
-        most = d * level - n * m.dwellings + d * m.social_stock
-        return None, (ceil(most) - 1 if strict else floor(most))
+        return None, d * level - n * m.dwellings + d * m.social_stock
 
     return MinMaxStage(
-        name, "dwellings", tuple(region.codes), expression, value_of, bounds, lowest=None
+        name, "dwellings", tuple(region.codes), expression, value_of, interval, lowest=None
     )
-
-
-def _interval(low: Fraction, high: Fraction, strict: bool) -> Bounds:
-    """Whole numbers in ``[low, high]``, or in ``(low, high)`` if strict."""
-    if strict:
-        return floor(low) + 1, ceil(high) - 1
-    return ceil(low), floor(high)

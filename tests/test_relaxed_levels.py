@@ -18,7 +18,7 @@ from tiny_regions import A, B, C, D, group, muni, region, small_regions, solved,
 
 from models.region import Region
 from solver.backends import backend_class
-from solver.backends.base import Backend, SolverOptions, Status
+from solver.backends.base import Backend, LevelRow, SolverOptions, Status
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.minmax import MinMaxStage
 from solver.model import Constraint, LinearModel
@@ -100,11 +100,10 @@ def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(object
     with _bounded(run, stage, stage.members, candidate):
         assert run.backend.relaxation_feasible(30) is True
     below = [stage.below(code, candidate) for code in stage.members]
-    if lower is None:
-        # Settled without a relaxation: some member has no whole value below the candidate.
-        assert None in below
+    if None in below:
+        # Settled by rounding alone: some member has no whole value below the candidate.
         return
-    assert lower < candidate
+    assert lower is not None and lower < candidate
     with _bounded(run, stage, stage.members, lower):
         assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
     # No member's measure lies strictly between the two: the search has settled every bit.
@@ -172,3 +171,30 @@ def test_no_allocation_stays_below_the_floor_level(objective: str) -> None:
     assert below < floor_level
     with _bounded(run, stage, stage.members, below):
         assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
+
+
+def test_the_least_level_of_the_relaxation() -> None:
+    # x <= 5 from its bounds; x + t >= 8 needs t >= 3, and x - 2 t <= -1 needs t >= 3 too.
+    backend = _one_variable()
+    assert backend.relaxation_least_level([({0: 1}, 1.0, ">=", 8.0)], 10) == pytest.approx(3)
+    rows: list[LevelRow] = [({0: 1}, 1.0, ">=", 8.0), ({0: 1}, -2.0, "<=", -1.0)]
+    assert backend.relaxation_least_level(rows, 10) == pytest.approx(3)
+    assert backend.relaxation_least_level([({0: 1}, 0.0, ">=", 8.0)], 10) is None
+
+
+@pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
+def test_the_level_rows_hold_exactly_where_the_measure_is_within_the_level(objective: str) -> None:
+    _, stage = _after_needs(_uneven(), objective)
+    for code in stage.members:
+        rows = stage.level_rows(code)
+        assert rows
+        for level in (Fraction(0), Fraction(1, 7), Fraction(2, 3), Fraction(5), Fraction(40)):
+            for e in range(0, 40):
+                # e_m = e: every term of the expression stands for e_m itself here.
+                within = all(
+                    (e + slope * float(level) >= rhs - 1e-9)
+                    if sense == ">="
+                    else (e + slope * float(level) <= rhs + 1e-9)
+                    for _, slope, sense, rhs in rows
+                )
+                assert within == (stage.value_of(code, e) <= level), (code, level, e)

@@ -9,12 +9,15 @@ An outcome separates *why the solver stopped* (``stop_reason``) from *how good t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from solver.model import Constraint, LinearModel, Terms
+
+#: ``terms + slope * t (sense) rhs``: a row in the decisions and a real level ``t``.
+LevelRow = tuple[Terms, float, Literal["<=", ">="], float]
 
 #: Largest distance of a solver's value from an integer that is still read as that integer.
 INTEGRALITY_TOLERANCE = 1e-5
@@ -93,6 +96,12 @@ class Backend(ABC):
         far) has a solution. ``False`` proves that the integer model has none; ``True`` proves
         nothing about it; ``None``: the backend cannot tell (no LP engine, time limit, numerical
         trouble). A backend without an LP engine of its own keeps this default."""
+        return None
+
+    def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:
+        """The least real ``t >= 0`` for which the linear relaxation of the model, with the rows
+        ``terms + slope * t (sense) rhs`` added, has a solution: a guide for a level search,
+        not a proof (floating point). ``None``: the backend cannot tell."""
         return None
 
     @staticmethod

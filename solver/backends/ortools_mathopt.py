@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from importlib.metadata import version
@@ -26,6 +26,7 @@ from ortools.math_opt.solvers.gscip import gscip_pb2
 
 from solver.backends.base import (
     Backend,
+    LevelRow,
     Outcome,
     SolverOptions,
     Status,
@@ -196,25 +197,8 @@ class MathOptBackend(Backend):
         """The linear relaxation solved by GLOP, OR-Tools' simplex code. Only GLOP's proof of
         infeasibility answers ``False``; on the national instance a probe takes 0.01-0.07 s
         where SCIP's integer probe takes 0.09-0.33 s (benchmarks/RESULTS.md, run 5)."""
-        relaxed = model_pb2.ModelProto()
-        relaxed.CopyFrom(self._proto)
-        relaxed.objective.Clear()
-        del relaxed.variables.integers[:]
-        relaxed.variables.integers.extend([False] * len(relaxed.variables.ids))
-        params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
-        try:
-            result = mathopt_core.solve(
-                relaxed,
-                mathopt.SolverType.GLOP.value,
-                mathopt.StreamableSolverInitArguments().to_proto(),
-                params.to_proto(),
-                model_parameters_pb2.ModelSolveParametersProto(),
-                None,
-                mathopt.CallbackRegistration().to_proto(),
-                None,
-                None,
-            )
-        except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
+        result = _solve_relaxation(self._relaxed(), time_limit)
+        if result is None:
             return None
         reason = result.termination.reason
         if reason == _REASON.TERMINATION_REASON_INFEASIBLE:
@@ -222,6 +206,43 @@ class MathOptBackend(Backend):
         if reason in (_REASON.TERMINATION_REASON_OPTIMAL, _REASON.TERMINATION_REASON_FEASIBLE):
             return True
         return None
+
+    def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:
+        """GLOP minimises a new continuous variable ``t >= 0`` over the relaxation with the
+        rows added."""
+        relaxed = self._relaxed()
+        level = len(self.model.variables)
+        variables = relaxed.variables
+        variables.ids.append(level)
+        variables.lower_bounds.append(0.0)
+        variables.upper_bounds.append(math.inf)
+        variables.integers.append(False)
+        bounds, matrix = relaxed.linear_constraints, relaxed.linear_constraint_matrix
+        for row, (terms, slope, sense, rhs) in enumerate(rows, start=self._rows):
+            bounds.ids.append(row)
+            bounds.lower_bounds.append(rhs if sense == ">=" else -math.inf)
+            bounds.upper_bounds.append(rhs if sense == "<=" else math.inf)
+            entries = [(i, float(c)) for i, c in sorted(terms.items())]
+            if slope:
+                entries.append((level, slope))
+            matrix.row_ids.extend([row] * len(entries))
+            matrix.column_ids.extend(i for i, _ in entries)
+            matrix.coefficients.extend(c for _, c in entries)
+        relaxed.objective.linear_coefficients.ids.append(level)
+        relaxed.objective.linear_coefficients.values.append(1.0)
+        result = _solve_relaxation(relaxed, time_limit)
+        if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
+            return None
+        return float(result.solutions[0].primal_solution.objective_value)
+
+    def _relaxed(self) -> model_pb2.ModelProto:
+        """A copy of the model with every variable continuous and no objective."""
+        relaxed = model_pb2.ModelProto()
+        relaxed.CopyFrom(self._proto)
+        relaxed.objective.Clear()
+        del relaxed.variables.integers[:]
+        relaxed.variables.integers.extend([False] * len(relaxed.variables.ids))
+        return relaxed
 
     def _parameters_proto(
         self,
@@ -330,6 +351,27 @@ class MathOptBackend(Backend):
             _append_row(proto, row, constraint, with_name=True)
         self._set_objective(proto, terms)
         return str(mps_converter.model_proto_to_mps(proto))
+
+
+def _solve_relaxation(
+    proto: model_pb2.ModelProto, time_limit: float
+) -> result_pb2.SolveResultProto | None:
+    """Solve a continuous model with GLOP; ``None`` if GLOP fails."""
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
+    try:
+        return mathopt_core.solve(
+            proto,
+            mathopt.SolverType.GLOP.value,
+            mathopt.StreamableSolverInitArguments().to_proto(),
+            params.to_proto(),
+            model_parameters_pb2.ModelSolveParametersProto(),
+            None,
+            mathopt.CallbackRegistration().to_proto(),
+            None,
+            None,
+        )
+    except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
+        return None
 
 
 def _hint_parameters(
