@@ -3,10 +3,12 @@
 A min-max stage minimises ``max_m measure_m`` over its member municipalities. Each measure is a
 function of one integer linear expression ``e_m`` of the decisions (`MinMaxStage.value_of`), and
 ``measure_m <= w`` is equivalent to whole-number bounds on ``e_m`` (`MinMaxStage.bounds`). The
-stage is therefore solved as a search over levels with integer feasibility problems only, never by
-minimising a continuous variable (whose optimality a branch-and-bound solver struggles to prove:
-the linear relaxation puts every total on its quota). `solver.solve` runs that search; this
-module says what is measured.
+stage is therefore solved as a search over levels with feasibility problems on those bounds (on
+the linear relaxation first, then on whole numbers), never by minimising a continuous variable
+(whose optimality a branch-and-bound solver struggles to prove: the linear relaxation puts every
+total on its quota). `solver.solve` runs that search; this module says what is measured, the
+floor that rounding alone sets (`MinMaxStage.least`) and the rows of a real level that guide the
+search (`MinMaxStage.level_rows`).
 
 Measures:
 
@@ -25,9 +27,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 
-from solver.backends.base import LevelRow
 from solver.formulation import Formulation
-from solver.model import Constraint, Terms
+from solver.model import Constraint, LevelRow, Terms
 
 Values = Mapping[int, int]
 #: Integer bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.

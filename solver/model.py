@@ -15,6 +15,9 @@ from typing import Literal
 
 Sense = Literal["<=", ">=", "=="]
 Terms = dict[int, int]
+#: ``terms + slope * t (sense) rhs``: a row in the decisions and a real level ``t``, for the
+#: relaxation that guides the level search of a min-max stage (floats: a guide, not a proof).
+LevelRow = tuple[Terms, float, Literal["<=", ">="], float]
 
 
 @dataclass(frozen=True)

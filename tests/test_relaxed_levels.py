@@ -18,10 +18,10 @@ from tiny_regions import A, B, C, D, group, muni, region, small_regions, solved,
 
 from models.region import Region
 from solver.backends import backend_class
-from solver.backends.base import Backend, LevelRow, SolverOptions, Status
+from solver.backends.base import Backend, SolverOptions, Status
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.minmax import MinMaxStage
-from solver.model import Constraint, LinearModel
+from solver.model import Constraint, LevelRow, LinearModel
 from solver.objectives import Stage
 from solver.solve import _bounded, _floor_level, _linear_stage, _relaxed_level, _Run
 

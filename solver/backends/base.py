@@ -12,12 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from solver.model import Constraint, LinearModel, Terms
-
-#: ``terms + slope * t (sense) rhs``: a row in the decisions and a real level ``t``.
-LevelRow = tuple[Terms, float, Literal["<=", ">="], float]
+from solver.model import Constraint, LevelRow, LinearModel, Terms
 
 #: Largest distance of a solver's value from an integer that is still read as that integer.
 INTEGRALITY_TOLERANCE = 1e-5

@@ -26,14 +26,13 @@ from ortools.math_opt.solvers.gscip import gscip_pb2
 
 from solver.backends.base import (
     Backend,
-    LevelRow,
     Outcome,
     SolverOptions,
     Status,
     fractional_outcome,
     round_values,
 )
-from solver.model import Constraint, LinearModel, Terms
+from solver.model import Constraint, LevelRow, LinearModel, Terms
 
 ENGINES: dict[str, mathopt.SolverType] = {
     "scip": mathopt.SolverType.GSCIP,
