@@ -197,8 +197,8 @@ class MathOptBackend(Backend):
 
     def relaxation_feasible(self, time_limit: float) -> bool | None:
         """The linear relaxation solved by GLOP, OR-Tools' simplex code. Only GLOP's proof of
-        infeasibility answers ``False``; on the national instance a probe takes 0.01-0.07 s
-        where SCIP's integer probe takes 0.09-0.33 s (benchmarks/RESULTS.md, run 5)."""
+        infeasibility answers ``False``; on the national instance a probe takes 0.04-0.16 s
+        where SCIP's integer probe takes 0.09-0.45 s (benchmarks/RESULTS.md, run 5)."""
         result = _solve_relaxation(self._relaxed(), time_limit)
         if result is None:
             return None
@@ -268,9 +268,15 @@ class MathOptBackend(Backend):
         A started solve also runs without the heuristics and separators of
         `SCIP_OFF_WHEN_STARTED`: with the start as incumbent these stages close at the root, and
         SCIP's statistics showed those plug-ins taking over 60% of the time of the programme
-        stage of syn-1000-g8 for no cut or solution; without them the stages after the first took
-        30 s instead of 77 s there and 3.4 s instead of 6.7 s on syn-342-g8, with the same answers
-        (run 5).
+        stage of syn-1000-g8 for no cut or solution; with them off (and the scaling below) the
+        stages after the first took 39 s instead of 81 s there and 2.5-3.3 s instead of 6.4-8.0 s
+        on syn-342-g8, with the same answers (run 5).
+
+        Where the objective's coefficients are small (`SMALL_OBJECTIVE`: needs, programme,
+        tie-break, feasibility probes) SoPlex scales the LP aggressively: after ``equal_burden``
+        the programme stage's root LP of the national instance had "unresolved numerical
+        troubles" and SCIP branched for 17.7 s; with it the stage closed at the root in 0.6 s.
+        That cure depends on the path of the earlier stages (run 5, "Doubts").
 
         SCIP's rapid learning (a sub-SCIP at the root that collects conflicts) is off: on the
         programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
