@@ -2,7 +2,9 @@
 
 A level that the relaxation rules out must be infeasible for whole numbers too, the relaxation
 must be feasible at the level it leaves, and the stage values must not depend on whether the
-backend can solve relaxations at all.
+backend can solve relaxations at all. The floor that rounding alone sets (`MinMaxStage.least`)
+must be a true floor, and the rows of a real level (`MinMaxStage.level_rows`) must hold exactly
+where the measure is within that level.
 """
 
 from __future__ import annotations
