@@ -1,11 +1,12 @@
 """Rows of the OR-Tools backend (`MathOptBackend`): a removed row no longer binds, a kept one does,
-rows freed in many rounds do not pile up in the model, and an answer that breaks a row after
-rounding is solved again with a tight tolerance and is never reported as optimal."""
+rows freed in many rounds do not pile up in the model, a row with large coefficients reaches the
+solver scaled and still binds, and an answer that breaks a row after rounding is solved again with
+a tight tolerance and is never reported as optimal."""
 
 from __future__ import annotations
 
 from solver.backends.base import Outcome, SolverOptions, Status
-from solver.backends.ortools_mathopt import COMPACT_AFTER, MathOptBackend
+from solver.backends.ortools_mathopt import COMPACT_AFTER, LARGE_COEFFICIENT, MathOptBackend
 from solver.model import Constraint, LinearModel
 
 
@@ -105,3 +106,15 @@ def test_an_answer_within_every_row_is_not_solved_again() -> None:
     calls = _answers(backend, first=3, second=3)
     assert backend.minimize({0: 1}, 10).status == Status.OPTIMAL
     assert calls == [False]
+
+
+def test_a_row_with_large_coefficients_is_scaled_for_the_solver_and_still_binds() -> None:
+    backend = _backend()
+    large = 3 * LARGE_COEFFICIENT
+    backend.add_constraint(
+        Constraint("large_row", "test", ((0, large),), ">=", 7 * LARGE_COEFFICIENT)
+    )
+    # The solver sees x >= 7/3; whole numbers need x >= 3.
+    assert list(backend._proto.linear_constraint_matrix.coefficients)[-1] == 1.0
+    assert _least_x(backend) == 3
+    assert f"{large}" in backend.write_mps({0: 1})

@@ -58,6 +58,8 @@ SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
 )
 #: Freed rows the model keeps before it is rebuilt without them (`MathOptBackend._compact`).
 COMPACT_AFTER = 2000
+#: Largest coefficient of a row handed to a solver as it is (`_append_row`).
+LARGE_COEFFICIENT = 10**5
 #: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
 SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
@@ -434,14 +436,24 @@ def _model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProt
 def _append_row(
     proto: model_pb2.ModelProto, row: int, constraint: Constraint, *, with_name: bool
 ) -> None:
-    """Append one constraint as row ``row`` (rows must be appended in increasing order)."""
+    """Append one constraint as row ``row`` (rows must be appended in increasing order).
+
+    For a solver (``with_name`` false) a row whose largest coefficient exceeds
+    `LARGE_COEFFICIENT` is divided by that coefficient: the fixed row of the fairness stage, in
+    units of ``1/L`` household for the quotas' common denominator ``L``, has coefficients up to
+    ``2L`` (18 million nationally), which put SCIP's root LP of the programme stage after
+    ``equal_burden`` into "unresolved numerical troubles" (run 5). The exact integer row is still
+    what every answer is checked against (`MathOptBackend._broken`); an MPS file keeps it."""
+    largest = max((abs(c) for _, c in constraint.terms), default=1)
+    divisor = float(largest) if not with_name and largest > LARGE_COEFFICIENT else 1.0
+    rhs = constraint.rhs / divisor
     rows = proto.linear_constraints
     rows.ids.append(row)
-    rows.lower_bounds.append(-math.inf if constraint.sense == "<=" else float(constraint.rhs))
-    rows.upper_bounds.append(math.inf if constraint.sense == ">=" else float(constraint.rhs))
+    rows.lower_bounds.append(-math.inf if constraint.sense == "<=" else rhs)
+    rows.upper_bounds.append(math.inf if constraint.sense == ">=" else rhs)
     if with_name:
         rows.names.append(constraint.name)
     matrix = proto.linear_constraint_matrix
     matrix.row_ids.extend([row] * len(constraint.terms))
     matrix.column_ids.extend(i for i, _ in constraint.terms)
-    matrix.coefficients.extend(float(c) for _, c in constraint.terms)
+    matrix.coefficients.extend(c / divisor for _, c in constraint.terms)
