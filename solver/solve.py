@@ -304,11 +304,8 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     seconds += relaxed_seconds
     at_ceiling = True
     while upper > 0:
-        below = [stage.below(code, upper) for code in members]
-        if any(level is None for level in below):
-            break
-        ceiling = max(level for level in below if level is not None)
-        if lower is not None and ceiling <= lower:
+        ceiling = _next_level_below(stage, members, upper, lower)
+        if ceiling is None:
             break
         if candidate < upper:
             probe, candidate = candidate, upper
@@ -327,6 +324,19 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             values = check.values
             upper = stage.worst(values, members)
     return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+
+
+def _next_level_below(
+    stage: MinMaxStage, members: tuple[str, ...], level: Fraction, lower: Fraction | None
+) -> Fraction | None:
+    """The largest measure any allocation can have strictly below ``level``: the largest of the
+    members' `MinMaxStage.below`. ``None`` when the search is settled: some member cannot go
+    below ``level`` at all, or that measure is not above ``lower`` (a level known infeasible)."""
+    below = [stage.below(code, level) for code in members]
+    if any(value is None for value in below):
+        return None
+    ceiling = max(value for value in below if value is not None)
+    return None if lower is not None and ceiling <= lower else ceiling
 
 
 def _floor_level(stage: MinMaxStage, members: tuple[str, ...]) -> tuple[Fraction | None, Fraction]:
@@ -375,11 +385,8 @@ def _relaxed_level(
     pending = [first] if first > 0 else []
     guided = False
     while candidate > 0 and run.remaining() > 0:
-        below = [stage.below(code, candidate) for code in members]
-        if any(level is None for level in below):
-            break
-        ceiling = max(level for level in below if level is not None)
-        if lower is not None and ceiling <= lower:
+        ceiling = _next_level_below(stage, members, candidate, lower)
+        if ceiling is None:
             break
         if not pending and not guided:
             guided, pending = True, _guides(run, stage, members, lower)
