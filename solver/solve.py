@@ -282,8 +282,8 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     ``c = max_m below_m(u)`` (`MinMaxStage.below`); if no allocation keeps every measure at or
     below ``c`` (an integer feasibility problem on whole-number bounds), ``u`` is optimal.
     Otherwise the answer found has a smaller largest measure, which becomes ``u``. Probes at
-    ``c`` alternate with probes halfway between ``u`` and the highest level known to be
-    infeasible, so that the search takes about as many steps as the bits it must settle.
+    ``c`` alternate with probes between ``u`` and the highest level known to be infeasible
+    (`_midpoint`), so that the search takes about as many steps as the bits it must settle.
 
     The same search runs first on the linear relaxation (`_relaxed_level`), whose probes are
     several times cheaper: a level it rules out is infeasible for whole numbers too, and the
