@@ -431,9 +431,20 @@ def _guides(
     probes only guide the search: each is settled by `relaxation_feasible` like any other."""
     rows = [row for code in members for row in stage.level_rows(code)]
     least = run.backend.relaxation_least_level(rows, run.remaining())
-    relaxed = Fraction(least) if least is not None and least > RELAXED_LEVEL_NOISE else 0
-    base = max(Fraction(relaxed), lower or Fraction(0))
+    relaxed = Fraction(least) if least is not None and least > RELAXED_LEVEL_NOISE else Fraction(0)
+    base = max(relaxed, lower or Fraction(0))
     return [base * factor for factor in GUIDE_FACTORS] if base > 0 else []
+
+
+def _feasibility(run: _Run) -> Outcome:
+    """Whether the model as it stands has a whole-number solution: infeasible at once if its
+    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts both."""
+    started = time.perf_counter()
+    if run.backend.relaxation_feasible(run.remaining()) is False:
+        seconds = time.perf_counter() - started
+        return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
+    check = run.backend.minimize({}, run.remaining())
+    return replace(check, seconds=time.perf_counter() - started)
 
 
 @contextmanager
@@ -566,12 +577,8 @@ def _lowest_at_level(
     for code in sorted(c for c in free if c < min(candidates)):
         for point in stage.points_at(code, level):
             handle = run.backend.add_constraint(stage.fixed_at(code, point))
-            started = time.perf_counter()
-            if run.backend.relaxation_feasible(run.remaining()) is False:
-                check = Outcome(Status.INFEASIBLE, "infeasible", None, None, None, 0.0)
-            else:
-                check = run.backend.minimize({}, run.remaining())
-            seconds += time.perf_counter() - started
+            check = _feasibility(run)
+            seconds += check.seconds
             if check.status == Status.INFEASIBLE:
                 run.backend.remove_constraint(handle)
                 continue
@@ -602,14 +609,9 @@ def _blocked(
         if lower is None:
             blocked.append(code)
             continue
-        started = time.perf_counter()
         with _bounded(run, stage, (code,), lower):
-            relaxed = run.backend.relaxation_feasible(run.remaining())
-            if relaxed is False:
-                check = Outcome(Status.INFEASIBLE, "infeasible", None, None, None, 0.0)
-            else:
-                check = run.backend.minimize({}, run.remaining())
-        seconds += time.perf_counter() - started
+            check = _feasibility(run)
+        seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             blocked.append(code)
         elif check.values is None:

@@ -174,10 +174,9 @@ class MathOptBackend(Backend):
         )
         started = time.perf_counter()
         try:
-            result = mathopt_core.solve(
+            result = _core_solve(
                 self._proto,
-                ENGINES[self.engine].value,
-                mathopt.StreamableSolverInitArguments().to_proto(),
+                ENGINES[self.engine],
                 self._parameters_proto(
                     params,
                     tight=tight,
@@ -185,10 +184,6 @@ class MathOptBackend(Backend):
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
                 ),
                 _hint_parameters(hint),
-                None,
-                mathopt.CallbackRegistration().to_proto(),
-                None,
-                None,
             )
         except Exception as error:  # noqa: BLE001 - any solver failure is an error outcome
             return Outcome(
@@ -369,19 +364,34 @@ def _solve_relaxation(
     """Solve a continuous model with GLOP; ``None`` if GLOP fails."""
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
     try:
-        return mathopt_core.solve(
+        return _core_solve(
             proto,
-            mathopt.SolverType.GLOP.value,
-            mathopt.StreamableSolverInitArguments().to_proto(),
+            mathopt.SolverType.GLOP,
             params.to_proto(),
             model_parameters_pb2.ModelSolveParametersProto(),
-            None,
-            mathopt.CallbackRegistration().to_proto(),
-            None,
-            None,
         )
     except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
         return None
+
+
+def _core_solve(
+    proto: model_pb2.ModelProto,
+    solver: mathopt.SolverType,
+    parameters: parameters_pb2.SolveParametersProto,
+    model_parameters: model_parameters_pb2.ModelSolveParametersProto,
+) -> result_pb2.SolveResultProto:
+    """One solve through MathOpt's solver core, without callbacks or interruption."""
+    return mathopt_core.solve(
+        proto,
+        solver.value,
+        mathopt.StreamableSolverInitArguments().to_proto(),
+        parameters,
+        model_parameters,
+        None,
+        mathopt.CallbackRegistration().to_proto(),
+        None,
+        None,
+    )
 
 
 def _hint_parameters(
