@@ -51,13 +51,40 @@ class Constraint:
         return left == self.rhs
 
 
+@dataclass(frozen=True)
+class Split:
+    """An integer expression ``x`` written around ``low`` as ``x = low - under + step + over``
+    (row ``row``), ``step`` at most ``high - low``: the auxiliary variables of an absolute
+    deviation (`solver.objectives.add_absolute_deviation`). `values` gives the cheapest split of a
+    value of ``x``, the one every stage that prices these variables reaches."""
+
+    row: str
+    expression: Terms
+    low: int
+    high: int
+    under: int
+    step: int
+    over: int
+
+    def values(self, x: int) -> dict[int, int]:
+        """``under``, ``step`` and ``over`` for the value ``x``: units below ``low``, the part of
+        the step to ``high`` that ``x`` covers, and units above ``high``."""
+        return {
+            self.under: max(0, self.low - x),
+            self.step: min(max(0, x - self.low), self.high - self.low),
+            self.over: max(0, x - self.high),
+        }
+
+
 @dataclass
 class LinearModel:
-    """Variables and named constraints; objectives are kept by the stages that use them."""
+    """Variables and named constraints; objectives are kept by the stages that use them.
+    ``splits`` lists the absolute-deviation splits whose variables the rows define."""
 
     variables: list[Variable] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
+    splits: list[Split] = field(default_factory=list)
 
     def add_variable(
         self, name: str, lower: int = 0, upper: int | None = None, *, integer: bool = True
@@ -87,7 +114,10 @@ class LinearModel:
     def with_constraints(self, constraints: Iterable[Constraint]) -> LinearModel:
         """A model with the same variables (more may be added) and the given constraints."""
         return LinearModel(
-            variables=list(self.variables), constraints=list(constraints), _names=set(self._names)
+            variables=list(self.variables),
+            constraints=list(constraints),
+            _names=set(self._names),
+            splits=list(self.splits),
         )
 
     def rules(self) -> list[str]:

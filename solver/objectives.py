@@ -39,7 +39,7 @@ from math import ceil, floor, lcm
 from models.cells import round_half_up
 from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
-from solver.model import LinearModel, Terms, evaluate
+from solver.model import LinearModel, Split, Terms, evaluate
 from solver.quotas import group_task
 
 Values = Mapping[int, int]
@@ -169,9 +169,10 @@ def add_absolute_deviation(
     under = model.add_variable(f"{rule}_under[{name}]", 0, max(0, low - lowest))
     step = model.add_variable(f"{rule}_step[{name}]", 0, high - low)
     over = model.add_variable(f"{rule}_over[{name}]", 0, max(0, highest - high))
-    model.add_constraint(
+    row = model.add_constraint(
         f"{rule}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
     )
+    model.splits.append(Split(row.name, dict(expression), low, high, under, step, over))
     scaled = scale * target
     if scaled.denominator != 1:
         raise ValueError(f"scale {scale} does not make the target {target} of {name} integral")

@@ -23,7 +23,9 @@ class StageRecord:
     """One lexicographic stage.
 
     ``value`` is the stage objective computed exactly from the allocation (in the stage's unit);
-    ``bound`` the solver's proven bound in the same unit (``None`` if unknown).
+    ``bound`` the solver's proven bound in the same unit (``None`` if unknown); ``method`` how it
+    was solved: ``mip`` (the whole model on the backend) or ``network`` (proven by the bounds of
+    the placement network, `solver.decomposition`).
     """
 
     name: str
@@ -33,6 +35,7 @@ class StageRecord:
     bound: Fraction | None
     unit: str
     seconds: float
+    method: str = "mip"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from solver.allocation import Allocation, Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.deadline import DeadlineExceededError, run_with_deadline
+from solver.decomposition import Found, fairness_by_network, needs_by_network
 from solver.formulation import Formulation, formulate
 from solver.minmax import (
     MinMaxStage,
@@ -28,7 +29,8 @@ from solver.minmax import (
     norm_shortfall_stage,
     relative_deviation_stage,
 )
-from solver.model import Constraint
+from solver.model import Constraint, LinearModel, Terms, evaluate
+from solver.network import PlacementNetwork, read_network
 from solver.objectives import (
     Stage,
     Values,
@@ -108,23 +110,46 @@ class _Run:
         self.records: list[StageRecord] = []
         self.values: Values | None = None
         self.notes: list[str] = []
+        self.fixed: list[Constraint] = []
+        self.network: PlacementNetwork | None = None
+        if options.network and backend_name == "ortools":
+            self.network = read_network(self.f)
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
 
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
-        self.backend.add_constraint(
-            Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
-        )
+        row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
+        self.backend.add_constraint(row)
+        self.fixed.append(row)
 
     def record(
-        self, name: str, outcome: Outcome, value: Fraction | None, bound: Fraction | None, unit: str
+        self,
+        name: str,
+        outcome: Outcome,
+        value: Fraction | None,
+        bound: Fraction | None,
+        unit: str,
+        method: str = "mip",
     ) -> None:
         self.records.append(
             StageRecord(
-                name, outcome.status.value, outcome.stop_reason, value, bound, unit, outcome.seconds
+                name,
+                outcome.status.value,
+                outcome.stop_reason,
+                value,
+                bound,
+                unit,
+                outcome.seconds,
+                method,
             )
         )
+
+    def solve_building(self, model: LinearModel, terms: Terms) -> Outcome:
+        """A MIP over the building variables alone, on the run's backend (`solver.network`)."""
+        remaining = max(self.remaining(), 0.001)
+        options = replace(self.options, time_limit=remaining)
+        return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
 
 
 #: The stage that comes before the sum of absolute deviations, per fairness objective.
@@ -220,17 +245,44 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     tie-break stages of the national instance 4-5x faster and CBC its tie-break 2x faster
     (benchmarks/RESULTS.md, run 4). The optimum does not depend on the start: the tie-break makes
     it unique."""
-    outcome = run.backend.minimize(stage.terms, run.remaining(), hint=run.values)
+    found = _by_network(run, stage)
+    method = "mip"
+    if found is not None and found.proven:
+        method = "network"
+        value = float(evaluate(stage.terms, found.values))
+        outcome = Outcome(Status.OPTIMAL, "optimal", found.values, value, value, found.seconds)
+    else:
+        hint = found.values if found is not None else run.values
+        outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)
+        if found is not None:
+            outcome = replace(outcome, seconds=outcome.seconds + found.seconds)
     if outcome.values is None:
         run.record(stage.name, outcome, None, None, _unit(stage))
         return outcome
     run.values = outcome.values
     exact = stage.exact(outcome.values)
     value, bound = _scaled(run.f, stage, exact, outcome.bound)
-    run.record(stage.name, outcome, value, bound, _unit(stage))
+    run.record(stage.name, outcome, value, bound, _unit(stage), method)
     if outcome.status == Status.OPTIMAL:
         run.fix(stage.name, stage.terms, exact - stage.constant)
     return outcome
+
+
+def _by_network(run: _Run, stage: Stage) -> Found | None:
+    """The needs or fairness stage by the placement network (`solver.decomposition`), where the
+    run has a network and the stage is one it solves: needs as the first stage, or the sum of
+    absolute deviations right after it (a min-max stage in between adds rows the network does
+    not know)."""
+    if run.network is None:
+        return None
+    before = [r.name for r in run.records]
+    if stage.name == "needs" and not before:
+        return needs_by_network(run.network, stage.terms, run.solve_building)
+    if stage.name == "fairness_sum" and before == ["needs"] and run.values is not None:
+        return fairness_by_network(
+            run.network, stage.terms, run.fixed, run.values, run.solve_building
+        )
+    return None
 
 
 def _unit(stage: Stage) -> str:

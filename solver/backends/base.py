@@ -32,13 +32,16 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """Options of a solve; ``gap`` is the relative gap accepted (0: prove optimality)."""
+    """Options of a solve; ``gap`` is the relative gap accepted (0: prove optimality);
+    ``network``: try the needs and fairness stages by the placement network first
+    (`solver.decomposition`; the OR-Tools backend only)."""
 
     time_limit: float = 60.0
     seed: int = 0
     threads: int = 1
     gap: float = 0.0
     engine: str | None = None
+    network: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""The needs and fairness stages proven by bounds from the placement network (`solver.network`).
+
+Needs (``sum_g a_g unmet_g + B(short)``): the least building cost ``B*`` (a MIP over the building
+alone) plus the least unmet cost when every letting pool is as large as new social homes can make
+it (a flow) is a lower bound; the building of ``B*`` with the flow over its own pools is an
+allocation. Equal values prove it optimal.
+
+Fairness (the sum of absolute deviations, with the needs stage fixed at ``V``): the cheapest flow
+with every pool at its largest and at most ``(V - B*) / a`` households unmet is a lower bound; the
+building asked to give every cap what that flow uses, within the needs stage, makes it an
+allocation. Where no such building exists, the cheapest flow over the current building is handed
+to the full MIP as its start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from solver.backends.base import Status
+from solver.model import Constraint, Terms, evaluate
+from solver.network import (
+    BuildingSolver,
+    PlacementNetwork,
+    complete,
+    holds,
+    place,
+    solve_building,
+    split_costs,
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the decomposition found for a stage: a whole point, whether it is proven optimal,
+    and the proven lower bound of the stage's terms (``None`` if none)."""
+
+    values: dict[int, int]
+    proven: bool
+    bound: int | None
+    seconds: float
+
+
+def needs_by_network(
+    network: PlacementNetwork, terms: Terms, solver: BuildingSolver
+) -> Found | None:
+    """The needs stage, if its terms are unmet demand and building variables only."""
+    started = time.perf_counter()
+    f = network.f
+    unmet_cost = {g: terms.get(f.unmet[g], 0) for g in network.groups}
+    building_terms = {i: c for i, c in terms.items() if i in network.building}
+    if set(terms) - set(building_terms) - set(f.unmet.values()):
+        return None
+    least = _least_building(network, building_terms, solver)
+    if least is None:
+        return None
+    least_cost, building = least
+    total = sum(network.supply.values())
+    widest = place(network, network.social_most, unmet_cost, total)
+    own = place(network, _social(network, building), unmet_cost, total)
+    if widest is None or own is None:
+        return None
+    values = complete(f.model, {}, building, own.placed, network)
+    if not holds(f.model, (), values):
+        return None
+    bound = least_cost + widest.cost
+    proven = evaluate(terms, values) == bound
+    return Found(values, proven, bound, time.perf_counter() - started)
+
+
+def fairness_by_network(
+    network: PlacementNetwork,
+    terms: Terms,
+    fixed: Sequence[Constraint],
+    values: Mapping[int, int],
+    solver: BuildingSolver,
+) -> Found | None:
+    """The sum of absolute deviations right after the needs stage (the only fixed row)."""
+    started = time.perf_counter()
+    f = network.f
+    costs = split_costs(network, terms)
+    needs = _needs_row(network, fixed)
+    if costs is None or needs is None:
+        return None
+    building_terms, unmet_weight, level = needs
+    least = _least_building(network, building_terms, solver)
+    if least is None:
+        return None
+    total = sum(network.supply.values())
+    no_cost = dict.fromkeys(network.groups, 0)
+    unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
+    widest = place(network, network.social_most, no_cost, unmet_most, costs)
+    if widest is None:
+        return None
+    base = sum(low * below for low, _, below, _, _ in costs.values())
+    bound = base + widest.cost
+    unmet = total - sum(widest.placed.values())
+    extra = _social_rows(network, widest.placed)
+    if extra is not None and building_terms:
+        extra.append(
+            Constraint(
+                "building_within_needs",
+                "stage",
+                tuple(sorted(building_terms.items())),
+                "<=",
+                level - unmet_weight * unmet,
+            )
+        )
+    if extra is not None:
+        building = least[1]
+        if not all(row.holds(building) for row in extra):
+            _, building = solve_building(network, solver, {}, extra)
+        if building is not None:
+            point = complete(f.model, values, building, widest.placed, network)
+            if holds(f.model, fixed, point) and evaluate(terms, point) == bound:
+                return Found(point, True, bound, time.perf_counter() - started)
+    # No building gives every pool what the lower bound uses: start the MIP from the cheapest
+    # flow over the current building.
+    current_cost = evaluate(building_terms, values)
+    unmet_most = (level - current_cost) // unmet_weight if unmet_weight else total
+    own = place(network, _social(network, values), no_cost, unmet_most, costs)
+    if own is None:
+        return None
+    point = complete(f.model, values, {}, own.placed, network)
+    if not holds(f.model, fixed, point):
+        return None
+    return Found(point, False, bound, time.perf_counter() - started)
+
+
+def _least_building(
+    network: PlacementNetwork, building_terms: Terms, solver: BuildingSolver
+) -> tuple[int, dict[int, int]] | None:
+    """The least value of ``building_terms`` over the building rows alone (proven optimal) and a
+    building reaching it; remembered per objective."""
+    key = tuple(sorted(building_terms.items()))
+    if key in network.least_building:
+        return network.least_building[key]
+    outcome, building = solve_building(network, solver, building_terms)
+    if outcome.status != Status.OPTIMAL or building is None:
+        return None
+    least = (evaluate(building_terms, building), building)
+    network.least_building[key] = least
+    return least
+
+
+def _needs_row(
+    network: PlacementNetwork, fixed: Sequence[Constraint]
+) -> tuple[Terms, int, int] | None:
+    """The fixed needs row as ``(building terms, weight of an unmet household, level)``, if it is
+    the only fixed row and weighs every group's unmet households alike."""
+    if len(fixed) != 1 or fixed[0].name != "stage[needs]" or fixed[0].sense != "<=":
+        return None
+    row = fixed[0]
+    unmet = set(network.f.unmet.values())
+    building = {i: c for i, c in row.terms if i in network.building}
+    weights = {c for i, c in row.terms if i in unmet}
+    if len(building) + sum(1 for i, _ in row.terms if i in unmet) != len(row.terms):
+        return None
+    if len(weights) > 1 or min(weights, default=1) <= 0:
+        return None
+    return building, next(iter(weights), 0), row.rhs
+
+
+def _social_rows(network: PlacementNetwork, placed: Mapping[int, int]) -> list[Constraint] | None:
+    """Rows ``s_m >= n`` with the new social homes every cap needs for ``placed``; ``None`` if a
+    cap cannot take them at all."""
+    needed: dict[int, int] = {}
+    caps = [
+        *(c for caps in network.municipality_caps.values() for c in caps),
+        *(c for caps in network.cell_caps.values() for c in caps),
+    ]
+    for cap in caps:
+        social = cap.social_needed(sum(placed[i] for i in cap.cells))
+        if social is None:
+            return None
+        if social and cap.social is not None:
+            if social > network.social_most[cap.social]:
+                return None
+            needed[cap.social] = max(needed.get(cap.social, 0), social)
+    return [
+        Constraint(f"social_needed[{index}]", "stage", ((index, 1),), ">=", n)
+        for index, n in sorted(needed.items())
+    ]
+
+
+def _social(network: PlacementNetwork, values: Mapping[int, int]) -> dict[int, int]:
+    return {s: values[s] for s in network.social_most}

@@ -1,0 +1,335 @@
+"""The needs and fairness stages by decomposition: placements as a min-cost flow, building apart.
+
+Once the building is fixed, placing households is a transportation problem: group g supplies its
+task ``D_g`` (`solver.formulation.define_group_demand`), municipality m takes at most what its
+letting pool and its other caps allow, a cell (m, g) at most its own caps, and what is not placed
+is unmet. The fairness cost ``|p_mg - q_mg|`` is convex in ``p_mg``, so that it is written exactly
+as three arcs of increasing unit cost (the units below the floor of the quota, the step to its
+ceiling, the units above; `solver.model.Split`). Min-cost flow solves this in integers, exactly.
+
+The building reaches the placements only through caps that grow with new social homes (the
+letting pool ``d sum_g p_mg - k s_m <= r``, a group's share of it). Hence two bounds:
+
+- a lower bound: the network with every such cap at the most that new social homes ``s_m`` can
+  give (every allocation's placements fit in it), and the unmet demand only as large as the needs
+  stage allows once the building does its best (a small MIP over the building alone);
+- an allocation: the building from a MIP over the building variables alone (four per
+  municipality), asked to give every cap the lower bound's placements use.
+
+Where the allocation reaches the lower bound the stage is proven optimal without the full MIP;
+otherwise the full MIP solves it (for the fairness stage started from the best flow over the
+current building). The decomposition only runs on a model whose every row it recognises; any
+other row (exchanges, stability, a min-max stage, a rule it does not know) leaves the stage to
+the full MIP. Whatever it finds is checked against every row of the model in integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from solver.backends.base import Outcome
+from solver.backends.flow import Arc, cheapest_flow
+from solver.formulation import Formulation
+from solver.model import Constraint, LinearModel, Split, Terms, evaluate
+
+#: Solves a MIP over the building variables alone: ``(model, objective) -> outcome``.
+BuildingSolver = Callable[[LinearModel, Terms], Outcome]
+
+
+@dataclass(frozen=True)
+class Cap:
+    """A cap on the placements of some cells: ``d * sum(cells) - k * social <= rhs``, i.e. the
+    cells take at most ``floor((rhs + k * social) / d)`` households (``social``: the new social
+    homes of the municipality, ``None`` where the cap does not depend on them)."""
+
+    cells: tuple[int, ...]
+    d: int
+    k: int
+    social: int | None
+    rhs: int
+
+    def most(self, social: int) -> int:
+        """The households the cells may take with ``social`` new social homes."""
+        return (self.rhs + self.k * social) // self.d
+
+    def social_needed(self, used: int) -> int | None:
+        """The fewest new social homes with which the cells may take ``used`` households;
+        ``None`` if no number does."""
+        short = self.d * used - self.rhs
+        if short <= 0:
+            return 0
+        if self.k == 0 or self.social is None:
+            return None
+        return -(-short // self.k)
+
+
+@dataclass
+class PlacementNetwork:
+    """The placement side of a model: groups with their tasks, cells, caps, and the building."""
+
+    f: Formulation
+    supply: dict[str, int]
+    municipality_caps: dict[str, list[Cap]]
+    cell_caps: dict[int, list[Cap]]
+    building: frozenset[int]
+    building_rows: list[Constraint]
+    social_most: dict[int, int]
+    #: The least building cost per objective, with a building reaching it (`solver.decomposition`).
+    least_building: dict[tuple[tuple[int, int], ...], tuple[int, dict[int, int]]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(g.id for g in self.f.region.groups)
+
+
+def read_network(f: Formulation) -> PlacementNetwork | None:
+    """The placement network of the model, or ``None`` if some row is not one it recognises:
+    a building row (only new homes, social, middle, norm shortfall), a group's task
+    (``sum_m p_mg + unmet_g = D_g``), a cap of the form of `Cap` on one cell or on all cells of
+    one municipality, or the row of an absolute-deviation split."""
+    if f.transfers or f.stability is not None:
+        return None
+    model = f.model
+    building = frozenset(
+        (*f.new_homes.values(), *f.new_social.values(), *f.new_middle.values())
+    ) | frozenset(f.norm_shortfall.values())
+    placements = {index: cell for cell, index in f.placements.items()}
+    if any(model.variables[i].lower != 0 for i in placements):
+        return None
+    unmet = {index: group for group, index in f.unmet.items()}
+    social = frozenset(f.new_social.values())
+    cells_of: dict[str, set[int]] = {}
+    for (code, _), index in f.placements.items():
+        cells_of.setdefault(code, set()).add(index)
+    split_rows = {s.row for s in model.splits}
+    network = PlacementNetwork(f, {}, {}, {}, building, [], {})
+    for row in model.constraints:
+        indices = {i for i, _ in row.terms}
+        if indices <= building:
+            network.building_rows.append(row)
+        elif row.name in split_rows:
+            continue
+        elif row.sense == "==" and indices & unmet.keys():
+            group = _task_group(row, placements, unmet)
+            if group is None or group in network.supply:
+                return None
+            network.supply[group] = row.rhs
+        elif row.sense == "<=":
+            cap = _cap(row, placements, social)
+            if cap is None:
+                return None
+            codes = {placements[i][0] for i in cap.cells}
+            if len(cap.cells) == 1:
+                network.cell_caps.setdefault(cap.cells[0], []).append(cap)
+            elif len(codes) == 1 and set(cap.cells) == cells_of[next(iter(codes))]:
+                network.municipality_caps.setdefault(next(iter(codes)), []).append(cap)
+            else:
+                return None
+        else:
+            return None
+    if set(network.supply) != set(network.groups):
+        return None
+    network.social_most = {s: _social_most(f, s) for s in social}
+    return network
+
+
+def _task_group(
+    row: Constraint, placements: Mapping[int, tuple[str, str]], unmet: Mapping[int, str]
+) -> str | None:
+    """The group of a task row ``sum_m p_mg + unmet_g = D_g``, or ``None`` for another row."""
+    groups = {unmet[i] for i, _ in row.terms if i in unmet}
+    groups |= {placements[i][1] for i, _ in row.terms if i in placements}
+    known = all(i in unmet or i in placements for i, _ in row.terms)
+    if len(groups) != 1 or not known or any(c != 1 for _, c in row.terms):
+        return None
+    return groups.pop()
+
+
+def _cap(
+    row: Constraint, placements: Mapping[int, tuple[str, str]], social: frozenset[int]
+) -> Cap | None:
+    """The row as a `Cap`, or ``None`` if it is not of that form."""
+    cells = tuple(i for i, _ in row.terms if i in placements)
+    coefficients = {c for i, c in row.terms if i in placements}
+    others = [(i, c) for i, c in row.terms if i not in placements]
+    if len(coefficients) != 1 or min(coefficients) <= 0 or len(others) > 1:
+        return None
+    if others and (others[0][0] not in social or others[0][1] > 0):
+        return None
+    d = coefficients.pop()
+    if not others:
+        return Cap(cells, d, 0, None, row.rhs)
+    return Cap(cells, d, -others[0][1], others[0][0], row.rhs)
+
+
+def _social_most(f: Formulation, social: int) -> int:
+    """The most new social homes a municipality can have: at most its new homes
+    (``segments``: ``s + a <= y``), which are at most their bound and plan capacity."""
+    code = next(c for c, i in f.new_social.items() if i == social)
+    variables = f.model.variables
+    most = variables[social].upper
+    homes = variables[f.new_homes[code]].upper
+    if most is None or homes is None:
+        raise ValueError(f"unbounded new homes in {code}")
+    capacity = next(
+        (c.rhs for c in f.model.constraints if c.name == f"plan_capacity[{code}]"), homes
+    )
+    return min(most, homes, capacity)
+
+
+@dataclass(frozen=True)
+class FlowPlacements:
+    """Placements from a flow: per placement variable, and the stage cost of the flow."""
+
+    placed: dict[int, int]
+    cost: int
+
+
+def place(
+    network: PlacementNetwork,
+    social: Mapping[int, int],
+    unmet_cost: Mapping[str, int],
+    unmet_most: int,
+    cell_costs: Mapping[int, tuple[int, int, int, int, int]] | None = None,
+) -> FlowPlacements | None:
+    """The cheapest placements with ``social`` new social homes per municipality (by variable).
+
+    An unmet household of group g costs ``unmet_cost[g]``, and at most ``unmet_most`` stay unmet
+    in all. ``cell_costs`` maps a placement variable to ``(low, high, below, step, above)``: the
+    unit cost of each household up to ``low`` (``-below``), from ``low`` to ``high`` (``step``),
+    and beyond (``above``); without it placing costs nothing. ``None`` if the placements cannot
+    meet the tasks.
+    """
+    f = network.f
+    groups = network.groups
+    codes = f.region.codes
+    group_node = {g: i for i, g in enumerate(groups)}
+    municipality_node = {c: len(groups) + i for i, c in enumerate(codes)}
+    hub, sink = len(groups) + len(codes), len(groups) + len(codes) + 1
+    total = sum(network.supply.values())
+    arcs: list[Arc] = []
+    pieces: list[tuple[int, int]] = []
+    for (code, group), index in f.placements.items():
+        room = min(
+            [f.model.variables[index].upper or total]
+            + [_most(cap, social) for cap in network.cell_caps.get(index, [])]
+        )
+        if cell_costs is None:
+            steps = [(room, 0)]
+        else:
+            low, high, below, step, above = cell_costs[index]
+            steps = [(low, -below), (high - low, step), (room, above)]
+        for size, cost in steps:
+            size = min(size, room)
+            room -= size
+            if size > 0:
+                pieces.append((index, len(arcs)))
+                arcs.append(Arc(group_node[group], municipality_node[code], size, cost))
+    for code in codes:
+        caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
+        arcs.append(Arc(municipality_node[code], sink, max(0, min(caps, default=total)), 0))
+    for group in groups:
+        arcs.append(Arc(group_node[group], hub, network.supply[group], unmet_cost[group]))
+    arcs.append(Arc(hub, sink, max(0, unmet_most), 0))
+    supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
+    answer = cheapest_flow(supplies, arcs)
+    if answer is None:
+        return None
+    placed = dict.fromkeys(f.placements.values(), 0)
+    for index, arc in pieces:
+        placed[index] += answer.flows[arc]
+    return FlowPlacements(placed, answer.cost)
+
+
+def _most(cap: Cap, social: Mapping[int, int]) -> int:
+    return cap.most(0 if cap.social is None else social[cap.social])
+
+
+def building_model(
+    network: PlacementNetwork, extra: Sequence[Constraint]
+) -> tuple[LinearModel, dict[int, int]]:
+    """The building variables and rows alone (plus ``extra`` rows over them), with the map from
+    the model's variable indices to the sub-model's."""
+    variables = network.f.model.variables
+    renumber = {old: new for new, old in enumerate(sorted(network.building))}
+    sub = LinearModel()
+    for old in sorted(network.building):
+        v = variables[old]
+        sub.add_variable(v.name, v.lower, v.upper, integer=v.integer)
+    for row in (*network.building_rows, *extra):
+        terms = {renumber[i]: c for i, c in row.terms}
+        sub.add_constraint(row.name, row.rule, terms, row.sense, row.rhs)
+    return sub, renumber
+
+
+def solve_building(
+    network: PlacementNetwork,
+    solver: BuildingSolver,
+    objective: Terms,
+    extra: Sequence[Constraint] = (),
+) -> tuple[Outcome, dict[int, int] | None]:
+    """Solve the building alone; the outcome and the building values by model index."""
+    sub, renumber = building_model(network, extra)
+    outcome = solver(sub, {renumber[i]: c for i, c in objective.items()})
+    if outcome.values is None:
+        return outcome, None
+    return outcome, {old: outcome.values[new] for old, new in renumber.items()}
+
+
+def complete(
+    model: LinearModel,
+    base: Mapping[int, int],
+    building: Mapping[int, int],
+    placed: Mapping[int, int],
+    network: PlacementNetwork,
+) -> dict[int, int]:
+    """A whole point: ``base`` overwritten with the building and the placements, unmet demand
+    from the tasks, and every split's variables from its expression."""
+    values = dict(base)
+    values.update(building)
+    values.update(placed)
+    f = network.f
+    for group, index in f.unmet.items():
+        cells = (f.placements[(c, group)] for c in f.region.codes if (c, group) in f.placements)
+        values[index] = network.supply[group] - sum(placed[i] for i in cells)
+    for split in model.splits:
+        if all(i in values for i in split.expression):
+            values.update(split.values(evaluate(split.expression, values)))
+    return values
+
+
+def holds(model: LinearModel, fixed: Sequence[Constraint], values: Mapping[int, int]) -> bool:
+    """True if ``values`` gives every variable a value within its bounds and meets every row."""
+    for v in model.variables:
+        value = values.get(v.index)
+        if value is None or value < v.lower or (v.upper is not None and value > v.upper):
+            return False
+    return all(row.holds(values) for row in (*model.constraints, *fixed))
+
+
+def split_costs(
+    network: PlacementNetwork, terms: Terms
+) -> dict[int, tuple[int, int, int, int, int]] | None:
+    """The convex cost of every placement variable in a stage whose terms are the splits of the
+    placements alone (`place`'s ``cell_costs``) and the cost of placing nothing; ``None`` if the
+    terms are anything else."""
+    splits: dict[int, Split] = {}
+    for split in network.f.model.splits:
+        if len(split.expression) == 1 and split.under in terms:
+            ((index, coefficient),) = split.expression.items()
+            if coefficient != 1 or index in splits:
+                return None
+            splits[index] = split
+    priced = {i for s in splits.values() for i in (s.under, s.step, s.over)}
+    if set(terms) - priced or set(splits) != set(network.f.placements.values()):
+        return None
+    costs: dict[int, tuple[int, int, int, int, int]] = {}
+    for index, s in splits.items():
+        below, step, above = terms.get(s.under, 0), terms.get(s.step, 0), terms.get(s.over, 0)
+        if not -below <= step <= above or s.low < 0:
+            return None
+        costs[index] = (s.low, s.high, below, step, above)
+    return costs

@@ -1,0 +1,155 @@
+"""The needs and fairness stages by the placement network (`solver.network`,
+`solver.decomposition`): caps and splits against brute force, the network read from the model,
+and on random small regions the same stage values and allocation as the whole MIP, with every
+network bound at or below the MIP's optimum."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tiny_regions import A, B, assert_solved, group, muni, region, small_regions, stage_values
+
+from models.region import Region
+from solver.backends.base import SolverOptions
+from solver.formulation import formulate
+from solver.model import LinearModel, Split
+from solver.network import Cap, read_network
+from solver.objectives import add_absolute_deviation
+from solver.result import Result
+from solver.solve import _Run, _linear_stage, _stages, solve
+
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+WITH_NETWORK = SolverOptions(time_limit=10)
+WITHOUT_NETWORK = replace(WITH_NETWORK, network=False)
+
+
+@given(
+    st.integers(1, 12),
+    st.integers(0, 5),
+    st.integers(-30, 30),
+    st.integers(0, 20),
+    st.integers(0, 40),
+)
+def test_cap_most_and_social_needed_match_the_row(d: int, k: int, rhs: int, s: int, used: int):
+    cap = Cap((0,), d, k, 1 if k else None, rhs)
+    assert cap.most(s) == max(n for n in range(-100, 100) if d * n - k * s <= rhs)
+    needed = cap.social_needed(used)
+    fits = [x for x in range(0, 1000) if d * used - k * x <= rhs]
+    assert needed == (min(fits) if fits else None)
+
+
+@given(st.fractions(0, 10, max_denominator=7), st.integers(0, 12))
+def test_split_values_are_the_cheapest_split_that_meets_its_row(target: Fraction, x: int):
+    model = LinearModel()
+    p = model.add_variable("p", 0, 12)
+    scale = 420  # every denominator up to 7 divides it
+    terms, constant = add_absolute_deviation(model, {p: 1}, target, (0, 12), scale, "c", "dev")
+    (split,) = model.splits
+    values = {p: x, **split.values(x)}
+    assert all(row.holds(values) for row in model.constraints)
+    assert all(0 <= values[v.index] <= (v.upper or 0) for v in model.variables)
+    assert sum(c * values[i] for i, c in terms.items()) + constant == scale * abs(x - target)
+
+
+def test_split_records_the_row_of_its_variables():
+    model = LinearModel()
+    p = model.add_variable("p", 0, 5)
+    add_absolute_deviation(model, {p: 1}, Fraction(5, 2), (0, 5), 2, "c", "dev")
+    (split,) = model.splits
+    assert split == Split("dev[c]", {p: 1}, 2, 3, split.under, split.step, split.over)
+    assert [c.name for c in model.constraints] == ["dev[c]"]
+
+
+def _network_of(r: Region):
+    f = formulate(r)
+    _stages(f)
+    return read_network(f)
+
+
+def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region():
+    r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6), group("g2", 3)], total=30)
+    network = _network_of(r)
+    assert network is not None
+    assert network.supply == {"g1": 6, "g2": 3}
+    assert set(network.municipality_caps) == {A, B}
+    # Every letting pool grows with the municipality's new social homes (kappa 2/5: k 2, d 5).
+    pools = [cap for caps in network.municipality_caps.values() for cap in caps]
+    assert all((cap.d, cap.k) == (5, 2) and cap.social is not None for cap in pools)
+    # At most its plan capacity, which is below the regional total.
+    assert sorted(network.social_most.values()) == [15, 20]
+
+
+@pytest.mark.parametrize(
+    "objective",
+    ["max_abs_deviation", "max_rel_deviation", "quota_respecting", "equal_burden"],
+)
+def test_objectives_with_a_stage_before_the_sum_leave_it_to_the_mip(objective: str):
+    """Only the needs stage, the first, may be proven by the network: a min-max or quota stage
+    before the sum adds rows the network does not know."""
+    r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6)], total=30)
+    r = replace(r, policy=replace(r.policy, objective=objective))
+    result = solve(r, "ortools", WITH_NETWORK, hard_limit=False)
+    assert_solved(r, result)
+    assert [s.name for s in result.stages][:2] == ["needs", result.stages[1].name]
+    assert all(s.method == "mip" for s in result.stages[1:])
+
+
+def test_the_bundled_haaglanden_instance_is_proven_by_the_network():
+    from models.loader import load_region
+
+    r = load_region("instances/haaglanden")
+    result = solve(r, "ortools", SolverOptions(time_limit=60), hard_limit=False)
+    assert_solved(r, result)
+    methods = {s.name: s.method for s in result.stages}
+    assert methods == {
+        "needs": "network",
+        "fairness_sum": "network",
+        "programme": "mip",
+        "tie_break": "mip",
+    }
+    without = solve(r, "ortools", replace(SolverOptions(time_limit=60), network=False))
+    assert stage_values(without) == stage_values(result)
+    assert without.allocation == result.allocation
+
+
+def _same(r: Region) -> tuple[Result, Result]:
+    with_network = assert_solved(r, solve(r, "ortools", WITH_NETWORK, hard_limit=False))
+    without = assert_solved(r, solve(r, "ortools", WITHOUT_NETWORK, hard_limit=False))
+    assert all(s.method == "mip" for s in without.stages)
+    assert stage_values(with_network) == stage_values(without)
+    assert with_network.allocation == without.allocation
+    return with_network, without
+
+
+@PROPERTY
+@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation"]))
+def test_network_and_whole_mip_reach_the_same_stages_and_allocation(r: Region):
+    _same(r)
+
+
+@PROPERTY
+@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation"]))
+def test_network_bounds_never_exceed_the_mip_optimum(r: Region):
+    """The lower bounds hold even where the network does not prove the stage: each is at most
+    the stage's optimum found by the whole MIP."""
+    run = _Run(r, "ortools", WITHOUT_NETWORK)
+    network = _Run(r, "ortools", WITH_NETWORK)
+    if network.network is None:
+        return
+    from solver.solve import _by_network
+
+    for stage in run.stages[:2]:
+        if stage.name not in ("needs", "fairness_sum"):
+            break
+        network.fixed, network.values = list(run.fixed), run.values
+        found = _by_network(network, stage)
+        outcome = _linear_stage(run, stage)
+        assert outcome.objective is not None
+        if found is not None and found.bound is not None:
+            assert found.bound <= round(outcome.objective)
+            if found.proven:
+                assert found.bound == round(outcome.objective)
