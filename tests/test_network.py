@@ -20,7 +20,7 @@ from solver.model import LinearModel, Split
 from solver.network import Cap, read_network
 from solver.objectives import add_absolute_deviation
 from solver.result import Result
-from solver.solve import _Run, _linear_stage, _stages, solve
+from solver.solve import _linear_stage, _Run, _stages, solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 WITH_NETWORK = SolverOptions(time_limit=10)
