@@ -63,9 +63,11 @@ from solver.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: fairshare's own solves: name -> (backend, engine, threads).
+#: fairshare's own solves: name -> (backend, engine, threads). ``ortools-mip`` is the default
+#: without the placement network (`SolverOptions.network`): every stage on the whole MIP.
 FAIRSHARE_SOLVERS: dict[str, tuple[str, str | None, int]] = {
     "ortools-default": ("ortools", "scip", 1),
+    "ortools-mip": ("ortools", "scip", 1),
     "ortools-highs": ("ortools", "highs", 1),
     "cpsat-1": ("ortools", "cpsat", 1),
     "cpsat-2": ("ortools", "cpsat", 2),
@@ -112,7 +114,9 @@ def _stage_names(region: Region) -> list[str]:
 
 def _fairshare_run(region: Region, solver: str, time_limit: float) -> dict[str, Any]:
     backend, engine, threads = FAIRSHARE_SOLVERS[solver]
-    options = SolverOptions(time_limit=time_limit, engine=engine, threads=threads)
+    options = SolverOptions(
+        time_limit=time_limit, engine=engine, threads=threads, network=solver != "ortools-mip"
+    )
     started = time.perf_counter()
     result = solve(region, backend, options, hard_limit=False)
     total = time.perf_counter() - started
@@ -142,6 +146,7 @@ def _fairshare_run(region: Region, solver: str, time_limit: float) -> dict[str, 
                 "value": fraction_text(r.value),
                 "bound": fraction_text(r.bound),
                 "seconds": r.seconds,
+                "method": r.method,
             }
             for r in result.stages
         ],

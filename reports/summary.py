@@ -49,6 +49,7 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
                 "objective": _number(s.value),
                 "bound": _number(s.bound),
                 "unit": s.unit,
+                "method": s.method,
             }
             for s in result.stages
         ],
@@ -117,7 +118,10 @@ def solution_text(region: Region, result: Result, rows: Sequence[dict[str, str]]
     for s in result.stages:
         value = "-" if s.value is None else decimal(s.value, 4)
         bound = "unknown" if s.bound is None else decimal(s.bound, 4)
-        lines.append(f"  stage {s.name:<17} {s.status:<9} value {value} ({s.unit}), bound {bound}")
+        lines.append(
+            f"  stage {s.name:<17} {s.status:<9} value {value} ({s.unit}), bound {bound}"
+            + (" (by the placement network)" if s.method == "network" else "")
+        )
     if result.allocation is None:
         return "\n".join(lines)
     norm = decimal(region.policy.social_norm * 100, 0)

@@ -97,19 +97,11 @@ def fairness_by_network(
     bound = base + widest.cost
     unmet = total - sum(widest.placed.values())
     extra = _social_rows(network, widest.placed)
-    if extra is not None and building_terms:
-        extra.append(
-            Constraint(
-                "building_within_needs",
-                "stage",
-                tuple(sorted(building_terms.items())),
-                "<=",
-                level - unmet_weight * unmet,
-            )
-        )
     if extra is not None:
-        building = least[1]
-        if not all(row.holds(building) for row in extra):
+        extra += _within_needs(building_terms, level - unmet_weight * unmet)
+        # The building of the least needs often gives every cap enough already.
+        building: dict[int, int] | None = least[1]
+        if not all(row.holds(least[1]) for row in extra):
             _, building = solve_building(network, solver, {}, extra)
         if building is not None:
             point = complete(f.model, values, building, widest.placed, network)
@@ -126,6 +118,14 @@ def fairness_by_network(
     if not holds(f.model, fixed, point):
         return None
     return Found(point, False, bound, time.perf_counter() - started)
+
+
+def _within_needs(building_terms: Terms, most: int) -> list[Constraint]:
+    """The row ``building terms <= most``: the building's share of the fixed needs stage."""
+    if not building_terms:
+        return []
+    terms = tuple(sorted(building_terms.items()))
+    return [Constraint("building_within_needs", "stage", terms, "<=", most)]
 
 
 def _least_building(

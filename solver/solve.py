@@ -249,8 +249,8 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     method = "mip"
     if found is not None and found.proven:
         method = "network"
-        value = float(evaluate(stage.terms, found.values))
-        outcome = Outcome(Status.OPTIMAL, "optimal", found.values, value, value, found.seconds)
+        reached = float(evaluate(stage.terms, found.values))
+        outcome = Outcome(Status.OPTIMAL, "optimal", found.values, reached, reached, found.seconds)
     else:
         hint = found.values if found is not None else run.values
         outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)

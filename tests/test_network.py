@@ -9,18 +9,18 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tiny_regions import A, B, assert_solved, group, muni, region, small_regions, stage_values
 
 from models.region import Region
-from solver.backends.base import SolverOptions
+from solver.backends.base import SolverOptions, Status
 from solver.formulation import formulate
 from solver.model import LinearModel, Split
-from solver.network import Cap, read_network
-from solver.objectives import add_absolute_deviation
+from solver.network import Cap, PlacementNetwork, read_network
+from solver.objectives import Stage, add_absolute_deviation
 from solver.result import Result
-from solver.solve import _linear_stage, _Run, _stages, solve
+from solver.solve import _by_network, _linear_stage, _Run, _stages, solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 WITH_NETWORK = SolverOptions(time_limit=10)
@@ -34,16 +34,18 @@ WITHOUT_NETWORK = replace(WITH_NETWORK, network=False)
     st.integers(0, 20),
     st.integers(0, 40),
 )
-def test_cap_most_and_social_needed_match_the_row(d: int, k: int, rhs: int, s: int, used: int):
+def test_cap_most_and_social_needed_match_the_row(
+    d: int, k: int, rhs: int, s: int, used: int
+) -> None:
     cap = Cap((0,), d, k, 1 if k else None, rhs)
-    assert cap.most(s) == max(n for n in range(-100, 100) if d * n - k * s <= rhs)
+    assert cap.most(s) == max(n for n in range(-100, 200) if d * n - k * s <= rhs)
     needed = cap.social_needed(used)
     fits = [x for x in range(0, 1000) if d * used - k * x <= rhs]
     assert needed == (min(fits) if fits else None)
 
 
 @given(st.fractions(0, 10, max_denominator=7), st.integers(0, 12))
-def test_split_values_are_the_cheapest_split_that_meets_its_row(target: Fraction, x: int):
+def test_split_values_are_the_cheapest_split_that_meets_its_row(target: Fraction, x: int) -> None:
     model = LinearModel()
     p = model.add_variable("p", 0, 12)
     scale = 420  # every denominator up to 7 divides it
@@ -55,7 +57,7 @@ def test_split_values_are_the_cheapest_split_that_meets_its_row(target: Fraction
     assert sum(c * values[i] for i, c in terms.items()) + constant == scale * abs(x - target)
 
 
-def test_split_records_the_row_of_its_variables():
+def test_split_records_the_row_of_its_variables() -> None:
     model = LinearModel()
     p = model.add_variable("p", 0, 5)
     add_absolute_deviation(model, {p: 1}, Fraction(5, 2), (0, 5), 2, "c", "dev")
@@ -64,13 +66,13 @@ def test_split_records_the_row_of_its_variables():
     assert [c.name for c in model.constraints] == ["dev[c]"]
 
 
-def _network_of(r: Region):
+def _network_of(r: Region) -> PlacementNetwork | None:
     f = formulate(r)
     _stages(f)
     return read_network(f)
 
 
-def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region():
+def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region() -> None:
     r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6), group("g2", 3)], total=30)
     network = _network_of(r)
     assert network is not None
@@ -87,7 +89,7 @@ def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region():
     "objective",
     ["max_abs_deviation", "max_rel_deviation", "quota_respecting", "equal_burden"],
 )
-def test_objectives_with_a_stage_before_the_sum_leave_it_to_the_mip(objective: str):
+def test_objectives_with_a_stage_before_the_sum_leave_it_to_the_mip(objective: str) -> None:
     """Only the needs stage, the first, may be proven by the network: a min-max or quota stage
     before the sum adds rows the network does not know."""
     r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6)], total=30)
@@ -98,7 +100,7 @@ def test_objectives_with_a_stage_before_the_sum_leave_it_to_the_mip(objective: s
     assert all(s.method == "mip" for s in result.stages[1:])
 
 
-def test_the_bundled_haaglanden_instance_is_proven_by_the_network():
+def test_the_bundled_haaglanden_instance_is_proven_by_the_network() -> None:
     from models.loader import load_region
 
     r = load_region("instances/haaglanden")
@@ -127,28 +129,28 @@ def _same(r: Region) -> tuple[Result, Result]:
 
 @PROPERTY
 @given(small_regions(vary_policy=True, objectives=["sum_abs_deviation"]))
-def test_network_and_whole_mip_reach_the_same_stages_and_allocation(r: Region):
+def test_network_and_whole_mip_reach_the_same_stages_and_allocation(r: Region) -> None:
     _same(r)
 
 
 @PROPERTY
 @given(small_regions(vary_policy=True, objectives=["sum_abs_deviation"]))
-def test_network_bounds_never_exceed_the_mip_optimum(r: Region):
+def test_network_bounds_never_exceed_the_mip_optimum(r: Region) -> None:
     """The lower bounds hold even where the network does not prove the stage: each is at most
-    the stage's optimum found by the whole MIP."""
+    the stage's optimum found by the whole MIP, and equal to it where the network proves it."""
     run = _Run(r, "ortools", WITHOUT_NETWORK)
     network = _Run(r, "ortools", WITH_NETWORK)
     if network.network is None:
         return
-    from solver.solve import _by_network
-
     for stage in run.stages[:2]:
-        if stage.name not in ("needs", "fairness_sum"):
+        if not isinstance(stage, Stage) or stage.name not in ("needs", "fairness_sum"):
             break
         network.fixed, network.values = list(run.fixed), run.values
+        network.records = list(run.records)
         found = _by_network(network, stage)
         outcome = _linear_stage(run, stage)
-        assert outcome.objective is not None
+        assert outcome.status == Status.OPTIMAL and outcome.objective is not None
+        event(f"{stage.name}: {'proven' if found and found.proven else 'not proven'}")
         if found is not None and found.bound is not None:
             assert found.bound <= round(outcome.objective)
             if found.proven:
