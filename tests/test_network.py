@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tiny_regions import A, B, assert_solved, group, muni, region, small_regions, stage_values
 
 from models.region import Region
-from solver.backends.base import SolverOptions, Status
+from solver.backends.base import Outcome, SolverOptions, Status
 from solver.formulation import formulate
 from solver.model import LinearModel, Split
 from solver.network import Cap, PlacementNetwork, read_network
@@ -155,3 +155,24 @@ def test_network_bounds_never_exceed_the_mip_optimum(r: Region) -> None:
             assert found.bound <= round(outcome.objective)
             if found.proven:
                 assert found.bound == round(outcome.objective)
+
+
+def test_a_building_mip_stopped_by_the_time_limit_proves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The least building cost must be proven optimal before it bounds anything: with every
+    building MIP reported as stopped by the time limit, no stage is proven by the network, and
+    the whole MIP still proves them all."""
+    calls: list[str] = []
+    original = _Run.solve_building
+
+    def stopped(self: _Run, model: LinearModel, terms: dict[int, int]) -> Outcome:
+        outcome = original(self, model, terms)
+        calls.append(outcome.status.value)
+        return replace(outcome, status=Status.FEASIBLE, stop_reason="time_limit", bound=None)
+
+    monkeypatch.setattr(_Run, "solve_building", stopped)
+    r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6), group("g2", 3)], total=30)
+    result = assert_solved(r, solve(r, "ortools", WITH_NETWORK, hard_limit=False))
+    assert calls, "the network asked for no building"
+    assert all(s.method == "mip" for s in result.stages)

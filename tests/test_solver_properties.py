@@ -218,7 +218,9 @@ def test_hard_limit_answer_is_consistent() -> None:
 def test_stage_stopped_by_time_limit_makes_result_feasible(
     backend: str, stopped_stage: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A backend that reports one stage as stopped by the time limit (with a solution)."""
+    """A backend that reports one stage as stopped by the time limit (with a solution); every
+    stage on the whole MIP, so that the n-th call is the n-th stage (the placement network's
+    building MIPs are tested in test_network.py)."""
     from solver.backends import backend_class
 
     cls = backend_class(backend)
@@ -235,7 +237,7 @@ def test_stage_stopped_by_time_limit_makes_result_feasible(
 
     monkeypatch.setattr(cls, "minimize", minimize)
     r = region([muni(A, cap=5), muni(B, cap=5)], [group("g", 10)], total=5)
-    result = solve(r, backend, OPTIONS, hard_limit=False)
+    result = solve(r, backend, replace(OPTIONS, network=False), hard_limit=False)
     assert result.status == "feasible"
     assert result.stop_reason == "time_limit"
     assert not result.proven_optimal

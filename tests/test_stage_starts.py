@@ -8,10 +8,11 @@ stage values as one without.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from itertools import pairwise
 
 import pytest
-from tiny_regions import A, B, C, group, muni, region, solved, stage_values
+from tiny_regions import OPTIONS, A, B, C, group, muni, region, solved, stage_values
 
 from models.region import Region
 from solver.backends import backend_class
@@ -57,7 +58,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
 
 
 def test_every_later_stage_starts_from_the_previous_answer(calls: list[Call]) -> None:
-    result = solved(_three_towns(), "ortools")
+    """On the whole MIP (without the placement network, whose stages and starts are tested in
+    test_network.py and below)."""
+    result = solved(_three_towns(), "ortools", replace(OPTIONS, network=False))
     assert [s.name for s in result.stages] == ["needs", "fairness_sum", "programme", "tie_break"]
     assert len(calls) == 4
     assert calls[0][0] is None  # the first stage has nothing to start from
@@ -65,9 +68,14 @@ def test_every_later_stage_starts_from_the_previous_answer(calls: list[Call]) ->
         assert start == before.values
 
 
-def test_the_start_is_feasible_in_the_stage_it_is_given_to(calls: list[Call]) -> None:
-    solved(_three_towns(), "ortools")
-    assert [broken for start, _, broken in calls if start is not None] == [[], [], []]
+@pytest.mark.parametrize("network", [False, True])
+def test_the_start_is_feasible_in_the_stage_it_is_given_to(
+    calls: list[Call], network: bool
+) -> None:
+    """Starts from the previous answer or from the placement network's flow alike."""
+    solved(_three_towns(), "ortools", replace(OPTIONS, network=network))
+    starts = [broken for start, _, broken in calls if start is not None]
+    assert starts and all(broken == [] for broken in starts)
 
 
 @pytest.mark.parametrize("backend", ["ortools", "cbc"])
