@@ -148,7 +148,7 @@ class _Run:
     def solve_building(self, model: LinearModel, terms: Terms) -> Outcome:
         """A MIP over the building variables alone, on the run's backend (`solver.network`)."""
         remaining = max(self.remaining(), 0.001)
-        options = replace(self.options, time_limit=remaining)
+        options = replace(self.options, time_limit=remaining, primal_heuristics=False)
         return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
 
 

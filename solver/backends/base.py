@@ -34,7 +34,8 @@ class Status(StrEnum):
 class SolverOptions:
     """Options of a solve; ``gap`` is the relative gap accepted (0: prove optimality);
     ``network``: try the needs and fairness stages by the placement network first
-    (`solver.decomposition`; the OR-Tools backend only)."""
+    (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches
+    SCIP's primal heuristics off (the building MIPs of the placement network)."""
 
     time_limit: float = 60.0
     seed: int = 0
@@ -42,6 +43,7 @@ class SolverOptions:
     gap: float = 0.0
     engine: str | None = None
     network: bool = True
+    primal_heuristics: bool = True
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,11 @@ class MathOptBackend(Backend):
         troubles" and SCIP branched for 17.7 s; with it the stage closed at the root in 0.6 s.
         That cure depends on the path of the earlier stages (run 5, "Doubts").
 
+        Without ``primal_heuristics`` (the building MIPs of the placement network, whose search
+        reaches the LP bound by itself) SCIP runs no primal heuristic: the least building cost
+        of syn-5000-g8 took 3.7 s instead of 13.1 s, of syn-1000-g8 1.1 s instead of 2.2 s, and
+        the national instance's 0.2 s either way (benchmarks/RESULTS.md, run 6).
+
         SCIP's rapid learning (a sub-SCIP at the root that collects conflicts) is off: on the
         programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
         82 of 85 seconds and learnt nothing that was used; without it that stage takes 1.7 s, and
@@ -292,6 +297,8 @@ class MathOptBackend(Backend):
                 proto.gscip.int_params["lp/scaling"] = 2
             if tight:
                 proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
+            if not self.options.primal_heuristics:
+                proto.gscip.heuristics = gscip_pb2.GScipParameters.OFF
         return proto
 
     def _outcome(
