@@ -63,6 +63,13 @@ from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
     help="Relative gap accepted per stage; above 0 the answer is never called optimal.",
 )
 @click.option(
+    "--network/--no-network",
+    default=True,
+    show_default=True,
+    help="Try the needs and fairness stages by the placement network (min-cost flow bounds, "
+    "ortools only) before the whole MIP; --no-network solves every stage as one MIP.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -107,6 +114,7 @@ def solve(
     seed: int,
     threads: int,
     gap: float,
+    network: bool,
     out: Path | None,
     output_format: str,
     period: str | None,
@@ -140,7 +148,7 @@ def solve(
         load_instance(instance_path(instance)).region, key, objective, norm_objective, exchanges
     )
     options = SolverOptions(
-        time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine
+        time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine, network=network
     )
     region, rows = _with_period(region, period, ledger, out)
     stability = _stability(region, previous, stability_weight)

@@ -107,17 +107,45 @@ def fairness_by_network(
             point = complete(f.model, values, building, widest.placed, network)
             if holds(f.model, fixed, point) and evaluate(terms, point) == bound:
                 return Found(point, True, bound, time.perf_counter() - started)
-    # No building gives every pool what the lower bound uses: start the MIP from the cheapest
-    # flow over the current building.
-    current_cost = evaluate(building_terms, values)
-    unmet_most = (level - current_cost) // unmet_weight if unmet_weight else total
-    own = place(network, _social(network, values), no_cost, unmet_most, costs)
-    if own is None:
+    # No building gives every pool what the lower bound uses: start the whole MIP from the
+    # cheaper of two flows, over the current building and over the building that comes closest
+    # to the new social homes the bound's placements want.
+    starts = [_start(network, fixed, values, values, building_terms, unmet_weight, level, costs)]
+    wanted = _social_wanted(network, widest.placed)
+    within = _within_needs(building_terms, level - unmet_weight * unmet)
+    _, nearest = solve_building(network, solver, {}, within, wanted)
+    if nearest is not None:
+        starts.append(
+            _start(network, fixed, values, nearest, building_terms, unmet_weight, level, costs)
+        )
+    found = [point for point in starts if point is not None]
+    if not found:
         return None
-    point = complete(f.model, values, {}, own.placed, network)
-    if not holds(f.model, fixed, point):
-        return None
+    point = min(found, key=lambda p: evaluate(terms, p))
     return Found(point, False, bound, time.perf_counter() - started)
+
+
+def _start(
+    network: PlacementNetwork,
+    fixed: Sequence[Constraint],
+    values: Mapping[int, int],
+    building: Mapping[int, int],
+    building_terms: Terms,
+    unmet_weight: int,
+    level: int,
+    costs: Mapping[int, tuple[int, int, int, int, int]],
+) -> dict[int, int] | None:
+    """The cheapest flow over ``building``'s pools as a whole point (``values`` for the rest);
+    ``None`` if it breaks a row."""
+    total = sum(network.supply.values())
+    room = level - evaluate(building_terms, building)
+    unmet_most = room // unmet_weight if unmet_weight else total
+    no_cost = dict.fromkeys(network.groups, 0)
+    flow = place(network, _social(network, building), no_cost, unmet_most, costs)
+    if flow is None:
+        return None
+    point = complete(network.f.model, values, building, flow.placed, network)
+    return point if holds(network.f.model, fixed, point) else None
 
 
 def _within_needs(building_terms: Terms, most: int) -> list[Constraint]:
@@ -166,11 +194,7 @@ def _social_rows(network: PlacementNetwork, placed: Mapping[int, int]) -> list[C
     """Rows ``s_m >= n`` with the new social homes every cap needs for ``placed``; ``None`` if a
     cap cannot take them at all."""
     needed: dict[int, int] = {}
-    caps = [
-        *(c for caps in network.municipality_caps.values() for c in caps),
-        *(c for caps in network.cell_caps.values() for c in caps),
-    ]
-    for cap in caps:
+    for cap in network.caps():
         social = cap.social_needed(sum(placed[i] for i in cap.cells))
         if social is None:
             return None
@@ -182,6 +206,21 @@ def _social_rows(network: PlacementNetwork, placed: Mapping[int, int]) -> list[C
         Constraint(f"social_needed[{index}]", "stage", ((index, 1),), ">=", n)
         for index, n in sorted(needed.items())
     ]
+
+
+def _social_wanted(network: PlacementNetwork, placed: Mapping[int, int]) -> dict[int, int]:
+    """The new social homes every cap wants for ``placed``, as far as the building can give
+    them."""
+    wanted: dict[int, int] = {}
+    for cap in network.caps():
+        if cap.social is None:
+            continue
+        social = cap.social_needed(sum(placed[i] for i in cap.cells))
+        most = network.social_most[cap.social]
+        social = most if social is None else min(social, most)
+        if social:
+            wanted[cap.social] = max(wanted.get(cap.social, 0), social)
+    return wanted
 
 
 def _social(network: PlacementNetwork, values: Mapping[int, int]) -> dict[int, int]:

@@ -84,6 +84,13 @@ class PlacementNetwork:
     def groups(self) -> tuple[str, ...]:
         return tuple(g.id for g in self.f.region.groups)
 
+    def caps(self) -> list[Cap]:
+        """Every cap, those of municipalities first."""
+        return [
+            *(cap for caps in self.municipality_caps.values() for cap in caps),
+            *(cap for caps in self.cell_caps.values() for cap in caps),
+        ]
+
 
 def read_network(f: Formulation) -> PlacementNetwork | None:
     """The placement network of the model, or ``None`` if some row is not one it recognises:
@@ -270,10 +277,22 @@ def solve_building(
     solver: BuildingSolver,
     objective: Terms,
     extra: Sequence[Constraint] = (),
+    wanted: Mapping[int, int] | None = None,
 ) -> tuple[Outcome, dict[int, int] | None]:
-    """Solve the building alone; the outcome and the building values by model index."""
+    """Solve the building alone; the outcome and the building values by model index.
+
+    ``wanted`` maps variables to values they should reach: each unit short of one adds 1 to the
+    objective (a variable ``missing >= wanted - x`` per entry)."""
     sub, renumber = building_model(network, extra)
-    outcome = solver(sub, {renumber[i]: c for i, c in objective.items()})
+    terms = {renumber[i]: c for i, c in objective.items()}
+    for index, value in sorted((wanted or {}).items()):
+        name = network.f.model.variables[index].name
+        missing = sub.add_variable(f"missing[{name}]", 0, value)
+        sub.add_constraint(
+            f"wanted[{name}]", "stage", {renumber[index]: 1, missing: 1}, ">=", value
+        )
+        terms[missing] = terms.get(missing, 0) + 1
+    outcome = solver(sub, terms)
     if outcome.values is None:
         return outcome, None
     return outcome, {old: outcome.values[new] for old, new in renumber.items()}

@@ -34,6 +34,27 @@ def test_solve_writes_every_output_file_and_exits_0(tmp_path: Path) -> None:
     assert summary["check"]["violations"] == []
 
 
+def test_no_network_solves_every_stage_as_one_mip_with_the_same_tables(tmp_path: Path) -> None:
+    """``--no-network`` changes how the stages are proven (summary.json says which way), not
+    the allocation."""
+    instance = str(bundled_instance("groningen"))
+    code, output = _run("solve", instance, "--out", str(tmp_path / "net"))
+    assert code == 0, output
+    code, output = _run("solve", instance, "--no-network", "--out", str(tmp_path / "mip"))
+    assert code == 0, output
+    for name in ("municipalities.csv", "placements.csv"):
+        assert (tmp_path / "net" / name).read_bytes() == (tmp_path / "mip" / name).read_bytes()
+    methods = {
+        side: [
+            s["method"]
+            for s in json.loads((tmp_path / side / "summary.json").read_text())["stages"]
+        ]
+        for side in ("net", "mip")
+    }
+    assert methods["mip"] == ["mip"] * 4
+    assert methods["net"][:2] == ["network", "network"]
+
+
 def test_infeasible_instance_exits_3(tmp_path: Path) -> None:
     instance = tmp_path / "parkstad"
     shutil.copytree(bundled_instance("parkstad-limburg"), instance)
