@@ -139,7 +139,10 @@ def read_network(f: Formulation) -> PlacementNetwork | None:
             return None
     if set(network.supply) != set(network.groups):
         return None
-    network.social_most = {s: _social_most(f, s) for s in social}
+    rows = {row.name: row.rhs for row in network.building_rows}
+    network.social_most = {
+        index: _social_most(f, code, rows) for code, index in f.new_social.items()
+    }
     return network
 
 
@@ -172,19 +175,19 @@ def _cap(
     return Cap(cells, d, -others[0][1], others[0][0], row.rhs)
 
 
-def _social_most(f: Formulation, social: int) -> int:
-    """The most new social homes a municipality can have: at most its new homes
-    (``segments``: ``s + a <= y``), which are at most their bound and plan capacity."""
-    code = next(c for c, i in f.new_social.items() if i == social)
+def _social_most(f: Formulation, code: str, rows: Mapping[str, int]) -> int:
+    """The most new social homes municipality ``code`` can have: its bound, and with the
+    ``segments`` row (``s + a <= y``) at most its new homes, which are at most their bound and
+    plan capacity (``rows``: the right-hand sides of the building rows by name)."""
     variables = f.model.variables
-    most = variables[social].upper
+    most = variables[f.new_social[code]].upper
+    if most is None:
+        raise ValueError(f"unbounded new social homes in {code}")
+    if f"segments[{code}]" not in rows:
+        return most
     homes = variables[f.new_homes[code]].upper
-    if most is None or homes is None:
-        raise ValueError(f"unbounded new homes in {code}")
-    capacity = next(
-        (c.rhs for c in f.model.constraints if c.name == f"plan_capacity[{code}]"), homes
-    )
-    return min(most, homes, capacity)
+    homes = most if homes is None else homes
+    return min(most, homes, rows.get(f"plan_capacity[{code}]", homes))
 
 
 @dataclass(frozen=True)
@@ -220,8 +223,9 @@ def place(
     arcs: list[Arc] = []
     pieces: list[tuple[int, int]] = []
     for (code, group), index in f.placements.items():
+        upper = f.model.variables[index].upper
         room = min(
-            [f.model.variables[index].upper or total]
+            [total if upper is None else upper]
             + [_most(cap, social) for cap in network.cell_caps.get(index, [])]
         )
         if cell_costs is None:
