@@ -3,7 +3,10 @@
 Each stage is solved, its value computed exactly from the decisions, and fixed with an integer
 constraint (``stage[name]``) before the next stage. A stage that is not proven optimal (time limit,
 gap) ends the solve: the result is then ``feasible`` with that stage's incumbent, never
-``optimal``. The whole solve runs under a hard wall-clock limit (`solver.deadline`).
+``optimal``. The whole solve runs under a hard wall-clock limit (`solver.deadline`). On the
+OR-Tools backend the needs and fairness stages are first tried on the placement network
+(`solver.decomposition`): min-cost flow bounds that prove them without the whole MIP where they
+meet.
 """
 
 from __future__ import annotations
@@ -244,7 +247,11 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     (the earlier stages are fixed at its own values), and with it SCIP proved the programme and
     tie-break stages of the national instance 4-5x faster and CBC its tie-break 2x faster
     (benchmarks/RESULTS.md, run 4). The optimum does not depend on the start: the tie-break makes
-    it unique."""
+    it unique.
+
+    The needs and fairness stages are tried on the placement network first (`_by_network`); a
+    stage it proves is not handed to the backend, and a fairness stage it does not prove starts
+    from the network's flow instead of the previous answer."""
     found = _by_network(run, stage)
     method = "mip"
     if found is not None and found.proven:
