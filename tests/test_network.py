@@ -5,6 +5,7 @@ network bound at or below the MIP's optimum."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from fractions import Fraction
 
@@ -15,6 +16,7 @@ from tiny_regions import A, B, assert_solved, group, muni, region, small_regions
 
 from models.region import Region
 from solver.backends.base import Outcome, SolverOptions, Status
+from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import formulate
 from solver.model import LinearModel, Split
 from solver.network import Cap, PlacementNetwork, read_network
@@ -176,3 +178,20 @@ def test_a_building_mip_stopped_by_the_time_limit_proves_nothing(
     result = assert_solved(r, solve(r, "ortools", WITH_NETWORK, hard_limit=False))
     assert calls, "the network asked for no building"
     assert all(s.method == "mip" for s in result.stages)
+
+
+def test_cheapest_flow_is_exact_and_none_without_a_flow() -> None:
+    # Two sources of 3 and 2 units, two sinks of 4 and 1: the cheap arcs are capped.
+    arcs = [Arc(0, 2, 2, 1), Arc(0, 3, 3, 5), Arc(1, 2, 2, 2), Arc(1, 3, 1, 1)]
+    answer = cheapest_flow([3, 2, -4, -1], arcs)
+    assert answer is not None
+    costs = [
+        sum(flow * arc.cost for flow, arc in zip(flows, arcs, strict=True))
+        for flows in itertools.product(*(range(a.capacity + 1) for a in arcs))
+        if flows[0] + flows[1] == 3
+        and flows[2] + flows[3] == 2
+        and flows[0] + flows[2] == 4
+        and flows[1] + flows[3] == 1
+    ]
+    assert answer.cost == min(costs) == 2 + 5 + 2 * 2
+    assert cheapest_flow([3, 2, -4, -1], arcs[:2]) is None
