@@ -8,8 +8,9 @@ allocation. Equal values prove it optimal.
 Fairness (the sum of absolute deviations, with the needs stage fixed at ``V``): the cheapest flow
 with every pool at its largest and at most ``(V - B*) / a`` households unmet is a lower bound; the
 building asked to give every cap what that flow uses, within the needs stage, makes it an
-allocation. Where no such building exists, the cheapest flow over the current building is handed
-to the full MIP as its start.
+allocation. Where that fails, the full MIP solves the stage, started from the cheaper of two
+flows: over the current building, and over the building nearest to the new social homes the
+bound's placements want.
 """
 
 from __future__ import annotations
@@ -110,9 +111,9 @@ def fairness_by_network(
             point = complete(f.model, values, building, widest.placed, network)
             if holds(f.model, fixed, point) and evaluate(terms, point) == bound:
                 return Found(point, True, bound, time.perf_counter() - started)
-    # No building gives every pool what the lower bound uses: start the whole MIP from the
-    # cheaper of two flows, over the current building and over the building that comes closest
-    # to the new social homes the bound's placements want.
+    # Not proven (no building gives every cap what the bound's placements use, or none was
+    # found): start the whole MIP from the cheaper of two flows, over the current building and
+    # over the building that comes closest to the new social homes the bound's placements want.
     starts = [_start(network, fixed, values, values, building_terms, unmet_weight, level, costs)]
     wanted = _social_wanted(network, widest.placed)
     within = _within_needs(building_terms, level - unmet_weight * unmet)

@@ -17,10 +17,11 @@ letting pool ``d sum_g p_mg - k s_m <= r``, a group's share of it). Hence two bo
   municipality), asked to give every cap the lower bound's placements use.
 
 Where the allocation reaches the lower bound the stage is proven optimal without the full MIP;
-otherwise the full MIP solves it (for the fairness stage started from the best flow over the
-current building). The decomposition only runs on a model whose every row it recognises; any
-other row (exchanges, stability, a min-max stage, a rule it does not know) leaves the stage to
-the full MIP. Whatever it finds is checked against every row of the model in integers.
+otherwise the full MIP solves it (the fairness stage started from the cheaper of two flows, over
+the current building and over the building nearest to what the bound wants;
+`solver.decomposition`). The decomposition only runs on a model whose every row it recognises;
+any other row (exchanges, stability, quota rows, a rule it does not know) leaves the stage to the
+full MIP. Whatever it finds is checked against every row of the model in integers.
 """
 
 from __future__ import annotations
@@ -109,8 +110,10 @@ def read_network(f: Formulation) -> PlacementNetwork | None:
     unmet = {index: group for group, index in f.unmet.items()}
     social = frozenset(f.new_social.values())
     cells_of: dict[str, set[int]] = {}
-    for (code, _), index in f.placements.items():
+    tasks_of: dict[str, set[int]] = {g: {i} for i, g in unmet.items()}
+    for (code, group), index in f.placements.items():
         cells_of.setdefault(code, set()).add(index)
+        tasks_of.setdefault(group, set()).add(index)
     split_rows = {s.row for s in model.splits}
     network = PlacementNetwork(f, {}, {}, {}, building, [], {})
     for row in model.constraints:
@@ -120,10 +123,11 @@ def read_network(f: Formulation) -> PlacementNetwork | None:
         elif row.name in split_rows:
             continue
         elif row.sense == "==" and indices & unmet.keys():
-            group = _task_group(row, placements, unmet)
-            if group is None or group in network.supply:
+            task = _task_group(row, placements, unmet)
+            # A placement left out of its group's task would be free in the model, not here.
+            if task is None or task in network.supply or indices != tasks_of[task]:
                 return None
-            network.supply[group] = row.rhs
+            network.supply[task] = row.rhs
         elif row.sense == "<=":
             cap = _cap(row, placements, social)
             if cap is None:

@@ -262,7 +262,11 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
         hint = found.values if found is not None else run.values
         outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)
         if found is not None:
-            outcome = replace(outcome, seconds=outcome.seconds + found.seconds)
+            # The network's lower bound holds whatever the MIP reaches; keep the better one.
+            lower = outcome.bound
+            if found.bound is not None:
+                lower = float(found.bound) if lower is None else max(lower, float(found.bound))
+            outcome = replace(outcome, seconds=outcome.seconds + found.seconds, bound=lower)
     if outcome.values is None:
         run.record(stage.name, outcome, None, None, _unit(stage))
         return outcome

@@ -92,8 +92,9 @@ def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region() -> No
     ["max_abs_deviation", "max_rel_deviation", "quota_respecting", "equal_burden"],
 )
 def test_objectives_with_a_stage_before_the_sum_leave_it_to_the_mip(objective: str) -> None:
-    """Only the needs stage, the first, may be proven by the network: a min-max or quota stage
-    before the sum adds rows the network does not know."""
+    """Only the needs stage, the first, may be proven by the network (and not even that with
+    quota_respecting, whose quota rows the network does not read): a min-max or quota stage
+    before the sum fixes rows the network does not know."""
     r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6)], total=30)
     r = replace(r, policy=replace(r.policy, objective=objective))
     result = solve(r, "ortools", WITH_NETWORK, hard_limit=False)
