@@ -3,7 +3,8 @@
 Needs (``sum_g a_g unmet_g + B(short)``): the least building cost ``B*`` (a MIP over the building
 alone) plus the least unmet cost when every letting pool is as large as new social homes can make
 it (a flow) is a lower bound; the building of ``B*`` with the flow over its own pools is an
-allocation. Equal values prove it optimal.
+allocation, or failing that a building of the same cost whose pools take the widest flow's
+placements (a second building MIP). Equal values prove it optimal.
 
 Fairness (the sum of absolute deviations, with the needs stage fixed at ``V``): the cheapest flow
 with every pool at its largest and at most ``(V - B*) / a`` households unmet is a lower bound; the
@@ -64,12 +65,22 @@ def needs_by_network(
     own = place(network, _social(network, building), unmet_cost, total)
     if widest is None or own is None:
         return None
-    values = complete(f.model, {}, building, own.placed, network)
-    if not holds(f.model, (), values):
-        return None
     bound = least_cost + widest.cost
-    if evaluate(terms, values) != bound:
-        return None
+    values = complete(f.model, {}, building, own.placed, network)
+    if not holds(f.model, (), values) or evaluate(terms, values) != bound:
+        # The least building's pools house fewer: ask for a building of the same least cost
+        # whose pools take the widest flow's placements.
+        extra = _social_rows(network, widest.placed)
+        if extra is None:
+            return None
+        _, wider = solve_building(
+            network, solver, {}, [*extra, *_within_needs(building_terms, least_cost)]
+        )
+        if wider is None:
+            return None
+        values = complete(f.model, {}, wider, widest.placed, network)
+        if not holds(f.model, (), values) or evaluate(terms, values) != bound:
+            return None
     return Found(values, True, bound, time.perf_counter() - started)
 
 
