@@ -149,8 +149,10 @@ class _Run:
         )
 
     def solve_building(self, model: LinearModel, terms: Terms) -> Outcome:
-        """A MIP over the building variables alone, on the run's backend (`solver.network`)."""
-        remaining = max(self.remaining(), 0.001)
+        """A MIP over the building variables alone, on the run's backend (`solver.network`),
+        within half the time left, so that the whole MIP keeps the other half if the network
+        proves nothing."""
+        remaining = max(self.remaining() / 2, 0.001)
         options = replace(self.options, time_limit=remaining, primal_heuristics=False)
         return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
 
