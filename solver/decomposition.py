@@ -126,7 +126,7 @@ def fairness_by_network(
     # found): start the whole MIP from the cheaper of two flows, over the current building and
     # over the building that comes closest to the new social homes the bound's placements want.
     starts = [_start(network, fixed, values, values, building_terms, unmet_weight, level, costs)]
-    wanted = _social_wanted(network, widest.placed)
+    wanted, _ = _social_wanted(network, widest.placed)
     within = _within_needs(building_terms, level - unmet_weight * unmet)
     _, nearest = solve_building(network, solver, {}, within, wanted)
     if nearest is not None:
@@ -205,37 +205,36 @@ def _needs_row(
     return building, next(iter(weights), 0), row.rhs
 
 
+def _social_wanted(
+    network: PlacementNetwork, placed: Mapping[int, int]
+) -> tuple[dict[int, int], bool]:
+    """The new social homes every cap wants for ``placed`` (per variable, at most what the
+    building can give), and whether that is enough for every cap."""
+    wanted: dict[int, int] = {}
+    enough = True
+    for cap in network.caps():
+        social = cap.social_needed(sum(placed[i] for i in cap.cells))
+        if cap.social is None:
+            enough = enough and social is not None
+            continue
+        most = network.social_most[cap.social]
+        if social is None or social > most:
+            enough, social = False, most
+        if social:
+            wanted[cap.social] = max(wanted.get(cap.social, 0), social)
+    return wanted, enough
+
+
 def _social_rows(network: PlacementNetwork, placed: Mapping[int, int]) -> list[Constraint] | None:
     """Rows ``s_m >= n`` with the new social homes every cap needs for ``placed``; ``None`` if a
     cap cannot take them at all."""
-    needed: dict[int, int] = {}
-    for cap in network.caps():
-        social = cap.social_needed(sum(placed[i] for i in cap.cells))
-        if social is None:
-            return None
-        if social and cap.social is not None:
-            if social > network.social_most[cap.social]:
-                return None
-            needed[cap.social] = max(needed.get(cap.social, 0), social)
+    wanted, enough = _social_wanted(network, placed)
+    if not enough:
+        return None
     return [
         Constraint(f"social_needed[{index}]", "stage", ((index, 1),), ">=", n)
-        for index, n in sorted(needed.items())
+        for index, n in sorted(wanted.items())
     ]
-
-
-def _social_wanted(network: PlacementNetwork, placed: Mapping[int, int]) -> dict[int, int]:
-    """The new social homes every cap wants for ``placed``, as far as the building can give
-    them."""
-    wanted: dict[int, int] = {}
-    for cap in network.caps():
-        if cap.social is None:
-            continue
-        social = cap.social_needed(sum(placed[i] for i in cap.cells))
-        most = network.social_most[cap.social]
-        social = most if social is None else min(social, most)
-        if social:
-            wanted[cap.social] = max(wanted.get(cap.social, 0), social)
-    return wanted
 
 
 def _social(network: PlacementNetwork, values: Mapping[int, int]) -> dict[int, int]:
