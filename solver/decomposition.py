@@ -111,9 +111,10 @@ def fairness_by_network(
     base = sum(low * below for low, _, below, _, _ in costs.values())
     bound = base + widest.cost
     unmet = total - sum(widest.placed.values())
+    within = _within_needs(building_terms, level - unmet_weight * unmet)
     extra = _social_rows(network, widest.placed)
     if extra is not None:
-        extra += _within_needs(building_terms, level - unmet_weight * unmet)
+        extra += within
         # The building of the least needs often gives every cap enough already.
         building: dict[int, int] | None = least[1]
         if not all(row.holds(least[1]) for row in extra):
@@ -127,7 +128,6 @@ def fairness_by_network(
     # over the building that comes closest to the new social homes the bound's placements want.
     starts = [_start(network, fixed, values, values, building_terms, unmet_weight, level, costs)]
     wanted, _ = _social_wanted(network, widest.placed)
-    within = _within_needs(building_terms, level - unmet_weight * unmet)
     _, nearest = solve_building(network, solver, {}, within, wanted)
     if nearest is not None:
         starts.append(
