@@ -21,12 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from solver.backends.base import Status
+from solver.backends.flow import reduced_costs
 from solver.model import Constraint, Terms, evaluate
 from solver.network import (
     BuildingSolver,
+    FlowPlacements,
     PlacementNetwork,
     complete,
+    flow_rows,
     holds,
+    local_building_rows,
     place,
     solve_building,
     split_costs,
@@ -42,6 +46,25 @@ class Found:
     proven: bool
     bound: int | None
     seconds: float
+    #: The flow whose cost is ``bound``, which bounds every allocation near it (`FlowBound`).
+    flow_bound: FlowBound | None = None
+
+
+@dataclass(frozen=True)
+class FlowBound:
+    """The cheapest flow of a network in which every allocation's placements are a flow costing
+    its stage value less ``base``; ``reduced``: the flow's reduced costs."""
+
+    network: PlacementNetwork
+    flow: FlowPlacements
+    reduced: tuple[int, ...]
+    base: int
+
+    def rows(self, value: int) -> list[Constraint]:
+        """Rows that every allocation whose stage value is at most ``value`` obeys
+        (`solver.network.flow_rows`)."""
+        slack = value - self.base - self.flow.cost
+        return flow_rows(self.network, self.flow, self.reduced, slack) if slack >= 0 else []
 
 
 def needs_by_network(
@@ -60,6 +83,7 @@ def needs_by_network(
     if least is None:
         return None
     least_cost, building = least
+    _local_social_most(network, solver)
     total = sum(network.supply.values())
     widest = place(network, network.social_most, unmet_cost, total)
     own = place(network, _social(network, building), unmet_cost, total)
@@ -102,6 +126,7 @@ def fairness_by_network(
     least = _least_building(network, building_terms, solver)
     if least is None:
         return None
+    _local_social_most(network, solver)
     total = sum(network.supply.values())
     no_cost = dict.fromkeys(network.groups, 0)
     unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
@@ -110,6 +135,8 @@ def fairness_by_network(
         return None
     base = sum(low * below for low, _, below, _, _ in costs.values())
     bound = base + widest.cost
+    reduced = reduced_costs(widest.nodes, widest.arcs, widest.flows)
+    flow_bound = None if reduced is None else FlowBound(network, widest, reduced, base)
     unmet = total - sum(widest.placed.values())
     within = _within_needs(building_terms, level - unmet_weight * unmet)
     extra = _social_rows(network, widest.placed)
@@ -122,7 +149,7 @@ def fairness_by_network(
         if building is not None:
             point = complete(f.model, values, building, widest.placed, network)
             if holds(f.model, fixed, point) and evaluate(terms, point) == bound:
-                return Found(point, True, bound, time.perf_counter() - started)
+                return Found(point, True, bound, time.perf_counter() - started, flow_bound)
     # Not proven (no building gives every cap what the bound's placements use, or none was
     # found): start the whole MIP from the cheaper of two flows, over the current building and
     # over the building that comes closest to the new social homes the bound's placements want.
@@ -137,7 +164,7 @@ def fairness_by_network(
     if not found:
         return None
     point = min(found, key=lambda p: evaluate(terms, p))
-    return Found(point, False, bound, time.perf_counter() - started)
+    return Found(point, False, bound, time.perf_counter() - started, flow_bound)
 
 
 def _start(
@@ -185,6 +212,25 @@ def _least_building(
     least = (evaluate(building_terms, building), building)
     network.least_building[key] = least
     return least
+
+
+def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> None:
+    """Lower `PlacementNetwork.social_most` to the most new social homes each municipality's own
+    building rows allow (with a middle-segment minimum of 40%, at most 60% of plan capacity), so
+    that the widest pools are ones some building can give: one MIP maximises the sum over those
+    rows alone, which are separable, so that its optimum has every municipality at its own most.
+    Left as it is unless that MIP is proven optimal."""
+    if network.social_most_local:
+        return
+    network.social_most_local = True
+    objective = dict.fromkeys(network.social_most, -1)
+    outcome, building = solve_building(
+        network, solver, objective, rows=local_building_rows(network)
+    )
+    if outcome.status != Status.OPTIMAL or building is None:
+        return
+    for index, most in network.social_most.items():
+        network.social_most[index] = min(most, building[index])
 
 
 def _needs_row(

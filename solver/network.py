@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from solver.backends.base import Outcome
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import Formulation
-from solver.model import Constraint, LinearModel, Split, Terms, evaluate
+from solver.model import Constraint, LinearModel, Sense, Split, Terms, evaluate
 
 #: Solves a MIP over the building variables alone: ``(model, objective) -> outcome``.
 BuildingSolver = Callable[[LinearModel, Terms], Outcome]
@@ -76,6 +76,9 @@ class PlacementNetwork:
     building: frozenset[int]
     building_rows: list[Constraint]
     social_most: dict[int, int]
+    #: Whether `social_most` allows for every row of each municipality's own building
+    #: (`solver.decomposition`); until then it allows for bounds and plan capacity only.
+    social_most_local: bool = False
     #: The least building cost per objective, with a building reaching it (`solver.decomposition`).
     least_building: dict[tuple[tuple[int, int], ...], tuple[int, dict[int, int]]] = field(
         default_factory=dict
@@ -196,10 +199,20 @@ def _social_most(f: Formulation, code: str, rows: Mapping[str, int]) -> int:
 
 @dataclass(frozen=True)
 class FlowPlacements:
-    """Placements from a flow: per placement variable, and the stage cost of the flow."""
+    """Placements from a flow: per placement variable, and the stage cost of the flow; with the
+    network it came from (``pieces``: the arcs of each placement variable, cheapest first;
+    ``pools``: each municipality's arc to the sink; ``unmet``: each group's arc to the hub of
+    unmet demand; ``hub``: that hub's arc to the sink, which caps the unmet demand)."""
 
     placed: dict[int, int]
     cost: int
+    nodes: int
+    arcs: tuple[Arc, ...]
+    flows: tuple[int, ...]
+    pieces: tuple[tuple[int, int], ...]
+    pools: dict[str, int]
+    unmet: dict[str, int]
+    hub: int
 
 
 def place(
@@ -243,10 +256,14 @@ def place(
             if size > 0:
                 pieces.append((index, len(arcs)))
                 arcs.append(Arc(group_node[group], municipality_node[code], size, cost))
+    pools: dict[str, int] = {}
     for code in codes:
         caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
+        pools[code] = len(arcs)
         arcs.append(Arc(municipality_node[code], sink, max(0, min(caps, default=total)), 0))
+    unmet: dict[str, int] = {}
     for group in groups:
+        unmet[group] = len(arcs)
         arcs.append(Arc(group_node[group], hub, network.supply[group], unmet_cost[group]))
     arcs.append(Arc(hub, sink, max(0, unmet_most), 0))
     supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
@@ -256,25 +273,131 @@ def place(
     placed = dict.fromkeys(f.placements.values(), 0)
     for index, arc in pieces:
         placed[index] += answer.flows[arc]
-    return FlowPlacements(placed, answer.cost)
+    return FlowPlacements(
+        placed,
+        answer.cost,
+        sink + 1,
+        tuple(arcs),
+        answer.flows,
+        tuple(pieces),
+        pools,
+        unmet,
+        len(arcs) - 1,
+    )
+
+
+def flow_rows(
+    network: PlacementNetwork, flow: FlowPlacements, reduced: Sequence[int], slack: int
+) -> list[Constraint]:
+    """Rows that every flow of ``flow``'s network costing at most ``slack`` more than ``flow``
+    obeys; ``flow`` is optimal and ``reduced`` holds its reduced costs
+    (`solver.backends.flow.reduced_costs`).
+
+    With node potentials that prove ``flow`` optimal, any flow ``x`` of the network costs
+    ``cost(flow) + sum_a r_a (x_a - flow_a)``, and every term is at least 0 (an arc of positive
+    reduced cost ``r_a`` carries nothing in ``flow``, one of negative reduced cost is full). So
+    within ``slack`` an arc of positive reduced cost carries at most ``floor(slack / r_a)`` and
+    one of negative reduced cost lacks at most ``floor(slack / -r_a)`` of its capacity
+    (Ahuja, Magnanti and Orlin, Network Flows, 1993, ch. 9: reduced-cost optimality). A
+    placement's arcs are its pieces, filled cheapest first; its rows bound ``p_mg``. The arcs of
+    a pool, of a group's unmet demand and of all unmet demand bound the sums they carry.
+
+    Once a stage is at most ``slack`` above the cost of the cheapest flow of a network in which
+    every allocation's placements are a flow of the same cost (`solver.decomposition.
+    fairness_by_network`), these rows cut off no allocation that keeps the stage: they only tell
+    the MIP what the flow knows.
+    """
+    f = network.f
+    variables = f.model.variables
+
+    def within(arc: int) -> int | None:
+        """The most that ``arc`` may differ from its flow in ``flow``, if less than its room."""
+        r = abs(reduced[arc])
+        most = slack // r if r else None
+        return most if most is not None and most < flow.arcs[arc].capacity else None
+
+    least: dict[int, int] = {}
+    most: dict[int, int] = {}
+    start: dict[int, int] = {}
+    for index, arc in flow.pieces:
+        begins = start.get(index, 0)
+        room = flow.arcs[arc].capacity
+        start[index] = begins + room
+        differ = within(arc)
+        if differ is None:
+            continue
+        if reduced[arc] > 0:
+            most[index] = min(most.get(index, begins + differ), begins + differ)
+        else:
+            least[index] = max(least.get(index, 0), begins + room - differ)
+    rows: list[Constraint] = []
+    for (code, group), index in f.placements.items():
+        name = f"{code},{group}"
+        upper = variables[index].upper
+        limit = most.get(index, start.get(index, 0))
+        if least.get(index, 0) > variables[index].lower:
+            rows.append(_row(f"flow_least[{name}]", [index], ">=", least[index]))
+        if upper is None or limit < upper:
+            rows.append(_row(f"flow_most[{name}]", [index], "<=", limit))
+    cells_of: dict[str, list[int]] = {}
+    for (code, _), index in f.placements.items():
+        cells_of.setdefault(code, []).append(index)
+    ends = [
+        *((f"pool[{code}]", cells_of.get(code, []), arc) for code, arc in flow.pools.items()),
+        *((f"unmet[{group}]", [f.unmet[group]], arc) for group, arc in flow.unmet.items()),
+        ("unmet", sorted(f.unmet.values()), flow.hub),
+    ]
+    for name, indices, arc in ends:
+        differ = within(arc)
+        if differ is None or not indices:
+            continue
+        if reduced[arc] > 0:
+            rows.append(_row(f"flow_most[{name}]", indices, "<=", differ))
+        else:
+            full = flow.arcs[arc].capacity
+            rows.append(_row(f"flow_least[{name}]", indices, ">=", full - differ))
+    return rows
+
+
+def _row(name: str, indices: Sequence[int], sense: Sense, rhs: int) -> Constraint:
+    return Constraint(name, "stage", tuple((i, 1) for i in sorted(indices)), sense, rhs)
 
 
 def _most(cap: Cap, social: Mapping[int, int]) -> int:
     return cap.most(0 if cap.social is None else social[cap.social])
 
 
+def local_building_rows(network: PlacementNetwork) -> list[Constraint]:
+    """The building rows over one municipality's building variables alone (plan capacity,
+    segments, the norm, the new-build mix), without the regional ones."""
+    f = network.f
+    owner = {
+        index: code
+        for variables in (f.new_homes, f.new_social, f.new_middle, f.norm_shortfall)
+        for code, index in variables.items()
+    }
+    return [
+        row
+        for row in network.building_rows
+        if len({owner.get(i) for i, _ in row.terms}) == 1 and row.terms[0][0] in owner
+    ]
+
+
 def building_model(
-    network: PlacementNetwork, extra: Sequence[Constraint]
+    network: PlacementNetwork,
+    extra: Sequence[Constraint],
+    rows: Sequence[Constraint] | None = None,
 ) -> tuple[LinearModel, dict[int, int]]:
-    """The building variables and rows alone (plus ``extra`` rows over them), with the map from
-    the model's variable indices to the sub-model's."""
+    """The building variables and rows alone (``rows``, by default all building rows, plus
+    ``extra`` rows over them), with the map from the model's variable indices to the
+    sub-model's."""
     variables = network.f.model.variables
     renumber = {old: new for new, old in enumerate(sorted(network.building))}
     sub = LinearModel()
     for old in sorted(network.building):
         v = variables[old]
         sub.add_variable(v.name, v.lower, v.upper, integer=v.integer)
-    for row in (*network.building_rows, *extra):
+    for row in (*(network.building_rows if rows is None else rows), *extra):
         terms = {renumber[i]: c for i, c in row.terms}
         sub.add_constraint(row.name, row.rule, terms, row.sense, row.rhs)
     return sub, renumber
@@ -286,12 +409,14 @@ def solve_building(
     objective: Terms,
     extra: Sequence[Constraint] = (),
     wanted: Mapping[int, int] | None = None,
+    rows: Sequence[Constraint] | None = None,
 ) -> tuple[Outcome, dict[int, int] | None]:
-    """Solve the building alone; the outcome and the building values by model index.
+    """Solve the building alone (``rows``: the building rows to keep, by default all); the
+    outcome and the building values by model index.
 
     ``wanted`` maps variables to values they should reach: each unit short of one adds 1 to the
     objective (a variable ``missing >= wanted - x`` per entry)."""
-    sub, renumber = building_model(network, extra)
+    sub, renumber = building_model(network, extra, rows)
     terms = {renumber[i]: c for i, c in objective.items()}
     for index, value in sorted((wanted or {}).items()):
         name = network.f.model.variables[index].name

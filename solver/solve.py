@@ -262,7 +262,8 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
         outcome = Outcome(Status.OPTIMAL, "optimal", found.values, reached, reached, found.seconds)
     else:
         hint = found.values if found is not None else run.values
-        outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)
+        with _flow_rows(run, found, stage.terms):
+            outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)
         if found is not None:
             # The network's lower bound holds whatever the MIP reaches; keep the better one.
             lower = outcome.bound
@@ -278,6 +279,10 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     run.record(stage.name, outcome, value, bound, _unit(stage), method)
     if outcome.status == Status.OPTIMAL:
         run.fix(stage.name, stage.terms, exact - stage.constant)
+        if found is not None and found.flow_bound is not None:
+            for row in found.flow_bound.rows(exact - stage.constant):
+                run.backend.add_constraint(row)
+                run.fixed.append(row)
     return outcome
 
 
@@ -296,6 +301,21 @@ def _by_network(run: _Run, stage: Stage) -> Found | None:
             run.network, stage.terms, run.fixed, run.values, run.solve_building
         )
     return None
+
+
+@contextmanager
+def _flow_rows(run: _Run, found: Found | None, terms: Terms) -> Iterator[None]:
+    """While the MIP solves a stage that the network bounds, the rows of `FlowBound.rows` for
+    allocations no worse than the network's start: they fix most placements."""
+    rows = []
+    if found is not None and found.flow_bound is not None:
+        rows = found.flow_bound.rows(evaluate(terms, found.values))
+    handles = [run.backend.add_constraint(row) for row in rows]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            run.backend.remove_constraint(handle)
 
 
 def _unit(stage: Stage) -> str:
