@@ -27,6 +27,7 @@ from solver.network import (
     BuildingSolver,
     FlowPlacements,
     PlacementNetwork,
+    Totals,
     complete,
     flow_rows,
     holds,
@@ -122,7 +123,7 @@ def fairness_by_network(
     needs = _needs_row(network, fixed)
     if costs is None or needs is None:
         return None
-    building_terms, unmet_weight, level = needs
+    building_terms, unmet_weight, level, totals = needs
     least = _least_building(network, building_terms, solver)
     if least is None:
         return None
@@ -130,7 +131,7 @@ def fairness_by_network(
     total = sum(network.supply.values())
     no_cost = dict.fromkeys(network.groups, 0)
     unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
-    widest = place(network, network.social_most, no_cost, unmet_most, costs)
+    widest = place(network, network.social_most, no_cost, unmet_most, costs, totals)
     if widest is None:
         return None
     base = sum(low * below for low, _, below, _, _ in costs.values())
@@ -153,13 +154,12 @@ def fairness_by_network(
     # Not proven (no building gives every cap what the bound's placements use, or none was
     # found): start the whole MIP from the cheaper of two flows, over the current building and
     # over the building that comes closest to the new social homes the bound's placements want.
-    starts = [_start(network, fixed, values, values, building_terms, unmet_weight, level, costs)]
+    need = (building_terms, unmet_weight, level, totals)
+    starts = [_start(network, fixed, values, values, need, costs)]
     wanted, _ = _social_wanted(network, widest.placed)
     _, nearest = solve_building(network, solver, {}, within, wanted)
     if nearest is not None:
-        starts.append(
-            _start(network, fixed, values, nearest, building_terms, unmet_weight, level, costs)
-        )
+        starts.append(_start(network, fixed, values, nearest, need, costs))
     found = [point for point in starts if point is not None]
     if not found:
         return None
@@ -172,18 +172,17 @@ def _start(
     fixed: Sequence[Constraint],
     values: Mapping[int, int],
     building: Mapping[int, int],
-    building_terms: Terms,
-    unmet_weight: int,
-    level: int,
+    need: tuple[Terms, int, int, Mapping[str, Totals]],
     costs: Mapping[int, tuple[int, int, int, int, int]],
 ) -> dict[int, int] | None:
-    """The cheapest flow over ``building``'s pools as a whole point (``values`` for the rest);
-    ``None`` if it breaks a row."""
+    """The cheapest flow over ``building``'s pools as a whole point (``values`` for the rest;
+    ``need``: the fixed rows as `_needs_row` reads them); ``None`` if it breaks a row."""
+    building_terms, unmet_weight, level, totals = need
     total = sum(network.supply.values())
     room = level - evaluate(building_terms, building)
     unmet_most = room // unmet_weight if unmet_weight else total
     no_cost = dict.fromkeys(network.groups, 0)
-    flow = place(network, _social(network, building), no_cost, unmet_most, costs)
+    flow = place(network, _social(network, building), no_cost, unmet_most, costs, totals)
     if flow is None:
         return None
     point = complete(network.f.model, values, building, flow.placed, network)
@@ -235,12 +234,15 @@ def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> Non
 
 def _needs_row(
     network: PlacementNetwork, fixed: Sequence[Constraint]
-) -> tuple[Terms, int, int] | None:
-    """The fixed needs row as ``(building terms, weight of an unmet household, level)``, if it is
-    the only fixed row and weighs every group's unmet households alike."""
-    if len(fixed) != 1 or fixed[0].name != "stage[needs]" or fixed[0].sense != "<=":
+) -> tuple[Terms, int, int, dict[str, Totals]] | None:
+    """The fixed rows as ``(building terms, weight of an unmet household, level, totals)``: the
+    needs row, which must weigh every group's unmet households alike, and rows that bound one
+    municipality's placements in all (a fixed min-max stage), gathered into ``totals``; ``None``
+    if there is any other row."""
+    needs = [row for row in fixed if row.name == "stage[needs]"]
+    if len(needs) != 1 or needs[0].sense != "<=":
         return None
-    row = fixed[0]
+    row = needs[0]
     unmet = set(network.f.unmet.values())
     building = {i: c for i, c in row.terms if i in network.building}
     weights = {c for i, c in row.terms if i in unmet}
@@ -248,7 +250,33 @@ def _needs_row(
         return None
     if len(weights) > 1 or min(weights, default=1) <= 0:
         return None
-    return building, next(iter(weights), 0), row.rhs
+    totals = _totals(network, [other for other in fixed if other is not row])
+    if totals is None:
+        return None
+    return building, next(iter(weights), 0), row.rhs, totals
+
+
+def _totals(network: PlacementNetwork, rows: Sequence[Constraint]) -> dict[str, Totals] | None:
+    """Bounds on each municipality's placements in all from ``rows``, each of which must be
+    ``sum_g p_mg (<=, >=, ==) c`` over every placement of one municipality; ``None`` otherwise."""
+    cells: dict[str, set[int]] = {}
+    for (code, _), index in network.f.placements.items():
+        cells.setdefault(code, set()).add(index)
+    owner = {frozenset(indices): code for code, indices in cells.items()}
+    totals: dict[str, Totals] = {}
+    for row in rows:
+        municipality = owner.get(frozenset(i for i, _ in row.terms))
+        if municipality is None or any(c != 1 for _, c in row.terms):
+            return None
+        if len(row.terms) != len(cells[municipality]):
+            return None
+        least, most = totals.get(municipality, (None, None))
+        if row.sense in (">=", "=="):
+            least = row.rhs if least is None else max(least, row.rhs)
+        if row.sense in ("<=", "=="):
+            most = row.rhs if most is None else min(most, row.rhs)
+        totals[municipality] = (least, most)
+    return totals
 
 
 def _social_wanted(

@@ -34,6 +34,8 @@ from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import Formulation
 from solver.model import Constraint, LinearModel, Sense, Split, Terms, evaluate
 
+#: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
+Totals = tuple[int | None, int | None]
 #: Solves a MIP over the building variables alone: ``(model, objective) -> outcome``.
 BuildingSolver = Callable[[LinearModel, Terms], Outcome]
 
@@ -201,8 +203,9 @@ def _social_most(f: Formulation, code: str, rows: Mapping[str, int]) -> int:
 class FlowPlacements:
     """Placements from a flow: per placement variable, and the stage cost of the flow; with the
     network it came from (``pieces``: the arcs of each placement variable, cheapest first;
-    ``pools``: each municipality's arc to the sink; ``unmet``: each group's arc to the hub of
-    unmet demand; ``hub``: that hub's arc to the sink, which caps the unmet demand)."""
+    ``pools``: each municipality's arc to the sink, which carries its placements less
+    ``pool_least``; ``unmet``: each group's arc to the hub of unmet demand; ``hub``: that hub's
+    arc to the sink, which caps the unmet demand)."""
 
     placed: dict[int, int]
     cost: int
@@ -211,6 +214,7 @@ class FlowPlacements:
     flows: tuple[int, ...]
     pieces: tuple[tuple[int, int], ...]
     pools: dict[str, int]
+    pool_least: dict[str, int]
     unmet: dict[str, int]
     hub: int
 
@@ -221,14 +225,17 @@ def place(
     unmet_cost: Mapping[str, int],
     unmet_most: int,
     cell_costs: Mapping[int, tuple[int, int, int, int, int]] | None = None,
+    totals: Mapping[str, Totals] | None = None,
 ) -> FlowPlacements | None:
     """The cheapest placements with ``social`` new social homes per municipality (by variable).
 
     An unmet household of group g costs ``unmet_cost[g]``, and at most ``unmet_most`` stay unmet
     in all. ``cell_costs`` maps a placement variable to ``(low, high, below, step, above)``: the
     unit cost of each household up to ``low`` (``-below``), from ``low`` to ``high`` (``step``),
-    and beyond (``above``); without it placing costs nothing. ``None`` if the placements cannot
-    meet the tasks.
+    and beyond (``above``); without it placing costs nothing. ``totals`` bounds a municipality's
+    placements in all (a fixed min-max stage): the pool arc carries at least the lower bound
+    (its tail demands that much, the sink that much less) and at most the upper one. ``None`` if
+    the placements cannot meet the tasks.
     """
     f = network.f
     groups = network.groups
@@ -257,16 +264,28 @@ def place(
                 pieces.append((index, len(arcs)))
                 arcs.append(Arc(group_node[group], municipality_node[code], size, cost))
     pools: dict[str, int] = {}
+    supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
+    pool_least: dict[str, int] = {}
     for code in codes:
         caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
+        least, most = (totals or {}).get(code, (None, None))
+        if most is not None:
+            caps.append(most)
+        room = max(0, min(caps, default=total))
+        least = max(0, least or 0)
+        if least > room:
+            return None
+        if least:
+            pool_least[code] = least
+            supplies[municipality_node[code]] -= least
+            supplies[sink] += least
         pools[code] = len(arcs)
-        arcs.append(Arc(municipality_node[code], sink, max(0, min(caps, default=total)), 0))
+        arcs.append(Arc(municipality_node[code], sink, room - least, 0))
     unmet: dict[str, int] = {}
     for group in groups:
         unmet[group] = len(arcs)
         arcs.append(Arc(group_node[group], hub, network.supply[group], unmet_cost[group]))
     arcs.append(Arc(hub, sink, max(0, unmet_most), 0))
-    supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
     answer = cheapest_flow(supplies, arcs)
     if answer is None:
         return None
@@ -281,6 +300,7 @@ def place(
         answer.flows,
         tuple(pieces),
         pools,
+        pool_least,
         unmet,
         len(arcs) - 1,
     )
@@ -343,18 +363,21 @@ def flow_rows(
     for (code, _), index in f.placements.items():
         cells_of.setdefault(code, []).append(index)
     ends = [
-        *((f"pool[{code}]", cells_of.get(code, []), arc) for code, arc in flow.pools.items()),
-        *((f"unmet[{group}]", [f.unmet[group]], arc) for group, arc in flow.unmet.items()),
-        ("unmet", sorted(f.unmet.values()), flow.hub),
+        *(
+            (f"pool[{code}]", cells_of.get(code, []), arc, flow.pool_least.get(code, 0))
+            for code, arc in flow.pools.items()
+        ),
+        *((f"unmet[{group}]", [f.unmet[group]], arc, 0) for group, arc in flow.unmet.items()),
+        ("unmet", sorted(f.unmet.values()), flow.hub, 0),
     ]
-    for name, indices, arc in ends:
+    for name, indices, arc, offset in ends:
         differ = within(arc)
         if differ is None or not indices:
             continue
         if reduced[arc] > 0:
-            rows.append(_row(f"flow_most[{name}]", indices, "<=", differ))
+            rows.append(_row(f"flow_most[{name}]", indices, "<=", offset + differ))
         else:
-            full = flow.arcs[arc].capacity
+            full = offset + flow.arcs[arc].capacity
             rows.append(_row(f"flow_least[{name}]", indices, ">=", full - differ))
     return rows
 

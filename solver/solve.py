@@ -113,7 +113,9 @@ class _Run:
         self.records: list[StageRecord] = []
         self.values: Values | None = None
         self.notes: list[str] = []
+        #: Every row added to the backend and kept, unless `rows_outside_fixed`.
         self.fixed: list[Constraint] = []
+        self.rows_outside_fixed = False
         self.network: PlacementNetwork | None = None
         if options.network and backend_name == "ortools":
             self.network = read_network(self.f)
@@ -289,14 +291,16 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
 def _by_network(run: _Run, stage: Stage) -> Found | None:
     """The needs or fairness stage by the placement network (`solver.decomposition`), where the
     run has a network and the stage is one it solves: needs as the first stage, or the sum of
-    absolute deviations right after it (a min-max stage in between adds rows the network does
-    not know)."""
+    absolute deviations after it, directly or after a min-max stage that bounds each
+    municipality's placements in all (`solver.decomposition._totals`; not after leximin, whose
+    rows come and go)."""
     if run.network is None:
         return None
     before = [r.name for r in run.records]
     if stage.name == "needs" and not before:
         return needs_by_network(run.network, stage.terms, run.solve_building)
-    if stage.name == "fairness_sum" and before == ["needs"] and run.values is not None:
+    after_needs = before[:1] == ["needs"] and not run.rows_outside_fixed
+    if stage.name == "fairness_sum" and after_needs and run.values is not None:
         return fairness_by_network(
             run.network, stage.terms, run.fixed, run.values, run.solve_building
         )
@@ -560,10 +564,10 @@ def _fix_level(
     each member's bounds so far, updated here) a member's earlier, looser bounds are removed, so
     that the model does not grow by a row per member in every round of a leximin stage."""
     for code in members:
-        handles = [
-            run.backend.add_constraint(constraint)
-            for constraint in stage.bound_constraints(code, level)
-        ]
+        constraints = stage.bound_constraints(code, level)
+        handles = [run.backend.add_constraint(constraint) for constraint in constraints]
+        if rows is None:
+            run.fixed.extend(constraints)
         if rows is not None:
             for handle in rows.get(code, []):
                 run.backend.remove_constraint(handle)
@@ -600,6 +604,7 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     first (largest) level; the note of the result gives the number of rounds and of tie rounds.
     """
     free = stage.members
+    run.rows_outside_fixed = True
     level_rows: dict[str, list[object]] = {}
     first: _Level | None = None
     seconds, rounds, chosen = 0.0, 0, 0
