@@ -6,12 +6,14 @@ it (a flow) is a lower bound; the building of ``B*`` with the flow over its own 
 allocation, or failing that a building of the same cost whose pools take the widest flow's
 placements (a second building MIP). Equal values prove it optimal.
 
-Fairness (the sum of absolute deviations, with the needs stage fixed at ``V``): the cheapest flow
-with every pool at its largest and at most ``(V - B*) / a`` households unmet is a lower bound; the
-building asked to give every cap what that flow uses, within the needs stage, makes it an
-allocation. Where that fails, the full MIP solves the stage, started from the cheaper of two
-flows: over the current building, and over the building nearest to the new social homes the
-bound's placements want.
+Fairness (the sum of absolute deviations, with the needs stage fixed at ``V`` and perhaps a
+min-max stage's bounds on each municipality's placements): the cheapest flow with every pool at
+its largest (`_local_social_most`), within those bounds, and at most ``(V - B*) / a`` households
+unmet is a lower bound; the building asked to give every cap what that flow uses, within the
+needs stage, makes it an allocation. Where that fails, the full MIP solves the stage, started
+from the cheaper of two flows: over the current building, and over the building nearest to the
+new social homes the bound's placements want; the rows of `FlowBound.rows` for allocations no
+worse than that start narrow the placements it searches.
 """
 
 from __future__ import annotations

