@@ -169,6 +169,79 @@ def fairness_by_network(
     return Found(point, False, bound, time.perf_counter() - started, flow_bound)
 
 
+@dataclass(frozen=True)
+class Feasibility:
+    """What the network shows of a feasibility problem: ``values`` a whole point that meets every
+    row, or ``None`` where no allocation can."""
+
+    values: dict[int, int] | None
+    seconds: float
+
+
+def feasibility_by_network(
+    network: PlacementNetwork,
+    fixed: Sequence[Constraint],
+    values: Mapping[int, int],
+    solver: BuildingSolver,
+    *,
+    checked: bool = True,
+) -> Feasibility | None:
+    """Whether some allocation meets the rows in force (the fixed needs stage and bounds on each
+    municipality's placements in all: a min-max stage's probe). None can if the widest network
+    has no flow within them, with at most ``(V - B*) / a`` households unmet (it is a relaxation:
+    every allocation's placements are a flow of it); one is found if a building within the needs
+    stage gives every cap what such a flow uses. ``None`` if neither is shown (any other row in
+    force, or no such building found): the whole MIP decides then.
+
+    The flow prices an unmet household at 1 and placing at nothing, so that it leaves as few
+    households unmet as the bounds allow and the building as much room within the needs stage.
+    Before the widest network, the pools of two buildings are tried as they are (no building MIP
+    then): that of ``values`` and the one of the least building cost. Unless ``checked``, the
+    point found is ``values`` with the building and the placements put in, not completed nor
+    checked against every row (the caller checks the one it keeps).
+    """
+    started = time.perf_counter()
+
+    def found(building: Mapping[int, int], placed: Mapping[int, int]) -> Feasibility | None:
+        if not checked:
+            return Feasibility({**values, **building, **placed}, time.perf_counter() - started)
+        point = complete(network.f.model, values, building, placed, network)
+        if not holds(network.f.model, fixed, point):
+            return None
+        return Feasibility(point, time.perf_counter() - started)
+
+    needs = _needs_row(network, fixed)
+    if needs is None:
+        return None
+    building_terms, unmet_weight, level, totals = needs
+    least = _least_building(network, building_terms, solver)
+    if least is None:
+        return None
+    _local_social_most(network, solver)
+    total = sum(network.supply.values())
+    unmet_cost = dict.fromkeys(network.groups, 1)
+    for building in (values, least[1]):
+        room = level - evaluate(building_terms, building)
+        unmet_room = room // unmet_weight if unmet_weight else total
+        own = place(network, _social(network, building), unmet_cost, unmet_room, None, totals)
+        shown = None if own is None else found(building, own.placed)
+        if shown is not None:
+            return shown
+    unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
+    widest = place(network, network.social_most, unmet_cost, unmet_most, None, totals)
+    if widest is None:
+        return Feasibility(None, time.perf_counter() - started)
+    extra = _social_rows(network, widest.placed)
+    if extra is None:
+        return None
+    unmet = total - sum(widest.placed.values())
+    extra += _within_needs(building_terms, level - unmet_weight * unmet)
+    _, wider = solve_building(network, solver, {}, extra)
+    if wider is None:
+        return None
+    return found(wider, widest.placed)
+
+
 def _start(
     network: PlacementNetwork,
     fixed: Sequence[Constraint],

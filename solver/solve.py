@@ -12,9 +12,10 @@ that fix nearly every placement (`solver.network.flow_rows`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -23,8 +24,14 @@ from models.region import Region
 from solver.allocation import Allocation, Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
+from solver.backends.flow import FlowError
 from solver.deadline import DeadlineExceededError, run_with_deadline
-from solver.decomposition import Found, fairness_by_network, needs_by_network
+from solver.decomposition import (
+    Found,
+    fairness_by_network,
+    feasibility_by_network,
+    needs_by_network,
+)
 from solver.formulation import Formulation, formulate
 from solver.minmax import (
     MinMaxStage,
@@ -34,7 +41,7 @@ from solver.minmax import (
     relative_deviation_stage,
 )
 from solver.model import Constraint, LinearModel, Terms, evaluate
-from solver.network import PlacementNetwork, read_network
+from solver.network import PlacementNetwork, complete, holds, read_network
 from solver.objectives import (
     Stage,
     Values,
@@ -114,9 +121,9 @@ class _Run:
         self.records: list[StageRecord] = []
         self.values: Values | None = None
         self.notes: list[str] = []
-        #: Every row added to the backend and kept, unless `rows_outside_fixed`.
-        self.fixed: list[Constraint] = []
-        self.rows_outside_fixed = False
+        #: The rows added to the backend and in force, by a handle of the run's own.
+        self.rows: dict[int, tuple[object, Constraint]] = {}
+        self._handles = itertools.count()
         self.network: PlacementNetwork | None = None
         if options.network and backend_name == "ortools":
             self.network = read_network(self.f)
@@ -124,10 +131,24 @@ class _Run:
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
 
+    @property
+    def fixed(self) -> list[Constraint]:
+        """Every row added to the backend and in force, in the order added."""
+        return [row for _, row in self.rows.values()]
+
+    def add_row(self, row: Constraint) -> int:
+        """Add a row to the backend; the handle to remove it."""
+        handle = next(self._handles)
+        self.rows[handle] = (self.backend.add_constraint(row), row)
+        return handle
+
+    def remove_row(self, handle: int) -> None:
+        backend_handle, _ = self.rows.pop(handle)
+        self.backend.remove_constraint(backend_handle)
+
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
         row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
-        self.backend.add_constraint(row)
-        self.fixed.append(row)
+        self.add_row(row)
 
     def record(
         self,
@@ -287,8 +308,7 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
         run.fix(stage.name, stage.terms, exact - stage.constant)
         if found is not None and found.flow_bound is not None:
             for row in found.flow_bound.rows(exact - stage.constant):
-                run.backend.add_constraint(row)
-                run.fixed.append(row)
+                run.add_row(row)
     return outcome
 
 
@@ -296,18 +316,19 @@ def _by_network(run: _Run, stage: Stage) -> Found | None:
     """The needs or fairness stage by the placement network (`solver.decomposition`), where the
     run has a network and the stage is one it solves: needs as the first stage, or the sum of
     absolute deviations after it, directly or after a min-max stage that bounds each
-    municipality's placements in all (`solver.decomposition._totals`; not after leximin, whose
-    rows come and go)."""
+    municipality's placements in all (`solver.decomposition._totals`)."""
     if run.network is None:
         return None
     before = [r.name for r in run.records]
-    if stage.name == "needs" and not before:
-        return needs_by_network(run.network, stage.terms, run.solve_building)
-    after_needs = before[:1] == ["needs"] and not run.rows_outside_fixed
-    if stage.name == "fairness_sum" and after_needs and run.values is not None:
-        return fairness_by_network(
-            run.network, stage.terms, run.fixed, run.values, run.solve_building
-        )
+    try:
+        if stage.name == "needs" and not before:
+            return needs_by_network(run.network, stage.terms, run.solve_building)
+        if stage.name == "fairness_sum" and before[:1] == ["needs"] and run.values is not None:
+            return fairness_by_network(
+                run.network, stage.terms, run.fixed, run.values, run.solve_building
+            )
+    except FlowError:
+        return None
     return None
 
 
@@ -318,12 +339,12 @@ def _flow_rows(run: _Run, found: Found | None, terms: Terms) -> Iterator[None]:
     rows = []
     if found is not None and found.flow_bound is not None:
         rows = found.flow_bound.rows(evaluate(terms, found.values))
-    handles = [run.backend.add_constraint(row) for row in rows]
+    handles = [run.add_row(row) for row in rows]
     try:
         yield
     finally:
         for handle in handles:
-            run.backend.remove_constraint(handle)
+            run.remove_row(handle)
 
 
 def _unit(stage: Stage) -> str:
@@ -378,22 +399,29 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     ``c`` alternate with probes between ``u`` and the highest level known to be infeasible
     (`_midpoint`), so that the search takes about as many steps as the bits it must settle.
 
-    The same search runs first on the linear relaxation (`_relaxed_level`), whose probes are
-    several times cheaper: a level it rules out is infeasible for whole numbers too, and the
-    least level it leaves is usually the answer, so that one integer probe settles it.
+    The search runs first on the placement network (`_network_level`), whose probes decide
+    whole-number feasibility without the MIP where they can; from where that stops, on the
+    linear relaxation (`_relaxed_level`), whose probes are several times cheaper than integer
+    ones: a level it rules out is infeasible for whole numbers too, and the least level it leaves
+    is usually the answer, so that one integer probe settles it.
     """
     seconds = 0.0
     values = dict(run.values) if run.values is not None else None
     if values is None:
-        first = run.backend.minimize({}, run.remaining())
-        seconds += first.seconds
-        if first.values is None:
-            return _Level(first.status, first.stop_reason, None, None, None, seconds)
-        values = first.values
+        start = run.backend.minimize({}, run.remaining())
+        seconds += start.seconds
+        if start.values is None:
+            return _Level(start.status, start.stop_reason, None, None, None, seconds)
+        values = start.values
     upper = stage.worst(values, members)
-    lower, candidate, relaxed_seconds = _relaxed_level(
-        run, stage, members, upper, *_floor_level(stage, members)
-    )
+    lower, first = _floor_level(stage, members)
+    searched = _network_level(run, stage, members, values, upper, lower, first)
+    if searched is not None:
+        values, upper, lower, settled, network_seconds = searched
+        seconds += network_seconds
+        if settled:
+            return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+    lower, candidate, relaxed_seconds = _relaxed_level(run, stage, members, upper, lower, first)
     seconds += relaxed_seconds
     at_ceiling = True
     while upper > 0:
@@ -406,7 +434,7 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
             at_ceiling = not at_ceiling
         with _bounded(run, stage, members, probe):
-            check = run.backend.minimize({}, run.remaining())
+            check = _integer_probe(run)
         seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             lower = probe if lower is None else max(lower, probe)
@@ -417,6 +445,76 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
             values = check.values
             upper = stage.worst(values, members)
     return _Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+
+
+def _network_level(
+    run: _Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    values: dict[int, int],
+    upper: Fraction,
+    lower: Fraction | None,
+    first: Fraction,
+) -> tuple[dict[int, int], Fraction, Fraction | None, bool, float] | None:
+    """The level search of `_least_level` with every probe decided on the placement network
+    (`solver.decomposition.feasibility_by_network`: no flow within the level proves it
+    infeasible, a building that houses a flow gives an allocation at or below it), without
+    adding the probe's rows to the backend. Probes ``first`` (the floor of `_floor_level`), then
+    alternately the next level below the best allocation and the midpoint (`_midpoint`).
+
+    Returns ``(values, upper, lower, settled, seconds)``: the best allocation found and its
+    largest measure, the highest level shown infeasible, and whether the search is settled (no
+    measure lies between them); the search stops unsettled at the first probe the network does
+    not decide. ``None`` without a network."""
+    network = run.network
+    if network is None:
+        return None
+    started = time.perf_counter()
+    start = values, upper
+    pending = [first] if first > 0 else []
+    at_ceiling = True
+    settled = False
+    while upper > 0 and run.remaining() > 0:
+        ceiling = _next_level_below(stage, members, upper, lower)
+        if ceiling is None:
+            settled = True
+            break
+        pending = [p for p in pending if (lower is None or p > lower) and p < upper]
+        if pending:
+            probe = min(ceiling, pending.pop(0))
+        else:
+            probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
+            at_ceiling = not at_ceiling
+        rows = [row for code in members for row in stage.bound_constraints(code, probe)]
+        try:
+            shown = feasibility_by_network(
+                network, [*run.fixed, *rows], values, run.solve_building, checked=False
+            )
+        except FlowError:
+            shown = None
+        if shown is None:
+            break
+        if shown.values is None:
+            lower = probe if lower is None else max(lower, probe)
+        else:
+            values = shown.values
+            upper = stage.worst(values, members)
+    # Only the allocation kept is completed and checked; an infeasible probe stands alone.
+    point = _whole_point(run, network, values)
+    if point is None:
+        values, upper = start
+        return values, upper, lower, False, time.perf_counter() - started
+    return point, upper, lower, settled or upper == 0, time.perf_counter() - started
+
+
+def _whole_point(
+    run: _Run, network: PlacementNetwork, values: Mapping[int, int]
+) -> dict[int, int] | None:
+    """``values`` with unmet demand and the splits recomputed from its building and placements,
+    if it meets every row of the model and every row in force; ``None`` otherwise."""
+    placed = {index: values[index] for index in network.f.placements.values()}
+    point = complete(network.f.model, values, {}, placed, network)
+    return point if holds(network.f.model, run.fixed, point) else None
 
 
 def _next_level_below(
@@ -530,14 +628,44 @@ def _guides(
 
 
 def _feasibility(run: _Run) -> Outcome:
-    """Whether the model as it stands has a whole-number solution: infeasible at once if its
-    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts both."""
+    """Whether the model as it stands has a whole-number solution: as the placement network
+    shows it (`_by_network_probe`), else infeasible at once if its linear relaxation is, otherwise
+    an integer feasibility problem; ``seconds`` counts all."""
     started = time.perf_counter()
+    shown = _by_network_probe(run)
+    if shown is not None:
+        return shown
     if run.backend.relaxation_feasible(run.remaining()) is False:
         seconds = time.perf_counter() - started
         return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
     check = run.backend.minimize({}, run.remaining())
     return replace(check, seconds=time.perf_counter() - started)
+
+
+def _integer_probe(run: _Run) -> Outcome:
+    """Whether the model as it stands has a whole-number solution: on the placement network
+    where it shows it (`_by_network_probe`), otherwise an integer feasibility problem."""
+    shown = _by_network_probe(run)
+    if shown is not None:
+        return shown
+    return run.backend.minimize({}, run.remaining())
+
+
+def _by_network_probe(run: _Run) -> Outcome | None:
+    """A feasibility probe decided on the placement network
+    (`solver.decomposition.feasibility_by_network`), or ``None`` if the network does not decide
+    it."""
+    if run.network is None or run.values is None:
+        return None
+    try:
+        shown = feasibility_by_network(run.network, run.fixed, run.values, run.solve_building)
+    except FlowError:
+        return None
+    if shown is None:
+        return None
+    if shown.values is None:
+        return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, shown.seconds)
+    return Outcome(Status.OPTIMAL, "optimal", shown.values, 0.0, 0.0, shown.seconds)
 
 
 @contextmanager
@@ -546,7 +674,7 @@ def _bounded(
 ) -> Iterator[None]:
     """Every member's measure at most ``level`` while the block runs."""
     handles = [
-        run.backend.add_constraint(constraint)
+        run.add_row(constraint)
         for code in members
         for constraint in stage.bound_constraints(code, level)
     ]
@@ -554,7 +682,7 @@ def _bounded(
         yield
     finally:
         for handle in handles:
-            run.backend.remove_constraint(handle)
+            run.remove_row(handle)
 
 
 def _fix_level(
@@ -562,19 +690,16 @@ def _fix_level(
     stage: MinMaxStage,
     members: tuple[str, ...],
     level: Fraction,
-    rows: dict[str, list[object]] | None = None,
+    rows: dict[str, list[int]] | None = None,
 ) -> None:
     """Keep every member's measure at most ``level`` from now on. With ``rows`` (the handles of
     each member's bounds so far, updated here) a member's earlier, looser bounds are removed, so
     that the model does not grow by a row per member in every round of a leximin stage."""
     for code in members:
-        constraints = stage.bound_constraints(code, level)
-        handles = [run.backend.add_constraint(constraint) for constraint in constraints]
-        if rows is None:
-            run.fixed.extend(constraints)
+        handles = [run.add_row(constraint) for constraint in stage.bound_constraints(code, level)]
         if rows is not None:
             for handle in rows.get(code, []):
-                run.backend.remove_constraint(handle)
+                run.remove_row(handle)
             rows[code] = handles
 
 
@@ -608,8 +733,7 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     first (largest) level; the note of the result gives the number of rounds and of tie rounds.
     """
     free = stage.members
-    run.rows_outside_fixed = True
-    level_rows: dict[str, list[object]] = {}
+    level_rows: dict[str, list[int]] = {}
     first: _Level | None = None
     seconds, rounds, chosen = 0.0, 0, 0
     while free:
@@ -670,19 +794,19 @@ def _lowest_at_level(
     seconds = 0.0
     for code in sorted(c for c in free if c < min(candidates)):
         for point in stage.points_at(code, level):
-            handle = run.backend.add_constraint(stage.fixed_at(code, point))
+            handle = run.add_row(stage.fixed_at(code, point))
             check = _feasibility(run)
             seconds += check.seconds
             if check.status == Status.INFEASIBLE:
-                run.backend.remove_constraint(handle)
+                run.remove_row(handle)
                 continue
             if check.values is None:
-                run.backend.remove_constraint(handle)
+                run.remove_row(handle)
                 return code, Outcome(check.status, check.stop_reason, None, None, None, seconds)
             return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
     code = min(candidates)
     point = sum(c * values[i] for i, c in stage.expression(code).items())
-    run.backend.add_constraint(stage.fixed_at(code, point))
+    run.add_row(stage.fixed_at(code, point))
     return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
 
 

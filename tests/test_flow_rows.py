@@ -103,7 +103,7 @@ def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
     for stage in run.stages:
         assert isinstance(stage, Stage)
         if stage.name == "fairness_sum" and [s.name for s in run.records] == ["needs"]:
-            network.fixed, network.values = list(run.fixed), run.values
+            network.rows, network.values = dict(run.rows), run.values
             network.records = list(run.records)
             found = _by_network(network, stage)
             outcome = _linear_stage(run, stage)

@@ -32,9 +32,18 @@ class FlowAnswer:
     flows: tuple[int, ...]
 
 
+class FlowError(RuntimeError):
+    """The min-cost flow solver failed for another reason than that no flow exists (numbers out
+    of its range, supplies that do not balance)."""
+
+
 def cheapest_flow(supplies: Sequence[int], arcs: Sequence[Arc]) -> FlowAnswer | None:
     """The cheapest flow that sends every node's supply (negative: demand) over ``arcs``;
-    ``None`` if no flow meets the supplies or the numbers are out of the solver's range."""
+    ``None`` if no flow meets the supplies.
+
+    Raises:
+        FlowError: if the solver fails otherwise.
+    """
     network = min_cost_flow.SimpleMinCostFlow()
     network.add_arcs_with_capacity_and_unit_cost(
         np.array([a.tail for a in arcs], dtype=np.int32),
@@ -45,8 +54,11 @@ def cheapest_flow(supplies: Sequence[int], arcs: Sequence[Arc]) -> FlowAnswer | 
     network.set_nodes_supplies(
         np.arange(len(supplies), dtype=np.int32), np.array(supplies, dtype=np.int64)
     )
-    if network.solve() != network.OPTIMAL:
+    status = network.solve()
+    if status == network.INFEASIBLE:
         return None
+    if status != network.OPTIMAL:
+        raise FlowError(f"min-cost flow: {status!r}")
     flows = network.flows(np.arange(len(arcs), dtype=np.int32))
     return FlowAnswer(int(network.optimal_cost()), tuple(int(x) for x in flows))
 
