@@ -499,6 +499,8 @@ def _network_level(
         else:
             values = shown.values
             upper = stage.worst(values, members)
+    if values is start[0]:
+        return values, upper, lower, settled or upper == 0, time.perf_counter() - started
     # Only the allocation kept is completed and checked; an infeasible probe stands alone.
     point = _whole_point(run, network, values)
     if point is None:
