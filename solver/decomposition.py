@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from solver.backends.base import Status
 from solver.backends.flow import reduced_costs
@@ -28,6 +29,7 @@ from solver.model import Constraint, Terms, evaluate
 from solver.network import (
     BuildingSolver,
     FlowPlacements,
+    Limits,
     PlacementNetwork,
     Totals,
     complete,
@@ -62,6 +64,10 @@ class FlowBound:
     flow: FlowPlacements
     reduced: tuple[int, ...]
     base: int
+
+    def at_bound(self, value: int) -> bool:
+        """Whether a stage value of ``value`` is the flow's cost (the bound itself)."""
+        return value == self.base + self.flow.cost
 
     def rows(self, value: int) -> list[Constraint]:
         """Rows that every allocation whose stage value is at most ``value`` obeys
@@ -125,7 +131,7 @@ def fairness_by_network(
     needs = _needs_row(network, fixed)
     if costs is None or needs is None:
         return None
-    building_terms, unmet_weight, level, totals = needs
+    building_terms, unmet_weight, level, limits = needs
     least = _least_building(network, building_terms, solver)
     if least is None:
         return None
@@ -133,7 +139,7 @@ def fairness_by_network(
     total = sum(network.supply.values())
     no_cost = dict.fromkeys(network.groups, 0)
     unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
-    widest = place(network, network.social_most, no_cost, unmet_most, costs, totals)
+    widest = place(network, network.social_most, no_cost, unmet_most, costs, limits)
     if widest is None:
         return None
     base = sum(low * below for low, _, below, _, _ in costs.values())
@@ -156,7 +162,7 @@ def fairness_by_network(
     # Not proven (no building gives every cap what the bound's placements use, or none was
     # found): start the whole MIP from the cheaper of two flows, over the current building and
     # over the building that comes closest to the new social homes the bound's placements want.
-    need = (building_terms, unmet_weight, level, totals)
+    need = (building_terms, unmet_weight, level, limits)
     starts = [_start(network, fixed, values, values, need, costs)]
     wanted, _ = _social_wanted(network, widest.placed)
     _, nearest = solve_building(network, solver, {}, within, wanted)
@@ -213,7 +219,7 @@ def feasibility_by_network(
     needs = _needs_row(network, fixed)
     if needs is None:
         return None
-    building_terms, unmet_weight, level, totals = needs
+    building_terms, unmet_weight, level, limits = needs
     least = _least_building(network, building_terms, solver)
     if least is None:
         return None
@@ -223,12 +229,12 @@ def feasibility_by_network(
     for building in (values, least[1]):
         room = level - evaluate(building_terms, building)
         unmet_room = room // unmet_weight if unmet_weight else total
-        own = place(network, _social(network, building), unmet_cost, unmet_room, None, totals)
+        own = place(network, _social(network, building), unmet_cost, unmet_room, None, limits)
         shown = None if own is None else found(building, own.placed)
         if shown is not None:
             return shown
     unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
-    widest = place(network, network.social_most, unmet_cost, unmet_most, None, totals)
+    widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
     if widest is None:
         return Feasibility(None, time.perf_counter() - started)
     extra = _social_rows(network, widest.placed)
@@ -247,17 +253,17 @@ def _start(
     fixed: Sequence[Constraint],
     values: Mapping[int, int],
     building: Mapping[int, int],
-    need: tuple[Terms, int, int, Mapping[str, Totals]],
+    need: tuple[Terms, int, int, Limits],
     costs: Mapping[int, tuple[int, int, int, int, int]],
 ) -> dict[int, int] | None:
     """The cheapest flow over ``building``'s pools as a whole point (``values`` for the rest;
     ``need``: the fixed rows as `_needs_row` reads them); ``None`` if it breaks a row."""
-    building_terms, unmet_weight, level, totals = need
+    building_terms, unmet_weight, level, limits = need
     total = sum(network.supply.values())
     room = level - evaluate(building_terms, building)
     unmet_most = room // unmet_weight if unmet_weight else total
     no_cost = dict.fromkeys(network.groups, 0)
-    flow = place(network, _social(network, building), no_cost, unmet_most, costs, totals)
+    flow = place(network, _social(network, building), no_cost, unmet_most, costs, limits)
     if flow is None:
         return None
     point = complete(network.f.model, values, building, flow.placed, network)
@@ -309,11 +315,10 @@ def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> Non
 
 def _needs_row(
     network: PlacementNetwork, fixed: Sequence[Constraint]
-) -> tuple[Terms, int, int, dict[str, Totals]] | None:
-    """The fixed rows as ``(building terms, weight of an unmet household, level, totals)``: the
-    needs row, which must weigh every group's unmet households alike, and rows that bound one
-    municipality's placements in all (a fixed min-max stage), gathered into ``totals``; ``None``
-    if there is any other row."""
+) -> tuple[Terms, int, int, Limits] | None:
+    """The fixed rows as ``(building terms, weight of an unmet household, level, limits)``: the
+    needs row, which must weigh every group's unmet households alike, and rows that bound
+    placements or unmet demand (`_limits`); ``None`` if there is any other row."""
     needs = [row for row in fixed if row.name == "stage[needs]"]
     if len(needs) != 1 or needs[0].sense != "<=":
         return None
@@ -325,33 +330,55 @@ def _needs_row(
         return None
     if len(weights) > 1 or min(weights, default=1) <= 0:
         return None
-    totals = _totals(network, [other for other in fixed if other is not row])
-    if totals is None:
+    limits = _limits(network, [other for other in fixed if other is not row])
+    if limits is None:
         return None
-    return building, next(iter(weights), 0), row.rhs, totals
+    return building, next(iter(weights), 0), row.rhs, limits
 
 
-def _totals(network: PlacementNetwork, rows: Sequence[Constraint]) -> dict[str, Totals] | None:
-    """Bounds on each municipality's placements in all from ``rows``, each of which must be
-    ``sum_g p_mg (<=, >=, ==) c`` over every placement of one municipality; ``None`` otherwise."""
-    cells: dict[str, set[int]] = {}
-    for (code, _), index in network.f.placements.items():
-        cells.setdefault(code, set()).add(index)
-    owner = {frozenset(indices): code for code, indices in cells.items()}
+def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | None:
+    """What ``rows`` bound, as `Limits`: each row must be ``sum (<=, >=, ==) c`` with
+    coefficients 1 over one placement, over every placement of one municipality (a min-max
+    stage), over one group's unmet demand or over all unmet demand (rows of `flow_rows`);
+    ``None`` if any row is anything else."""
+    f = network.f
+    placements = {index: code for (code, _), index in f.placements.items()}
+    cells_of: dict[str, set[int]] = {}
+    for index, code in placements.items():
+        cells_of.setdefault(code, set()).add(index)
+    municipality = {frozenset(indices): code for code, indices in cells_of.items()}
+    unmet = {index: group for group, index in f.unmet.items()}
+    all_unmet = frozenset(unmet)
     totals: dict[str, Totals] = {}
+    cells: dict[int, Totals] = {}
+    groups: dict[str, Totals] = {}
+    everything: dict[str, Totals] = {}
     for row in rows:
-        municipality = owner.get(frozenset(i for i, _ in row.terms))
-        if municipality is None or any(c != 1 for _, c in row.terms):
+        indices = frozenset(i for i, _ in row.terms)
+        if any(c != 1 for _, c in row.terms) or len(indices) != len(row.terms):
             return None
-        if len(row.terms) != len(cells[municipality]):
+        single = next(iter(indices)) if len(indices) == 1 else None
+        if single is not None and single in placements:
+            _narrow(cells, single, row)
+        elif single is not None and single in unmet:
+            _narrow(groups, unmet[single], row)
+        elif indices in municipality:
+            _narrow(totals, municipality[indices], row)
+        elif indices == all_unmet:
+            _narrow(everything, "", row)
+        else:
             return None
-        least, most = totals.get(municipality, (None, None))
-        if row.sense in (">=", "=="):
-            least = row.rhs if least is None else max(least, row.rhs)
-        if row.sense in ("<=", "=="):
-            most = row.rhs if most is None else min(most, row.rhs)
-        totals[municipality] = (least, most)
-    return totals
+    return Limits(totals, cells, groups, everything.get("", (None, None)))
+
+
+def _narrow(bounds: dict[Any, Totals], key: Any, row: Constraint) -> None:
+    """Narrow ``bounds[key]`` by the row ``sum (<=, >=, ==) rhs``."""
+    least, most = bounds.get(key, (None, None))
+    if row.sense in (">=", "=="):
+        least = row.rhs if least is None else max(least, row.rhs)
+    if row.sense in ("<=", "=="):
+        most = row.rhs if most is None else min(most, row.rhs)
+    bounds[key] = (least, most)
 
 
 def _social_wanted(

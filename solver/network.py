@@ -207,21 +207,34 @@ def _social_most(f: Formulation, code: str, rows: Mapping[str, int]) -> int:
 @dataclass(frozen=True)
 class FlowPlacements:
     """Placements from a flow: per placement variable, and the stage cost of the flow; with the
-    network it came from (``pieces``: the arcs of each placement variable, cheapest first;
-    ``pools``: each municipality's arc to the sink, which carries its placements less
-    ``pool_least``; ``unmet``: each group's arc to the hub of unmet demand; ``hub``: that hub's
-    arc to the sink, which caps the unmet demand)."""
+    network it came from: ``arcs`` and their ``flows`` as the solver saw them, after each arc
+    was ``given`` its least flow (`place`); ``pieces``: the arcs of each placement variable,
+    cheapest first; ``pools``: each municipality's arc to the sink; ``unmet``: each group's arc
+    to the hub of unmet demand; ``hub``: that hub's arc to the sink, which caps the unmet
+    demand)."""
 
     placed: dict[int, int]
     cost: int
     nodes: int
     arcs: tuple[Arc, ...]
     flows: tuple[int, ...]
+    given: tuple[int, ...]
     pieces: tuple[tuple[int, int], ...]
     pools: dict[str, int]
-    pool_least: dict[str, int]
     unmet: dict[str, int]
     hub: int
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds ``(least, most)`` that rows in force put on the flow (`solver.decomposition`):
+    on a municipality's placements in all (``totals``, a fixed min-max stage), on one placement
+    (``cells``), on a group's unmet demand (``unmet``) and on all unmet demand (``all_unmet``)."""
+
+    totals: Mapping[str, Totals] = field(default_factory=dict)
+    cells: Mapping[int, Totals] = field(default_factory=dict)
+    unmet: Mapping[str, Totals] = field(default_factory=dict)
+    all_unmet: Totals = (None, None)
 
 
 def place(
@@ -230,33 +243,44 @@ def place(
     unmet_cost: Mapping[str, int],
     unmet_most: int,
     cell_costs: Mapping[int, tuple[int, int, int, int, int]] | None = None,
-    totals: Mapping[str, Totals] | None = None,
+    limits: Limits | None = None,
 ) -> FlowPlacements | None:
     """The cheapest placements with ``social`` new social homes per municipality (by variable).
 
     An unmet household of group g costs ``unmet_cost[g]``, and at most ``unmet_most`` stay unmet
     in all. ``cell_costs`` maps a placement variable to ``(low, high, below, step, above)``: the
     unit cost of each household up to ``low`` (``-below``), from ``low`` to ``high`` (``step``),
-    and beyond (``above``); without it placing costs nothing. ``totals`` bounds a municipality's
-    placements in all (a fixed min-max stage): the pool arc carries at least the lower bound
-    (its tail demands that much, the sink that much less) and at most the upper one. ``None`` if
-    the placements cannot meet the tasks.
+    and beyond (``above``); without it placing costs nothing. ``limits`` bounds arcs from both
+    sides: an arc that must carry at least ``l`` is given ``l`` at once (its tail supplies ``l``
+    less, its head ``l`` more, the cost counts them) and the rest of its room; a placement's
+    least goes to its cheapest pieces first. ``None`` if the placements cannot meet the tasks.
     """
     f = network.f
+    limits = limits or Limits()
     groups = network.groups
     codes = f.region.codes
     group_node = {g: i for i, g in enumerate(groups)}
     municipality_node = {c: len(groups) + i for i, c in enumerate(codes)}
     hub, sink = len(groups) + len(codes), len(groups) + len(codes) + 1
     total = sum(network.supply.values())
+    supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
     arcs: list[Arc] = []
+    given: list[int] = []
+
+    def add(tail: int, head: int, least: int, room: int, cost: int) -> int:
+        supplies[tail] -= least
+        supplies[head] += least
+        given.append(least)
+        arcs.append(Arc(tail, head, room - least, cost))
+        return len(arcs) - 1
+
     pieces: list[tuple[int, int]] = []
     for (code, group), index in f.placements.items():
         upper = f.model.variables[index].upper
-        room = min(
-            [total if upper is None else upper]
-            + [_most(cap, social) for cap in network.cell_caps.get(index, [])]
-        )
+        least, most = _within(limits.cells.get(index), 0, total if upper is None else upper)
+        room = min([most] + [_most(cap, social) for cap in network.cell_caps.get(index, [])])
+        if least > room:
+            return None
         if cell_costs is None:
             steps = [(room, 0)]
         else:
@@ -266,49 +290,52 @@ def place(
             size = min(size, room)
             room -= size
             if size > 0:
-                pieces.append((index, len(arcs)))
-                arcs.append(Arc(group_node[group], municipality_node[code], size, cost))
+                forced = min(size, least)
+                least -= forced
+                tail, head = group_node[group], municipality_node[code]
+                pieces.append((index, add(tail, head, forced, size, cost)))
     pools: dict[str, int] = {}
-    supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
-    pool_least: dict[str, int] = {}
     for code in codes:
         caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
-        least, most = (totals or {}).get(code, (None, None))
-        if most is not None:
-            caps.append(most)
-        room = max(0, min(caps, default=total))
-        least = max(0, least or 0)
-        if least > room:
+        least, most = _within(limits.totals.get(code), 0, min(caps, default=total))
+        if least > most:
             return None
-        if least:
-            pool_least[code] = least
-            supplies[municipality_node[code]] -= least
-            supplies[sink] += least
-        pools[code] = len(arcs)
-        arcs.append(Arc(municipality_node[code], sink, room - least, 0))
+        pools[code] = add(municipality_node[code], sink, least, most, 0)
     unmet: dict[str, int] = {}
     for group in groups:
-        unmet[group] = len(arcs)
-        arcs.append(Arc(group_node[group], hub, network.supply[group], unmet_cost[group]))
-    arcs.append(Arc(hub, sink, max(0, unmet_most), 0))
+        least, most = _within(limits.unmet.get(group), 0, network.supply[group])
+        if least > most:
+            return None
+        unmet[group] = add(group_node[group], hub, least, most, unmet_cost[group])
+    least, most = _within(limits.all_unmet, 0, unmet_most)
+    if least > most:
+        return None
+    all_unmet = add(hub, sink, least, most, 0)
     answer = cheapest_flow(supplies, arcs)
     if answer is None:
         return None
+    flows = tuple(g + x for g, x in zip(given, answer.flows, strict=True))
     placed = dict.fromkeys(f.placements.values(), 0)
     for index, arc in pieces:
-        placed[index] += answer.flows[arc]
+        placed[index] += flows[arc]
     return FlowPlacements(
         placed,
-        answer.cost,
+        sum(a.cost * x for a, x in zip(arcs, flows, strict=True)),
         sink + 1,
         tuple(arcs),
         answer.flows,
+        tuple(given),
         tuple(pieces),
         pools,
-        pool_least,
         unmet,
-        len(arcs) - 1,
+        all_unmet,
     )
+
+
+def _within(bounds: Totals | None, least: int, most: int) -> tuple[int, int]:
+    """``least..most`` narrowed by ``bounds`` (``None`` sides leave it)."""
+    low, high = bounds or (None, None)
+    return max(least, low or 0), most if high is None else min(most, high)
 
 
 def flow_rows(
@@ -346,15 +373,17 @@ def flow_rows(
     start: dict[int, int] = {}
     for index, arc in flow.pieces:
         begins = start.get(index, 0)
-        room = flow.arcs[arc].capacity
-        start[index] = begins + room
+        given = flow.given[arc]
+        size = given + flow.arcs[arc].capacity
+        start[index] = begins + size
         differ = within(arc)
         if differ is None:
             continue
         if reduced[arc] > 0:
-            most[index] = min(most.get(index, begins + differ), begins + differ)
+            limit = begins + given + differ
+            most[index] = min(most.get(index, limit), limit)
         else:
-            least[index] = max(least.get(index, 0), begins + room - differ)
+            least[index] = max(least.get(index, 0), begins + size - differ)
     rows: list[Constraint] = []
     for (code, group), index in f.placements.items():
         name = f"{code},{group}"
@@ -368,21 +397,19 @@ def flow_rows(
     for (code, _), index in f.placements.items():
         cells_of.setdefault(code, []).append(index)
     ends = [
-        *(
-            (f"pool[{code}]", cells_of.get(code, []), arc, flow.pool_least.get(code, 0))
-            for code, arc in flow.pools.items()
-        ),
-        *((f"unmet[{group}]", [f.unmet[group]], arc, 0) for group, arc in flow.unmet.items()),
-        ("unmet", sorted(f.unmet.values()), flow.hub, 0),
+        *((f"pool[{code}]", cells_of.get(code, []), arc) for code, arc in flow.pools.items()),
+        *((f"unmet[{group}]", [f.unmet[group]], arc) for group, arc in flow.unmet.items()),
+        ("unmet", sorted(f.unmet.values()), flow.hub),
     ]
-    for name, indices, arc, offset in ends:
+    for name, indices, arc in ends:
         differ = within(arc)
         if differ is None or not indices:
             continue
+        given = flow.given[arc]
         if reduced[arc] > 0:
-            rows.append(_row(f"flow_most[{name}]", indices, "<=", offset + differ))
+            rows.append(_row(f"flow_most[{name}]", indices, "<=", given + differ))
         else:
-            full = offset + flow.arcs[arc].capacity
+            full = given + flow.arcs[arc].capacity
             rows.append(_row(f"flow_least[{name}]", indices, ">=", full - differ))
     return rows
 

@@ -164,20 +164,44 @@ def add_absolute_deviation(
     integer points (the valid cut through the two nearest integer points), and no large constants
     cancel.
     """
-    lowest, highest = bounds
-    low, high = floor(target), ceil(target)
-    under = model.add_variable(f"{rule}_under[{name}]", 0, max(0, low - lowest))
-    step = model.add_variable(f"{rule}_step[{name}]", 0, high - low)
-    over = model.add_variable(f"{rule}_over[{name}]", 0, max(0, highest - high))
-    row = model.add_constraint(
-        f"{rule}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
-    )
-    model.splits.append(Split(row.name, dict(expression), low, high, under, step, over))
+    low = floor(target)
+    split = add_split(model, expression, low, ceil(target), bounds, name, rule)
     scaled = scale * target
     if scaled.denominator != 1:
         raise ValueError(f"scale {scale} does not make the target {target} of {name} integral")
-    terms = {under: scale, step: scale * (2 * low + 1) - 2 * int(scaled), over: scale}
+    terms = {
+        split.under: scale,
+        split.step: scale * (2 * low + 1) - 2 * int(scaled),
+        split.over: scale,
+    }
     return terms, int(scaled) - scale * low
+
+
+def add_split(
+    model: LinearModel,
+    expression: Terms,
+    low: int,
+    high: int,
+    bounds: tuple[int, int],
+    name: str,
+    rule: str,
+    prefix: str | None = None,
+) -> Split:
+    """Write the integer expression ``x`` (values in ``bounds``) as ``x = low - u + b + c``: ``u``
+    the units below ``low``, ``b`` the part of the step to ``high`` that ``x`` covers, ``c`` the
+    units above ``high`` (`solver.model.Split`; the variables are called ``{prefix}_under[name]``
+    and so on, ``prefix`` by default the rule)."""
+    lowest, highest = bounds
+    prefix = prefix or rule
+    under = model.add_variable(f"{prefix}_under[{name}]", 0, max(0, low - lowest))
+    step = model.add_variable(f"{prefix}_step[{name}]", 0, high - low)
+    over = model.add_variable(f"{prefix}_over[{name}]", 0, max(0, highest - high))
+    row = model.add_constraint(
+        f"{prefix}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
+    )
+    split = Split(row.name, dict(expression), low, high, under, step, over)
+    model.splits.append(split)
+    return split
 
 
 def expression_bounds(model: LinearModel, terms: Terms) -> tuple[int, int]:
@@ -353,10 +377,11 @@ def quota_outside_stage(f: Formulation) -> Stage:
     feasible: minimise ``sum_mg max(0, floor q_mg - p_mg, p_mg - ceil q_mg)``, the households
     outside the quota interval, in households.
 
-    One variable ``o_mg >= 0`` per cell with ``o_mg >= floor q_mg - p_mg`` and
-    ``o_mg >= p_mg - ceil q_mg``, from the exact quotas. The sum of absolute deviations follows as
-    the next stage. Source: the quota property of apportionment (Balinski and Young, Fair
-    Representation, 2001).
+    Each cell's placements are split around the quota interval (`add_split` with the floor and
+    the ceiling of the exact quota): the units below the floor and those above the ceiling cost 1
+    each, the step between them nothing, a convex cost as the placement network reads it. The
+    sum of absolute deviations follows as the next stage. Source: the quota property of
+    apportionment (Balinski and Young, Fair Representation, 2001).
     """
     terms: Terms = {}
     bounds: dict[tuple[str, str], tuple[int, int]] = {}
@@ -367,22 +392,18 @@ def quota_outside_stage(f: Formulation) -> Stage:
         bounds[(code, group)] = (low, high)
         expression = f.task_terms(code, group)
         expressions[(code, group)] = expression
-        least, most = expression_bounds(f.model, expression)
-        outside = f.model.add_variable(
-            f"quota_outside[{code},{group}]", 0, max(low - least, most - high, 0)
-        )
-        name = f"{code},{group}"
-        f.model.add_constraint(
-            f"quota_floor[{name}]", "fair_split", {**expression, outside: 1}, ">=", low
-        )
-        f.model.add_constraint(
-            f"quota_ceiling[{name}]",
+        split = add_split(
+            f.model,
+            expression,
+            low,
+            high,
+            expression_bounds(f.model, expression),
+            f"{code},{group}",
             "fair_split",
-            {**{i: -c for i, c in expression.items()}, outside: 1},
-            ">=",
-            -high,
+            "quota",
         )
-        terms[outside] = 1
+        terms[split.under] = 1
+        terms[split.over] = 1
 
     def exact(values: Values) -> int:
         total = 0

@@ -124,6 +124,8 @@ class _Run:
         #: The rows added to the backend and in force, by a handle of the run's own.
         self.rows: dict[int, tuple[object, Constraint]] = {}
         self._handles = itertools.count()
+        #: Names of stage rows that the flow rows added after them imply (`network_rows`).
+        self.implied: set[str] = set()
         self.network: PlacementNetwork | None = None
         if options.network and backend_name == "ortools":
             self.network = read_network(self.f)
@@ -135,6 +137,12 @@ class _Run:
     def fixed(self) -> list[Constraint]:
         """Every row added to the backend and in force, in the order added."""
         return [row for _, row in self.rows.values()]
+
+    def network_rows(self) -> list[Constraint]:
+        """The rows in force less the stage rows that the flow rows imply: a stage fixed at the
+        cost of its network's cheapest flow keeps exactly the allocations whose placements obey
+        the flow rows at slack 0 (`solver.network.flow_rows`), which the network can read."""
+        return [row for row in self.fixed if row.name not in self.implied]
 
     def add_row(self, row: Constraint) -> int:
         """Add a row to the backend; the handle to remove it."""
@@ -309,6 +317,8 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
         if found is not None and found.flow_bound is not None:
             for row in found.flow_bound.rows(exact - stage.constant):
                 run.add_row(row)
+            if found.flow_bound.at_bound(exact - stage.constant):
+                run.implied.add(f"stage[{stage.name}]")
     return outcome
 
 
@@ -323,9 +333,10 @@ def _by_network(run: _Run, stage: Stage) -> Found | None:
     try:
         if stage.name == "needs" and not before:
             return needs_by_network(run.network, stage.terms, run.solve_building)
-        if stage.name == "fairness_sum" and before[:1] == ["needs"] and run.values is not None:
+        fairness = stage.name in ("fairness_quota", "fairness_sum")
+        if fairness and before[:1] == ["needs"] and run.values is not None:
             return fairness_by_network(
-                run.network, stage.terms, run.fixed, run.values, run.solve_building
+                run.network, stage.terms, run.network_rows(), run.values, run.solve_building
             )
     except FlowError:
         return None
@@ -488,7 +499,7 @@ def _network_level(
         rows = [row for code in members for row in stage.bound_constraints(code, probe)]
         try:
             shown = feasibility_by_network(
-                network, [*run.fixed, *rows], values, run.solve_building, checked=False
+                network, [*run.network_rows(), *rows], values, run.solve_building, checked=False
             )
         except FlowError:
             shown = None
@@ -660,7 +671,9 @@ def _by_network_probe(run: _Run) -> Outcome | None:
     if run.network is None or run.values is None:
         return None
     try:
-        shown = feasibility_by_network(run.network, run.fixed, run.values, run.solve_building)
+        shown = feasibility_by_network(
+            run.network, run.network_rows(), run.values, run.solve_building
+        )
     except FlowError:
         return None
     if shown is None:

@@ -19,7 +19,7 @@ from solver.decomposition import _local_social_most
 from solver.model import LinearModel, Terms
 from solver.network import local_building_rows, read_network, solve_building
 from solver.objectives import Stage
-from solver.solve import _by_network, _linear_stage, _Run, solve
+from solver.solve import _allocation, _by_network, _linear_stage, _Run, solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 WITH_NETWORK = SolverOptions(time_limit=10)
@@ -90,33 +90,40 @@ def test_reduced_costs_of_a_flow_that_is_not_the_cheapest_are_none() -> None:
 
 
 @PROPERTY
-@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation"]))
+@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation", "quota_respecting"]))
 def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
-    """The rows that the fairness stage's flow gives the later stages cut off nothing: the whole
-    MIP (without the network) reaches an allocation that obeys every one of them, at the
-    fairness stage and at the end."""
+    """The rows that a fairness stage's flow gives the later stages cut off nothing: the whole
+    MIP (without the network) reaches an allocation that obeys every one of them at that stage,
+    and with them added (a stage fixed at its bound left to them, as the network run does) it
+    reaches the same stages and allocation as without them. With quota_respecting the sum's
+    network carries the quota stage's rows as bounds on its arcs."""
     run = _Run(r, "ortools", WITHOUT_NETWORK)
     network = _Run(r, "ortools", WITH_NETWORK)
     if network.network is None:
         return
-    rows = None
+    added = 0
     for stage in run.stages:
         assert isinstance(stage, Stage)
-        if stage.name == "fairness_sum" and [s.name for s in run.records] == ["needs"]:
-            network.rows, network.values = dict(run.rows), run.values
-            network.records = list(run.records)
-            found = _by_network(network, stage)
-            outcome = _linear_stage(run, stage)
-            assert outcome.status == Status.OPTIMAL and outcome.values is not None
-            if found is None or found.flow_bound is None:
-                return
-            rows = found.flow_bound.rows(run.fixed[-1].rhs)
-            event("rows" if rows else "no rows (the stage is above the flow's bound)")
-            assert all(row.holds(outcome.values) for row in rows)
-        else:
-            assert _linear_stage(run, stage).status == Status.OPTIMAL
-    assert run.values is not None
-    assert all(row.holds(run.values) for row in rows or ())
+        network.rows, network.values = dict(run.rows), run.values
+        network.records, network.implied = list(run.records), set(run.implied)
+        found = _by_network(network, stage) if stage.name.startswith("fairness") else None
+        outcome = _linear_stage(run, stage)
+        assert outcome.status == Status.OPTIMAL and outcome.values is not None
+        if found is None or found.flow_bound is None:
+            continue
+        value = run.fixed[-1].rhs
+        rows = found.flow_bound.rows(value)
+        assert all(row.holds(outcome.values) for row in rows)
+        for row in rows:
+            run.add_row(row)
+        if found.flow_bound.at_bound(value):
+            run.implied.add(f"stage[{stage.name}]")
+        added += len(rows)
+    event("rows" if added else "no rows")
+    alone = solve(r, "ortools", WITHOUT_NETWORK, hard_limit=False)
+    assert [(s.name, s.value) for s in alone.stages] == [(s.name, s.value) for s in run.records]
+    assert alone.allocation is not None and run.values is not None
+    assert alone.allocation == _allocation(run.f, run.values)
 
 
 def _cbc(model: LinearModel, terms: Terms) -> Outcome:

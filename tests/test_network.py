@@ -87,40 +87,37 @@ def test_network_reads_pools_caps_and_tasks_of_a_two_municipality_region() -> No
     assert sorted(network.social_most.values()) == [15, 20]
 
 
-def test_a_quota_stage_leaves_the_sum_to_the_mip() -> None:
-    """quota_respecting adds quota rows that the network does not read, and its quota stage fixes
-    a row the network does not know: every stage is the MIP's."""
-    r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6)], total=30)
-    r = replace(r, policy=replace(r.policy, objective="quota_respecting"))
-    result = solve(r, "ortools", WITH_NETWORK, hard_limit=False)
-    assert_solved(r, result)
-    names = [s.name for s in result.stages]
-    assert names[0] == "needs" and names.index("fairness_sum") == 2  # a stage before the sum
-    assert all(s.method == "mip" for s in result.stages[1:])
-
-
 @pytest.mark.parametrize(
-    "objective", ["max_abs_deviation", "max_rel_deviation", "equal_burden", "leximin"]
+    "objective",
+    ["max_abs_deviation", "max_rel_deviation", "equal_burden", "leximin", "quota_respecting"],
 )
-def test_the_sum_after_a_min_max_stage_is_proven_by_the_network(objective: str) -> None:
+def test_the_sum_after_a_first_fairness_stage_is_proven_by_the_network(objective: str) -> None:
     """A min-max stage bounds each municipality's placements in all, which the network takes as
-    bounds on its pool arcs: its probes and the sum after it are decided there, with the same
-    answer as the whole MIP."""
+    bounds on its pool arcs; a quota stage is itself a convex cost per cell, and once fixed at
+    its bound its flow rows bound the arcs of the sum's network. Its probes, the quota stage and
+    the sum after them are decided there, with the same answer as the whole MIP."""
     r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6), group("g2", 5)], total=30)
     r = replace(r, policy=replace(r.policy, objective=objective))
     with_network, _ = _same(r)
     methods = {s.name: s.method for s in with_network.stages}
     assert methods["needs"] == methods["fairness_sum"] == "network"
+    assert methods.get("fairness_quota", "network") == "network"
 
 
 @PROPERTY
 @given(
     small_regions(
         vary_policy=True,
-        objectives=["max_abs_deviation", "max_rel_deviation", "equal_burden", "leximin"],
+        objectives=[
+            "max_abs_deviation",
+            "max_rel_deviation",
+            "equal_burden",
+            "leximin",
+            "quota_respecting",
+        ],
     )
 )
-def test_network_and_whole_mip_agree_after_a_min_max_stage(r: Region) -> None:
+def test_network_and_whole_mip_agree_after_a_first_fairness_stage(r: Region) -> None:
     with_network, _ = _same(r)
     methods = {s.name: s.method for s in with_network.stages}
     event(f"fairness_sum by the {methods.get('fairness_sum')}")
