@@ -6,14 +6,18 @@ it (a flow) is a lower bound; the building of ``B*`` with the flow over its own 
 allocation, or failing that a building of the same cost whose pools take the widest flow's
 placements (a second building MIP). Equal values prove it optimal.
 
-Fairness (the sum of absolute deviations, with the needs stage fixed at ``V`` and perhaps a
-min-max stage's bounds on each municipality's placements): the cheapest flow with every pool at
-its largest (`_local_social_most`), within those bounds, and at most ``(V - B*) / a`` households
-unmet is a lower bound; the building asked to give every cap what that flow uses, within the
-needs stage, makes it an allocation. Where that fails, the full MIP solves the stage, started
-from the cheaper of two flows: over the current building, and over the building nearest to the
-new social homes the bound's placements want; the rows of `FlowBound.rows` for allocations no
-worse than that start narrow the placements it searches.
+Fairness (the quota stage or the sum of absolute deviations, a convex cost per cell, with the
+needs stage fixed at ``V`` and perhaps bounds from the stages between: a min-max stage's bounds
+on each municipality's placements, the flow rows of a quota stage fixed at its bound): the
+cheapest flow with every pool at its largest (`_local_social_most`), within those bounds, and
+at most ``(V - B*) / a`` households unmet is a lower bound; the building asked to give every cap
+what that flow uses, within the needs stage, makes it an allocation. Where that fails, the full
+MIP solves the stage, started from the cheaper of two flows: over the current building, and
+over the building nearest to the new social homes the bound's placements want; the rows of
+`FlowBound.rows` for allocations no worse than that start narrow the placements it searches.
+
+Min-max probes (`feasibility_by_network`): whether any allocation keeps every municipality's
+measure within a level, decided on the same network where it can.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from solver.backends.base import Status
 from solver.backends.flow import reduced_costs
@@ -40,6 +44,8 @@ from solver.network import (
     solve_building,
     split_costs,
 )
+
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -124,11 +130,12 @@ def fairness_by_network(
     values: Mapping[int, int],
     solver: BuildingSolver,
 ) -> Found | None:
-    """The sum of absolute deviations right after the needs stage (the only fixed row)."""
+    """A stage of convex costs per cell (the quota stage, the sum of absolute deviations) after
+    the needs stage, with the rows in force that `_rows_in_force` reads."""
     started = time.perf_counter()
     f = network.f
     costs = split_costs(network, terms)
-    needs = _needs_row(network, fixed)
+    needs = _rows_in_force(network, fixed)
     if costs is None or needs is None:
         return None
     building_terms, unmet_weight, level, limits = needs
@@ -216,7 +223,7 @@ def feasibility_by_network(
             return None
         return Feasibility(point, time.perf_counter() - started)
 
-    needs = _needs_row(network, fixed)
+    needs = _rows_in_force(network, fixed)
     if needs is None:
         return None
     building_terms, unmet_weight, level, limits = needs
@@ -313,7 +320,7 @@ def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> Non
         network.social_most[index] = min(most, building[index])
 
 
-def _needs_row(
+def _rows_in_force(
     network: PlacementNetwork, fixed: Sequence[Constraint]
 ) -> tuple[Terms, int, int, Limits] | None:
     """The fixed rows as ``(building terms, weight of an unmet household, level, limits)``: the
@@ -371,7 +378,7 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
     return Limits(totals, cells, groups, everything.get("", (None, None)))
 
 
-def _narrow(bounds: dict[Any, Totals], key: Any, row: Constraint) -> None:
+def _narrow(bounds: dict[Key, Totals], key: Key, row: Constraint) -> None:
     """Narrow ``bounds[key]`` by the row ``sum (<=, >=, ==) rhs``."""
     least, most = bounds.get(key, (None, None))
     if row.sense in (">=", "=="):
