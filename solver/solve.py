@@ -324,9 +324,10 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
 
 def _by_network(run: _Run, stage: Stage) -> Found | None:
     """The needs or fairness stage by the placement network (`solver.decomposition`), where the
-    run has a network and the stage is one it solves: needs as the first stage, or the sum of
-    absolute deviations after it, directly or after a min-max stage that bounds each
-    municipality's placements in all (`solver.decomposition._totals`)."""
+    run has a network and the stage is one it solves: needs as the first stage, or the quota
+    stage or the sum of absolute deviations after it, with no rows in force but those the
+    network reads (`solver.decomposition._rows_in_force`: a min-max stage's bounds on each
+    municipality's placements, the flow rows of a quota stage fixed at its bound)."""
     if run.network is None:
         return None
     before = [r.name for r in run.records]
