@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import networkx as nx
-
 from models.cells import is_blank
 from models.errors import InputError, Problem, raise_if_errors
 from models.municipalities import read_adjacency, read_municipalities
@@ -321,6 +319,8 @@ def _graph_warnings(region: Region, adjacency_table: RawTable | None) -> list[Pr
     """A warning if the region's adjacency graph is not connected (exchanges stay within parts)."""
     if adjacency_table is None:
         return []
+    import networkx as nx
+
     graph = region.graph()
     if nx.is_connected(graph):
         return []

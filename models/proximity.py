@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 from math import asin, cos, radians, sin, sqrt
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
+
 
 #: Mean radius of the earth in km (IUGG), for great-circle distances between centroids.
 EARTH_RADIUS_KM = 6371.0088
@@ -44,6 +47,8 @@ def within_reach(
 ) -> dict[str, float]:
     """Every municipality within ``hops`` borders or ``km`` kilometres of a source, with its
     distance (multi-source Dijkstra on the adjacency graph)."""
+    import networkx as nx  # imported here: it takes a sixth of a second, and few runs need it
+
     if hops is not None:
         lengths = nx.multi_source_dijkstra_path_length(graph, set(sources), cutoff=hops)
         return {code: float(d) for code, d in lengths.items()}

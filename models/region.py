@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 from math import ceil
-from typing import Literal
-
-import networkx as nx
+from typing import TYPE_CHECKING, Literal
 
 from models.policy import Policy
 from models.proximity import exchange_pairs, within_reach
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Unit = Literal["persons", "households"]
 
@@ -269,6 +270,8 @@ class Region:
 
     def graph(self) -> nx.Graph:
         """The adjacency graph: one node per municipality (with its name), one edge per border."""
+        import networkx as nx  # imported here: it takes a sixth of a second, and few runs need it
+
         graph = nx.Graph()
         for m in self.municipalities:
             graph.add_node(m.code, name=m.name)

@@ -12,12 +12,7 @@ import io
 import zipfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from models.cells import Cell, format_fraction, is_blank
 from models.errors import InputError, Problem
@@ -27,6 +22,9 @@ from models.schema import ADJACENCY_COLUMNS, GROUP_COLUMNS, MUNICIPALITY_COLUMNS
 from models.serialize import adjacency_table, municipality_table, settings_dict
 from models.settings import GROUP_KEYS, KeyPath, SettingsDocument
 from models.tables import RawTable, table_from_records
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SETTINGS_SHEET = "settings"
 GROUPS_SHEET = "groups"
@@ -67,6 +65,8 @@ class WorkbookInstance:
     def __init__(self, path: Path) -> None:
         self.file = path.name
         self.problems: list[Problem] = []
+        import openpyxl  # imported here: it takes a third of a second, and few runs read xlsx
+
         try:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError) as error:
@@ -197,6 +197,9 @@ def _typed(text: str) -> int | str | Fraction:
 def _write_table(
     sheet: Worksheet, header: list[str], rows: list[list[str]], columns: tuple[Column, ...]
 ) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
     spec = {c.name: c for c in columns}
     sheet.append(header)
     for cell in sheet[1]:
@@ -237,6 +240,8 @@ def _settings_rows(settings: dict[str, Any]) -> list[list[Any]]:
 
 
 def _columns_sheet(sheet: Worksheet) -> None:
+    from openpyxl.styles import Font
+
     sheet.append(["sheet", "column", "required", "unit", "meaning", "example"])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -283,6 +288,9 @@ def _columns_sheet(sheet: Worksheet) -> None:
 
 def workbook_bytes(region: Region) -> bytes:
     """The region as an .xlsx workbook (deterministic bytes)."""
+    import openpyxl
+    from openpyxl.styles import Font
+
     workbook = openpyxl.Workbook()
     settings_sheet = workbook.active
     settings_sheet.title = SETTINGS_SHEET

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
-import networkx as nx
-
 from models.errors import Problem
 from models.region import Region
 
@@ -67,6 +65,8 @@ def region_summary(region: Region, warnings: Sequence[Problem] = ()) -> str:
         + (f", rules off: {', '.join(off)}" if off else ""),
     ]
     if region.edges:
+        import networkx as nx  # imported here: only a region with borders needs it
+
         parts = nx.number_connected_components(region.graph())
         lines.append(f"  adjacency: {len(region.edges)} borders, {parts} connected part(s)")
     else:
