@@ -801,15 +801,22 @@ def _lowest_at_level(
     level: Fraction,
 ) -> tuple[str, Outcome]:
     """The free member with the lowest code that some allocation puts exactly at ``level``, and
-    fix it there (``e_m`` equal to such a value, kept from now on).
+    fix it there (``e_m`` equal to the first of its values at the level, in the order of
+    `MinMaxStage.points_at`, that some allocation reaches; kept from now on). The run's values
+    become an allocation that meets the fixed row.
 
-    Members with a code below the lowest candidate of the current answer are tried in code order
-    (each value of ``e_m`` at the level is a feasibility problem, tried on the linear relaxation
-    first); if none can reach the level, the lowest candidate is fixed at its value in the answer.
+    Members with a code below the lowest candidate of the current answer (``values``) are tried
+    in code order (each value of ``e_m`` at the level is a feasibility problem); if none can reach
+    the level, the lowest candidate's values are tried in the same order up to its value in the
+    answer, which needs no probe. So the choice does not depend on the answer a backend returned.
     """
     seconds = 0.0
-    for code in sorted(c for c in free if c < min(candidates)):
+    lowest = min(candidates)
+    known = sum(c * values[i] for i, c in stage.expression(lowest).items())
+    for code in sorted(c for c in free if c <= lowest):
         for point in stage.points_at(code, level):
+            if code == lowest and point == known:
+                break
             handle = run.add_row(stage.fixed_at(code, point))
             check = _feasibility(run)
             seconds += check.seconds
@@ -819,11 +826,11 @@ def _lowest_at_level(
             if check.values is None:
                 run.remove_row(handle)
                 return code, Outcome(check.status, check.stop_reason, None, None, None, seconds)
+            run.values = check.values
             return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
-    code = min(candidates)
-    point = sum(c * values[i] for i, c in stage.expression(code).items())
-    run.add_row(stage.fixed_at(code, point))
-    return code, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
+    run.add_row(stage.fixed_at(lowest, known))
+    run.values = dict(values)
+    return lowest, Outcome(Status.OPTIMAL, "optimal", None, None, None, seconds)
 
 
 def _blocked(

@@ -14,7 +14,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tiny_regions import A, B, assert_solved, group, muni, region, small_regions, stage_values
 
-from models.region import Region
+from models.policy import RULES, Policy
+from models.region import Municipality, Region, TargetGroup, Targets
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import formulate
@@ -216,3 +217,61 @@ def test_cheapest_flow_is_exact_and_none_without_a_flow() -> None:
     ]
     assert answer.cost == min(costs) == 2 + 5 + 2 * 2
     assert cheapest_flow([3, 2, -4, -1], arcs[:2]) is None
+
+
+def test_leximin_ties_do_not_depend_on_the_answer_returned() -> None:
+    """A leximin round in which no member is blocked fixes the lowest code at the first of its
+    values at the level that some allocation reaches, and the run's values then meet that row:
+    fixing it at its value in a stale answer made this region end in an error ("a later stage
+    became infeasible"), with and without the network. Equal populations make many ties."""
+    shut = frozenset({"GM0001", "GM0003", "GM0006"})
+
+    def municipality(n: int, dwellings: int, social: int, cap: int) -> Municipality:
+        return Municipality(
+            code=f"GM000{n}",
+            name=f"M{n}",
+            population=20,
+            dwellings=dwellings,
+            social_stock=social,
+            plan_capacity=cap,
+        )
+
+    r = Region(
+        name="ties",
+        base_year=2024,
+        horizon_years=1,
+        default_turnover_rate=Fraction(1, 10),
+        targets=Targets(11, 17),
+        policy=Policy(
+            social_norm=Fraction(1, 4),
+            low_social_threshold=Fraction(1, 4),
+            high_social_min_middle=Fraction(1, 3),
+            letting_priority_max=Fraction(1, 2),
+            weight_norm_shortfall=3,
+            objective="leximin",
+            rules={**dict.fromkeys(RULES, True), "social_norm": False, "new_build_mix": False},
+        ),
+        groups=(
+            TargetGroup(
+                id="g0",
+                name="Group 0",
+                unit="persons",
+                demand=19,
+                household_size=Fraction(3, 2),
+                not_in=shut | {"GM0002", "GM0004"},
+            ),
+            TargetGroup(id="g1", name="Group 1", unit="households", demand=0, not_in=shut),
+            TargetGroup(
+                id="g2", name="Group 2", unit="persons", demand=8, household_size=Fraction(3, 2)
+            ),
+        ),
+        municipalities=(
+            replace(municipality(1, 182, 161, 2), min_new_homes=2, turnover_rate=Fraction(1, 8)),
+            municipality(2, 141, 42, 1),
+            municipality(3, 20, 16, 2),
+            replace(municipality(4, 21, 16, 4), min_new_homes=1),
+            replace(municipality(5, 187, 56, 6), min_new_homes=2),
+            replace(municipality(6, 54, 30, 6), min_new_homes=3),
+        ),
+    )
+    _same(r)
