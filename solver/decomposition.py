@@ -361,8 +361,10 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
     groups: dict[str, Totals] = {}
     everything: dict[str, Totals] = {}
     for row in rows:
+        if not row.terms and row.holds({}):
+            continue  # a member without placements (a min-max stage's bound on nothing)
         indices = frozenset(i for i, _ in row.terms)
-        if any(c != 1 for _, c in row.terms) or len(indices) != len(row.terms):
+        if not indices or any(c != 1 for _, c in row.terms) or len(indices) != len(row.terms):
             return None
         single = next(iter(indices)) if len(indices) == 1 else None
         if single is not None and single in placements:
