@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from math import ceil, floor
 
 from solver.formulation import Formulation
@@ -70,14 +71,24 @@ class MinMaxStage:
     def least(self, code: str) -> Fraction:
         """The least measure the member can take at any whole value of ``e_m``: at the whole
         number below or above ``target`` (the real value where the convex measure is least),
-        raised to `lowest`; 0 for a stage without a target."""
-        if self.target is None:
-            return Fraction(0)
-        point = self.target(code)
-        ends = {floor(point), ceil(point)}
-        if self.lowest is not None:
-            ends = {max(end, self.lowest) for end in ends}
-        return min(self.value_of(code, end) for end in ends)
+        raised to `lowest`; 0 for a stage without a target. Remembered per member: a leximin
+        stage asks for it in every round."""
+        known = self._least.get(code)
+        if known is not None:
+            return known
+        least = Fraction(0)
+        if self.target is not None:
+            point = self.target(code)
+            ends = {floor(point), ceil(point)}
+            if self.lowest is not None:
+                ends = {max(end, self.lowest) for end in ends}
+            least = min(self.value_of(code, end) for end in ends)
+        self._least[code] = least
+        return least
+
+    @cached_property
+    def _least(self) -> dict[str, Fraction]:
+        return {}
 
     def bounds(self, code: str, level: Fraction, strict: bool) -> Bounds:
         """Whole-number bounds on ``e_m`` equivalent to ``measure_m <= level`` (``< level`` if
