@@ -145,7 +145,7 @@ def fairness_by_network(
     _local_social_most(network, solver)
     total = sum(network.supply.values())
     no_cost = dict.fromkeys(network.groups, 0)
-    unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
+    unmet_most = _unmet_room(level - least[0], unmet_weight, total)
     widest = place(network, network.social_most, no_cost, unmet_most, costs, limits)
     if widest is None:
         return None
@@ -235,12 +235,12 @@ def feasibility_by_network(
     unmet_cost = dict.fromkeys(network.groups, 1)
     for building in (values, least[1]):
         room = level - evaluate(building_terms, building)
-        unmet_room = room // unmet_weight if unmet_weight else total
+        unmet_room = _unmet_room(room, unmet_weight, total)
         own = place(network, _social(network, building), unmet_cost, unmet_room, None, limits)
         shown = None if own is None else found(building, own.placed)
         if shown is not None:
             return shown
-    unmet_most = (level - least[0]) // unmet_weight if unmet_weight else total
+    unmet_most = _unmet_room(level - least[0], unmet_weight, total)
     widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
     if widest is None:
         return Feasibility(None, time.perf_counter() - started)
@@ -268,13 +268,19 @@ def _start(
     building_terms, unmet_weight, level, limits = need
     total = sum(network.supply.values())
     room = level - evaluate(building_terms, building)
-    unmet_most = room // unmet_weight if unmet_weight else total
+    unmet_most = _unmet_room(room, unmet_weight, total)
     no_cost = dict.fromkeys(network.groups, 0)
     flow = place(network, _social(network, building), no_cost, unmet_most, costs, limits)
     if flow is None:
         return None
     point = complete(network.f.model, values, building, flow.placed, network)
     return point if holds(network.f.model, fixed, point) else None
+
+
+def _unmet_room(room: int, unmet_weight: int, total: int) -> int:
+    """The most households that may stay unmet when ``room`` of the needs stage is left after
+    the building (every household if unmet demand is not weighed)."""
+    return room // unmet_weight if unmet_weight else total
 
 
 def _within_needs(building_terms: Terms, most: int) -> list[Constraint]:
@@ -350,10 +356,7 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
     ``None`` if any row is anything else."""
     f = network.f
     placements = {index: code for (code, _), index in f.placements.items()}
-    cells_of: dict[str, set[int]] = {}
-    for index, code in placements.items():
-        cells_of.setdefault(code, set()).add(index)
-    municipality = {frozenset(indices): code for code, indices in cells_of.items()}
+    municipality = {indices: code for code, indices in network.cells_of.items()}
     unmet = {index: group for group, index in f.unmet.items()}
     all_unmet = frozenset(unmet)
     totals: dict[str, Totals] = {}

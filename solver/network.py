@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from solver.backends.base import Outcome
 from solver.backends.flow import Arc, cheapest_flow
@@ -95,6 +96,14 @@ class PlacementNetwork:
     def groups(self) -> tuple[str, ...]:
         return tuple(g.id for g in self.f.region.groups)
 
+    @cached_property
+    def cells_of(self) -> dict[str, frozenset[int]]:
+        """Each municipality's placement variables."""
+        cells: dict[str, set[int]] = {}
+        for (code, _), index in self.f.placements.items():
+            cells.setdefault(code, set()).add(index)
+        return {code: frozenset(indices) for code, indices in cells.items()}
+
     def caps(self) -> list[Cap]:
         """Every cap, those of municipalities first."""
         return [
@@ -119,13 +128,12 @@ def read_network(f: Formulation) -> PlacementNetwork | None:
         return None
     unmet = {index: group for group, index in f.unmet.items()}
     social = frozenset(f.new_social.values())
-    cells_of: dict[str, set[int]] = {}
     tasks_of: dict[str, set[int]] = {g: {i} for i, g in unmet.items()}
-    for (code, group), index in f.placements.items():
-        cells_of.setdefault(code, set()).add(index)
+    for (_, group), index in f.placements.items():
         tasks_of.setdefault(group, set()).add(index)
     split_rows = {s.row for s in model.splits}
     network = PlacementNetwork(f, {}, {}, {}, building, [], {})
+    cells_of = network.cells_of
     for row in model.constraints:
         indices = {i for i, _ in row.terms}
         if indices <= building:
@@ -393,11 +401,12 @@ def flow_rows(
             rows.append(_row(f"flow_least[{name}]", [index], ">=", least[index]))
         if upper is None or limit < upper:
             rows.append(_row(f"flow_most[{name}]", [index], "<=", limit))
-    cells_of: dict[str, list[int]] = {}
-    for (code, _), index in f.placements.items():
-        cells_of.setdefault(code, []).append(index)
+    cells_of = network.cells_of
     ends = [
-        *((f"pool[{code}]", cells_of.get(code, []), arc) for code, arc in flow.pools.items()),
+        *(
+            (f"pool[{code}]", sorted(cells_of.get(code, ())), arc)
+            for code, arc in flow.pools.items()
+        ),
         *((f"unmet[{group}]", [f.unmet[group]], arc) for group, arc in flow.unmet.items()),
         ("unmet", sorted(f.unmet.values()), flow.hub),
     ]
