@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from models.region import Region
-from solver.backends import backend_class
-from solver.backends.base import SolverOptions
 from solver.formulation import formulate
+from solver.mps import mps_text
 from solver.objectives import needs_stage, sum_deviation_stage, tie_break_stage
 
 STAGES = ("needs", "fairness_sum", "tie_break")
@@ -16,7 +15,8 @@ def model_mps(region: Region, stage: str = "needs") -> str:
 
     Later stages are exported without the constraints that fix the earlier stages' optima (those
     depend on a solve). Variables and constraints keep their names, e.g. ``new_homes[GM0518]``
-    and ``letting_pool[GM0518]``.
+    and ``letting_pool[GM0518]``; every number is exact (`solver.mps`), and the stage's constant
+    is given in a comment.
 
     Raises:
         KeyError: for an unknown stage.
@@ -26,5 +26,10 @@ def model_mps(region: Region, stage: str = "needs") -> str:
     stages["tie_break"] = tie_break_stage(f)
     if stage not in stages:
         raise KeyError(stage)
-    backend = backend_class("ortools")(f.model, SolverOptions())
-    return backend.write_mps(stages[stage].terms)
+    chosen = stages[stage]
+    return mps_text(
+        f.model,
+        chosen.terms,
+        constant=chosen.constant,
+        comments=(f"fairshare model of {region.name}, objective of the stage {stage}",),
+    )

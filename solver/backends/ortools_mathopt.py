@@ -20,7 +20,6 @@ from typing import ClassVar
 
 from ortools.math_opt import model_parameters_pb2, model_pb2, parameters_pb2, result_pb2
 from ortools.math_opt.core.python import solver as mathopt_core
-from ortools.math_opt.io.python import mps_converter
 from ortools.math_opt.python import mathopt
 from ortools.math_opt.solvers.gscip import gscip_pb2
 
@@ -33,6 +32,7 @@ from solver.backends.base import (
     round_values,
 )
 from solver.model import Constraint, LevelRow, LinearModel, Terms
+from solver.mps import mps_text
 
 ENGINES: dict[str, mathopt.SolverType] = {
     "scip": mathopt.SolverType.GSCIP,
@@ -357,12 +357,8 @@ class MathOptBackend(Backend):
 
     def write_mps(self, terms: Terms) -> str:
         """The model, with names and the constraints added so far, and objective ``terms``, in
-        (free) MPS format."""
-        proto = _model_proto(self.model, with_names=True)
-        for row, constraint in sorted(self._active.items()):
-            _append_row(proto, row, constraint, with_name=True)
-        self._set_objective(proto, terms)
-        return str(mps_converter.model_proto_to_mps(proto))
+        free MPS format with every number exact (`solver.mps`)."""
+        return mps_text(self.model, terms, (row for _, row in sorted(self._active.items())))
 
 
 def _solve_relaxation(
