@@ -38,7 +38,6 @@ from solver.network import (
     Totals,
     complete,
     flow_rows,
-    holds,
     local_building_rows,
     place,
     solve_building,
@@ -106,7 +105,7 @@ def needs_by_network(
         return None
     bound = least_cost + widest.cost
     values = complete(f.model, {}, building, own.placed, network)
-    if not holds(f.model, (), values) or evaluate(terms, values) != bound:
+    if not network.checker.holds((), values) or evaluate(terms, values) != bound:
         # The least building's pools house fewer: ask for a building of the same least cost
         # whose pools take the widest flow's placements.
         extra = _social_rows(network, widest.placed)
@@ -118,7 +117,7 @@ def needs_by_network(
         if wider is None:
             return None
         values = complete(f.model, {}, wider, widest.placed, network)
-        if not holds(f.model, (), values) or evaluate(terms, values) != bound:
+        if not network.checker.holds((), values) or evaluate(terms, values) != bound:
             return None
     return Found(values, True, bound, time.perf_counter() - started)
 
@@ -164,7 +163,7 @@ def fairness_by_network(
             _, building = solve_building(network, solver, {}, extra)
         if building is not None:
             point = complete(f.model, values, building, widest.placed, network)
-            if holds(f.model, fixed, point) and evaluate(terms, point) == bound:
+            if network.checker.holds(fixed, point) and evaluate(terms, point) == bound:
                 return Found(point, True, bound, time.perf_counter() - started, flow_bound)
     # Not proven (no building gives every cap what the bound's placements use, or none was
     # found): start the whole MIP from the cheaper of two flows, over the current building and
@@ -219,7 +218,7 @@ def feasibility_by_network(
         if not checked:
             return Feasibility({**values, **building, **placed}, time.perf_counter() - started)
         point = complete(network.f.model, values, building, placed, network)
-        if not holds(network.f.model, fixed, point):
+        if not network.checker.holds(fixed, point):
             return None
         return Feasibility(point, time.perf_counter() - started)
 
@@ -274,7 +273,7 @@ def _start(
     if flow is None:
         return None
     point = complete(network.f.model, values, building, flow.placed, network)
-    return point if holds(network.f.model, fixed, point) else None
+    return point if network.checker.holds(fixed, point) else None
 
 
 def _unmet_room(room: int, unmet_weight: int, total: int) -> int:

@@ -22,6 +22,7 @@ Measures:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,6 +37,29 @@ Values = Mapping[int, int]
 Bounds = tuple[int | None, int | None]
 #: Real bounds ``(low, high)`` on ``e_m``; ``None`` for no bound on that side.
 Interval = tuple[Fraction | None, Fraction | None]
+#: Levels whose per-member answers `RecentLevels` keeps.
+RECENT_LEVELS = 16
+
+
+class RecentLevels:
+    """Per-member measures at the most recent levels asked, oldest dropped first: the rounds of a
+    leximin stage ask again at the levels of the rounds just before, and keeping every level
+    would grow with members times rounds."""
+
+    def __init__(self, size: int = RECENT_LEVELS) -> None:
+        self._size = size
+        self._levels: OrderedDict[Fraction, dict[str, Fraction | None]] = OrderedDict()
+
+    def at(self, level: Fraction) -> dict[str, Fraction | None]:
+        """The answers known at ``level``, by member; filled by the caller."""
+        found = self._levels.get(level)
+        if found is None:
+            found = self._levels[level] = {}
+            if len(self._levels) > self._size:
+                self._levels.popitem(last=False)
+        else:
+            self._levels.move_to_end(level)
+        return found
 
 
 @dataclass(frozen=True)
@@ -90,6 +114,22 @@ class MinMaxStage:
     def _least(self) -> dict[str, Fraction]:
         return {}
 
+    def terms(self, code: str) -> tuple[tuple[int, int], ...]:
+        """``e_m`` as sorted ``(variable, coefficient)`` pairs, built once per member (a leximin
+        stage reads every member's expression in every round)."""
+        known = self._terms.get(code)
+        if known is None:
+            known = self._terms[code] = tuple(sorted(self.expression(code).items()))
+        return known
+
+    @cached_property
+    def _terms(self) -> dict[str, tuple[tuple[int, int], ...]]:
+        return {}
+
+    def whole_value(self, values: Values, code: str) -> int:
+        """The whole value of ``e_m`` in a solution."""
+        return sum(c * values[i] for i, c in self.terms(code))
+
     def bounds(self, code: str, level: Fraction, strict: bool) -> Bounds:
         """Whole-number bounds on ``e_m`` equivalent to ``measure_m <= level`` (``< level`` if
         strict)."""
@@ -110,7 +150,7 @@ class MinMaxStage:
             self.interval(code, Fraction(0)),
             self.interval(code, Fraction(1)),
         )
-        terms = self.expression(code)
+        terms = dict(self.terms(code))
         rows: list[LevelRow] = []
         if low_0 is not None and low_1 is not None:
             rows.append((terms, float(low_0 - low_1), ">=", float(low_0)))
@@ -120,8 +160,7 @@ class MinMaxStage:
 
     def measure(self, values: Values, code: str) -> Fraction:
         """The exact measure of one member in a solution."""
-        expression = sum(c * values[i] for i, c in self.expression(code).items())
-        return self.value_of(code, expression)
+        return self.value_of(code, self.whole_value(values, code))
 
     def worst(self, values: Values, members: tuple[str, ...]) -> Fraction:
         """The largest measure over the members (0 without any)."""
@@ -129,7 +168,23 @@ class MinMaxStage:
 
     def below(self, code: str, level: Fraction) -> Fraction | None:
         """The largest measure the member can take strictly below ``level``; ``None`` if none."""
-        return self._largest(code, level, strict=True)
+        return self.below_each((code,), level)[0]
+
+    def below_each(self, members: tuple[str, ...], level: Fraction) -> list[Fraction | None]:
+        """`below` for each member in turn. Remembered for the most recent levels
+        (`RecentLevels`): the rounds of a leximin stage ask again at the levels of the rounds
+        just before."""
+        known = self._below_known.at(level)
+        answers: list[Fraction | None] = []
+        for code in members:
+            if code not in known:
+                known[code] = self._largest(code, level, strict=True)
+            answers.append(known[code])
+        return answers
+
+    @cached_property
+    def _below_known(self) -> RecentLevels:
+        return RecentLevels()
 
     def at_most(self, code: str, level: Fraction) -> Fraction | None:
         """The largest measure the member can take at or below ``level``; ``None`` if none.
@@ -161,13 +216,12 @@ class MinMaxStage:
 
     def fixed_at(self, code: str, point: int) -> Constraint:
         """``e_m == point``."""
-        terms = tuple(sorted(self.expression(code).items()))
-        return Constraint(f"{self.name}_fixed[{code}]", "stage", terms, "==", point)
+        return Constraint(f"{self.name}_fixed[{code}]", "stage", self.terms(code), "==", point)
 
     def bound_constraints(self, code: str, level: Fraction) -> list[Constraint]:
         """``e_m`` within the bounds of ``measure_m <= level``."""
         low, high = self.bounds(code, level, False)
-        terms = tuple(sorted(self.expression(code).items()))
+        terms = self.terms(code)
         rows = []
         if low is not None:
             rows.append(Constraint(f"{self.name}_low[{code}]", "stage", terms, ">=", low))
@@ -187,12 +241,15 @@ def relative_deviation_stage(f: Formulation, name: str, *, leximin: bool = False
     members = tuple(c for c in f.region.codes if f.quotas.municipality_total(c) > 0)
 
     def value_of(code: str, total: int) -> Fraction:
+        # |total - a/b| / (a/b) = |b total - a| / a, one fraction instead of three
         quota = f.quotas.municipality_total(code)
-        return abs(total - quota) / quota
+        a, b = quota.numerator, quota.denominator
+        return Fraction(abs(b * total - a), a)
 
     def interval(code: str, level: Fraction) -> Interval:
         quota = f.quotas.municipality_total(code)
-        return (1 - level) * quota, (1 + level) * quota
+        spread = level * quota
+        return quota - spread, quota + spread
 
     lowest = None if f.transfers else 0
     return MinMaxStage(

@@ -38,7 +38,7 @@ from functools import cached_property
 from solver.backends.base import Outcome
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import Formulation
-from solver.model import Constraint, LinearModel, Sense, Split, Terms, evaluate
+from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable, evaluate
 
 #: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
 Totals = tuple[int | None, int | None]
@@ -103,6 +103,11 @@ class PlacementNetwork:
         for (code, _), index in self.f.placements.items():
             cells.setdefault(code, set()).add(index)
         return {code: frozenset(indices) for code, indices in cells.items()}
+
+    @cached_property
+    def checker(self) -> PointChecker:
+        """Checks whole points against the model (`PointChecker`)."""
+        return PointChecker(self.f.model)
 
     def caps(self) -> list[Cap]:
         """Every cap, those of municipalities first."""
@@ -519,11 +524,57 @@ def complete(
 
 def holds(model: LinearModel, fixed: Sequence[Constraint], values: Mapping[int, int]) -> bool:
     """True if ``values`` gives every variable a value within its bounds and meets every row."""
-    for v in model.variables:
-        value = values.get(v.index)
-        if value is None or value < v.lower or (v.upper is not None and value > v.upper):
-            return False
-    return all(row.holds(values) for row in (*model.constraints, *fixed))
+    return all(_within_bounds(v, values.get(v.index)) for v in model.variables) and all(
+        row.holds(values) for row in (*model.constraints, *fixed)
+    )
+
+
+def _within_bounds(variable: Variable, value: int | None) -> bool:
+    return (
+        value is not None
+        and value >= variable.lower
+        and (variable.upper is None or value <= variable.upper)
+    )
+
+
+class PointChecker:
+    """`holds` for a run of points that differ in a few variables (the allocations of a level
+    search): the model's bounds and rows are read again only where a variable differs from the
+    last point that met them all; a row none of whose variables changed has the same value
+    there. The rows in force (``fixed``) are read in full every time."""
+
+    def __init__(self, model: LinearModel) -> None:
+        self.model = model
+        self._size = (-1, -1)
+        self._rows_of: list[list[Constraint]] = []
+        self._held: list[int] = []
+
+    def _index(self) -> None:
+        """Each variable's rows, (re)built for the model as it is now."""
+        self._size = (len(self.model.variables), len(self.model.constraints))
+        self._rows_of = [[] for _ in self.model.variables]
+        for row in self.model.constraints:
+            for index, _ in row.terms:
+                self._rows_of[index].append(row)
+        self._held = []
+
+    def holds(self, fixed: Sequence[Constraint], values: Mapping[int, int]) -> bool:
+        """The same answer as `holds` on the model."""
+        if self._size != (len(self.model.variables), len(self.model.constraints)):
+            self._index()
+        if not self._held:
+            if not holds(self.model, (), values):
+                return False
+        else:
+            changed = [i for i, held in enumerate(self._held) if values.get(i) != held]
+            variables = self.model.variables
+            if not all(_within_bounds(variables[i], values.get(i)) for i in changed):
+                return False
+            rows = {id(row): row for i in changed for row in self._rows_of[i]}
+            if not all(row.holds(values) for row in rows.values()):
+                return False
+        self._held = [values[v.index] for v in self.model.variables]
+        return all(row.holds(values) for row in fixed)
 
 
 def split_costs(

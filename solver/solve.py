@@ -41,7 +41,7 @@ from solver.minmax import (
     relative_deviation_stage,
 )
 from solver.model import Constraint, LinearModel, Terms, evaluate
-from solver.network import PlacementNetwork, complete, holds, read_network
+from solver.network import PlacementNetwork, complete, read_network
 from solver.objectives import (
     Stage,
     Values,
@@ -528,7 +528,7 @@ def _whole_point(
     if it meets every row of the model and every row in force; ``None`` otherwise."""
     placed = {index: values[index] for index in network.f.placements.values()}
     point = complete(network.f.model, values, {}, placed, network)
-    return point if holds(network.f.model, run.fixed, point) else None
+    return point if network.checker.holds(run.fixed, point) else None
 
 
 def _next_level_below(
@@ -537,7 +537,7 @@ def _next_level_below(
     """The largest measure any allocation can have strictly below ``level``: the largest of the
     members' `MinMaxStage.below`. ``None`` when the search is settled: some member cannot go
     below ``level`` at all, or that measure is not above ``lower`` (a level known infeasible)."""
-    below = [stage.below(code, level) for code in members]
+    below = stage.below_each(members, level)
     if any(value is None for value in below):
         return None
     ceiling = max(value for value in below if value is not None)
@@ -550,7 +550,7 @@ def _floor_level(stage: MinMaxStage, members: tuple[str, ...]) -> tuple[Fraction
     every allocation. Returns the largest measure any member can take below ``F`` (a level no
     allocation stays within; ``None`` if no member can go below ``F``) and ``F``."""
     floor_level = max((stage.least(code) for code in members), default=Fraction(0))
-    below = [stage.below(code, floor_level) for code in members]
+    below = stage.below_each(members, floor_level)
     return max((level for level in below if level is not None), default=None), floor_level
 
 
@@ -709,14 +709,22 @@ def _fix_level(
     rows: dict[str, list[int]] | None = None,
 ) -> None:
     """Keep every member's measure at most ``level`` from now on. With ``rows`` (the handles of
-    each member's bounds so far, updated here) a member's earlier, looser bounds are removed, so
-    that the model does not grow by a row per member in every round of a leximin stage."""
+    each member's bounds so far, updated here) a member's earlier, looser bounds are replaced, so
+    that the model does not grow by a row per member in every round of a leximin stage; bounds
+    that the new level leaves as they were stay in place."""
     for code in members:
-        handles = [run.add_row(constraint) for constraint in stage.bound_constraints(code, level)]
-        if rows is not None:
-            for handle in rows.get(code, []):
-                run.remove_row(handle)
-            rows[code] = handles
+        constraints = stage.bound_constraints(code, level)
+        if rows is None:
+            for constraint in constraints:
+                run.add_row(constraint)
+            continue
+        earlier = rows.get(code, [])
+        if [run.rows[handle][1] for handle in earlier] == constraints:
+            continue
+        handles = [run.add_row(constraint) for constraint in constraints]
+        for handle in earlier:
+            run.remove_row(handle)
+        rows[code] = handles
 
 
 def _min_max(run: _Run, stage: MinMaxStage) -> Outcome:
@@ -812,7 +820,7 @@ def _lowest_at_level(
     """
     seconds = 0.0
     lowest = min(candidates)
-    known = sum(c * values[i] for i, c in stage.expression(lowest).items())
+    known = stage.whole_value(values, lowest)
     for code in sorted(c for c in free if c <= lowest):
         for point in stage.points_at(code, level):
             if code == lowest and point == known:

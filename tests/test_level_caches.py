@@ -1,0 +1,113 @@
+"""What the level search remembers gives the answers it would compute afresh: the members'
+largest measures below a level (`MinMaxStage.below_each`, kept for the most recent levels only),
+the relative measure in its one-fraction form, and `PointChecker`, which re-reads only the rows of
+the variables that changed."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from tiny_regions import small_regions
+
+from models.region import Region
+from solver.formulation import formulate
+from solver.minmax import RECENT_LEVELS, MinMaxStage, relative_deviation_stage
+from solver.model import Constraint, LinearModel
+from solver.network import PointChecker, holds
+
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+
+
+def _afresh(stage: MinMaxStage, code: str, level: Fraction) -> Fraction | None:
+    """`MinMaxStage.below` from its definition: the largest measure at a whole value whose
+    measure is strictly below ``level``, over a range wide enough for the test regions."""
+    values = [stage.value_of(code, e) for e in range(0, 2000)]
+    below = [v for v in values if v < level]
+    return max(below) if below else None
+
+
+@PROPERTY
+@given(small_regions(), st.lists(st.fractions(0, 3, max_denominator=50), min_size=1, max_size=40))
+def test_below_each_matches_the_definition_at_every_level_asked(
+    region: Region, levels: list[Fraction]
+) -> None:
+    stage = relative_deviation_stage(formulate(region), "fairness_max_rel")
+    for level in [*levels, *levels[::-1]]:
+        answers = stage.below_each(stage.members, level)
+        assert answers == [_afresh(stage, code, level) for code in stage.members]
+    assert len(stage._below_known._levels) <= RECENT_LEVELS
+
+
+@PROPERTY
+@given(small_regions())
+def test_only_the_most_recent_levels_are_kept(region: Region) -> None:
+    stage = relative_deviation_stage(formulate(region), "fairness_max_rel")
+    levels = [Fraction(k, 3 * RECENT_LEVELS) for k in range(3 * RECENT_LEVELS)]
+    for level in levels:
+        stage.below_each(stage.members, level)
+    assert list(stage._below_known._levels) == levels[-RECENT_LEVELS:]
+    # Asking again at a kept level makes it the most recent.
+    stage.below_each(stage.members, levels[-RECENT_LEVELS])
+    assert list(stage._below_known._levels)[-1] == levels[-RECENT_LEVELS]
+
+
+@PROPERTY
+@given(small_regions(), st.integers(0, 60))
+def test_the_relative_measure_is_the_deviation_over_the_quota(region: Region, total: int) -> None:
+    f = formulate(region)
+    stage = relative_deviation_stage(f, "fairness_max_rel")
+    for code in stage.members:
+        quota = f.quotas.municipality_total(code)
+        assert stage.value_of(code, total) == abs(total - quota) / quota
+
+
+def _random_model(rng: random.Random) -> LinearModel:
+    """Variables within -3..9 and loose rows (most points near 0 meet them all, so that the
+    checker's short path runs), one of them an equality."""
+    model = LinearModel()
+    for index in range(8):
+        model.add_variable(f"x{index}", -3, rng.choice([None, 9]))
+    for row in range(10):
+        terms = {rng.randrange(8): rng.randint(-3, 3) for _ in range(rng.randint(1, 4))}
+        model.add_constraint(f"r{row}", "test", terms, "<=", rng.randint(2, 8))
+    model.add_constraint("e", "test", {0: 1, 1: -1}, "==", 0)
+    return model
+
+
+@given(st.integers(0, 10**6))
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int) -> None:
+    rng = random.Random(seed)
+    model = _random_model(rng)
+    checker = PointChecker(model)
+    point = dict.fromkeys(range(8), 0)
+    answers = []
+    for step in range(200):
+        point = dict(point)
+        moves = [(rng.randrange(8), rng.choice([-1, 1])) for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.3:
+            moves.append((1, moves[0][1]) if moves[0][0] == 0 else (0, 0))
+        for index, step_by in moves:
+            point[index] += step_by
+        if step % 50 == 49:
+            del point[rng.randrange(8)]  # a point without a variable meets nothing
+        fixed = [Constraint("f", "stage", ((rng.randrange(8), 1),), "<=", rng.randint(-2, 4))]
+        answers.append(checker.holds(fixed, point))
+        assert answers[-1] == holds(model, fixed, point)
+        point = {index: max(-3, min(9, point.get(index, 0))) for index in range(8)}
+        if rng.random() < 0.2:
+            point = dict.fromkeys(range(8), 0)
+    event(f"points that hold: {answers.count(True) // 20 * 10}%")
+
+
+def test_the_point_checker_reads_rows_added_to_the_model_after_it_was_made() -> None:
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10)
+    checker = PointChecker(model)
+    assert checker.holds((), {x: 7})
+    model.add_constraint("x_at_most_5", "test", {x: 1}, "<=", 5)
+    assert not checker.holds((), {x: 7})
+    assert checker.holds((), {x: 5})
