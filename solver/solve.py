@@ -41,7 +41,7 @@ from solver.minmax import (
     relative_deviation_stage,
 )
 from solver.model import Constraint, LinearModel, Terms, evaluate
-from solver.network import PlacementNetwork, complete, read_network
+from solver.network import PlacementNetwork, complete, holds, read_network
 from solver.objectives import (
     Stage,
     Values,
@@ -54,6 +54,7 @@ from solver.objectives import (
     sum_deviation_stage,
     tie_break_stage,
 )
+from solver.reduction import Reduction, reduce_model
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Result, StageRecord
 
 #: Seconds allowed beyond the time limit before the solve is killed.
@@ -122,13 +123,16 @@ class _Run:
         self.values: Values | None = None
         self.notes: list[str] = []
         #: The rows added to the backend and in force, by a handle of the run's own.
-        self.rows: dict[int, tuple[object, Constraint]] = {}
+        self.rows: dict[int, tuple[object | None, Constraint]] = {}
         self._handles = itertools.count()
         #: Names of stage rows that the flow rows added after them imply (`network_rows`).
         self.implied: set[str] = set()
         self.network: PlacementNetwork | None = None
         if options.network and backend_name == "ortools":
             self.network = read_network(self.f)
+        #: Set by `reduce`: the backend then holds the reduced model.
+        self.reduction: Reduction | None = None
+        self._position: dict[int, int] = {}
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -145,14 +149,67 @@ class _Run:
         return [row for row in self.fixed if row.name not in self.implied]
 
     def add_row(self, row: Constraint) -> int:
-        """Add a row to the backend; the handle to remove it."""
+        """Add a row to the backend (over the free variables once the model is reduced); the
+        handle to remove it."""
         handle = next(self._handles)
-        self.rows[handle] = (self.backend.add_constraint(row), row)
+        self.rows[handle] = (self._add_to_backend(row), row)
         return handle
+
+    def _add_to_backend(self, row: Constraint) -> object | None:
+        if self.reduction is None:
+            return self.backend.add_constraint(row)
+        reduced = self.reduction.row(row, self._position)
+        if reduced is True:
+            return None  # it holds whatever the free variables are
+        if reduced is False:
+            reduced = Constraint(row.name, row.rule, (), ">=", 1)  # and nothing meets it
+        return self.backend.add_constraint(reduced)
 
     def remove_row(self, handle: int) -> None:
         backend_handle, _ = self.rows.pop(handle)
-        self.backend.remove_constraint(backend_handle)
+        if backend_handle is not None:
+            self.backend.remove_constraint(backend_handle)
+
+    def minimize(self, terms: Terms, hint: Mapping[int, int] | None) -> Outcome:
+        """Minimise ``terms`` on the backend within the time left, from ``hint`` if given; on
+        a reduced model the terms and the start are mapped to it, and the answer back to a
+        whole point, which must meet every row of the model and every row in force."""
+        reduction = self.reduction
+        if reduction is None:
+            return self.backend.minimize(terms, self.remaining(), hint=hint)
+        reduced, constant = reduction.objective(terms, self._position)
+        start = None if hint is None else reduction.start(hint, self._position)
+        outcome = self.backend.minimize(reduced, self.remaining(), hint=start)
+        outcome = replace(
+            outcome,
+            objective=_shifted(outcome.objective, constant),
+            bound=_shifted(outcome.bound, constant),
+        )
+        if outcome.values is None:
+            return outcome
+        point = reduction.point(outcome.values)
+        if not holds(self.f.model, self.fixed, point):
+            return replace(
+                outcome,
+                status=Status.ERROR,
+                stop_reason="error: the answer on the reduced model breaks a row of the model",
+                values=None,
+            )
+        return replace(outcome, values=point)
+
+    def reduce(self) -> None:
+        """From now on solve on the model without the variables the rows in force fix
+        (`solver.reduction`), on a new backend holding the rows in force over the rest. Only
+        linear stages may follow: the level searches of min-max stages read the whole model."""
+        reduction = reduce_model(self.f.model, self.fixed)
+        if reduction is None:
+            return
+        self.reduction = reduction
+        self._position = reduction.position
+        self.backend = backend_class(self.backend.name)(reduction.model, self.options)
+        self.rows = {
+            handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
+        }
 
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
         row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
@@ -189,6 +246,10 @@ class _Run:
         return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
 
 
+def _shifted(value: float | None, constant: int) -> float | None:
+    return None if value is None else value + constant
+
+
 #: The stage that comes before the sum of absolute deviations, per fairness objective.
 FAIRNESS_FIRST: dict[str, Callable[[Formulation], Stage | MinMaxStage]] = {
     "max_abs_deviation": lambda f: absolute_deviation_stage(f, "fairness_max_abs"),
@@ -222,6 +283,11 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
     return stages
 
 
+#: The first stage solved on the reduced model (`_Run.reduce`), with the placement network: the
+#: stages from it on choose the building, with nearly every placement fixed by the flow rows.
+REDUCED_FROM = "programme"
+
+
 def _solve(
     region: Region, backend_name: str, options: SolverOptions, stability: Stability | None
 ) -> Result:
@@ -232,6 +298,8 @@ def _solve(
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
         solved_before = run.values is not None
+        if stage.name == REDUCED_FROM and run.network is not None:
+            run.reduce()
         if isinstance(stage, MinMaxStage):
             outcome = _min_max(run, stage)
         else:
@@ -298,7 +366,7 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     else:
         hint = found.values if found is not None else run.values
         with _flow_rows(run, found, stage.terms):
-            outcome = run.backend.minimize(stage.terms, run.remaining(), hint=hint)
+            outcome = run.minimize(stage.terms, hint)
         if found is not None:
             # The network's lower bound holds whatever the MIP reaches; keep the better one.
             lower = outcome.bound
@@ -420,7 +488,7 @@ def _least_level(run: _Run, stage: MinMaxStage, members: tuple[str, ...]) -> _Le
     seconds = 0.0
     values = dict(run.values) if run.values is not None else None
     if values is None:
-        start = run.backend.minimize({}, run.remaining())
+        start = run.minimize({}, None)
         seconds += start.seconds
         if start.values is None:
             return _Level(start.status, start.stop_reason, None, None, None, seconds)
@@ -652,7 +720,7 @@ def _feasibility(run: _Run) -> Outcome:
     if run.backend.relaxation_feasible(run.remaining()) is False:
         seconds = time.perf_counter() - started
         return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
-    check = run.backend.minimize({}, run.remaining())
+    check = run.minimize({}, None)
     return replace(check, seconds=time.perf_counter() - started)
 
 
@@ -662,7 +730,7 @@ def _integer_probe(run: _Run) -> Outcome:
     shown = _by_network_probe(run)
     if shown is not None:
         return shown
-    return run.backend.minimize({}, run.remaining())
+    return run.minimize({}, None)
 
 
 def _by_network_probe(run: _Run) -> Outcome | None:

@@ -1,0 +1,164 @@
+"""The reduced model of the later stages (`solver.reduction`): bounds tightened exactly, the same
+whole points as the model with the rows in force, and the same answers as the whole model."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tiny_regions import assert_solved, small_regions, stage_values
+
+import solver.solve as solve_module
+from instances import bundled_instance
+from models.loader import load_instance
+from models.region import Region
+from solver.backends.base import Outcome, SolverOptions
+from solver.model import Constraint, LinearModel, Sense
+from solver.objectives import Stage
+from solver.reduction import _tighten, reduce_model
+from solver.solve import solve
+
+PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+SENSES: list[Sense] = ["<=", ">=", "=="]
+
+
+@given(
+    st.integers(-7, 7).filter(bool),
+    st.sampled_from(SENSES),
+    st.integers(-30, 30),
+    st.integers(-10, 0),
+    st.one_of(st.none(), st.integers(0, 10)),
+)
+def test_bounds_from_a_row_of_one_variable_are_exact(
+    coefficient: int, sense: Sense, rhs: int, low: int, high: int | None
+) -> None:
+    lower, upper = [low], [high]
+    row = Constraint("r", "test", ((0, coefficient),), sense, rhs)
+    nonempty = _tighten(row, lower, upper)
+    top = high if high is not None else 40
+    meets = [x for x in range(low, top + 1) if row.holds({0: x})]
+    if not nonempty:
+        assert not meets
+        return
+    assert meets == list(range(lower[0], (upper[0] if upper[0] is not None else 40) + 1))
+
+
+def _random_case(seed: int) -> tuple[LinearModel, list[Constraint]]:
+    """A model of four variables in -2..3 with a few rows, and rows in force that fix some."""
+    rng = random.Random(seed)
+    model = LinearModel()
+    for index in range(4):
+        model.add_variable(f"x{index}", -2, 3)
+    for number in range(3):
+        terms = {rng.randrange(4): rng.randint(-3, 3) for _ in range(rng.randint(1, 3))}
+        model.add_constraint(f"m{number}", "test", terms, rng.choice(SENSES), rng.randint(-4, 4))
+    rows = []
+    for number in range(rng.randint(0, 4)):
+        terms = {rng.randrange(4): rng.choice([-2, -1, 1, 2]) for _ in range(rng.randint(1, 2))}
+        rows.append(
+            Constraint(
+                f"f{number}",
+                "stage",
+                tuple(sorted(terms.items())),
+                rng.choice(SENSES),
+                rng.randint(-3, 3),
+            )
+        )
+    return model, rows
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.integers(0, 10**6))
+def test_the_reduced_model_has_exactly_the_whole_points_of_the_model(seed: int) -> None:
+    """Without splits nothing is chosen for the solver: the whole points of the model that meet
+    the rows in force are exactly the points of the reduced model's answers."""
+    model, rows = _random_case(seed)
+    reduction = reduce_model(model, rows)
+    every = [dict(enumerate(p)) for p in itertools.product(range(-2, 4), repeat=4)]
+    whole = [p for p in every if all(c.holds(p) for c in (*model.constraints, *rows))]
+    if reduction is None:
+        assert not whole  # contradicting rows: nothing is feasible
+        return
+    position = reduction.position
+    mapped = [reduction.row(row, position) for row in rows]
+    free = len(reduction.free)
+    answers = []
+    for values in itertools.product(range(-2, 4), repeat=free):
+        point = dict(enumerate(values))
+        if not all(v.lower <= point[v.index] <= (v.upper or 0) for v in reduction.model.variables):
+            continue
+        if all(c.holds(point) for c in reduction.model.constraints) and all(
+            m is True or (m is not False and m.holds(point)) for m in mapped
+        ):
+            answers.append(reduction.point(point))
+    assert sorted(map(sorted, (p.items() for p in answers))) == sorted(
+        map(sorted, (p.items() for p in whole))
+    )
+
+
+def _without_reduction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(solve_module, "REDUCED_FROM", "no stage")
+
+
+def _both(r: Region, monkeypatch: pytest.MonkeyPatch) -> None:
+    options = SolverOptions(time_limit=30)
+    reduced = assert_solved(r, solve(r, "ortools", options, hard_limit=False))
+    with monkeypatch.context() as patch:
+        _without_reduction(patch)
+        whole = assert_solved(r, solve(r, "ortools", options, hard_limit=False))
+    assert stage_values(reduced) == stage_values(whole)
+    assert reduced.allocation == whole.allocation
+
+
+@pytest.mark.parametrize("name", ["haaglanden", "mra"])
+def test_bundled_regions_get_the_same_answer_on_the_reduced_model(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _both(load_instance(bundled_instance(name)).region, monkeypatch)
+
+
+@PROPERTY
+@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation", "quota_respecting"]))
+def test_small_regions_get_the_same_answer_on_the_reduced_model(r: Region) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _both(r, monkeypatch)
+
+
+def _backend_sizes(monkeypatch: pytest.MonkeyPatch, backend: str) -> dict[str, tuple[int, int]]:
+    """Solve Haaglanden and return, per stage, the variables of the backend's model and of the
+    whole model."""
+    sizes: dict[str, tuple[int, int]] = {}
+    original = solve_module._linear_stage
+
+    def recording(run: solve_module._Run, stage: Stage) -> Outcome:
+        sizes[stage.name] = (len(run.backend.model.variables), len(run.f.model.variables))
+        return original(run, stage)
+
+    monkeypatch.setattr(solve_module, "_linear_stage", recording)
+    r = load_instance(bundled_instance("haaglanden")).region
+    assert_solved(r, solve(r, backend, SolverOptions(time_limit=60), hard_limit=False))
+    return sizes
+
+
+def test_the_later_stages_run_on_a_model_without_the_fixed_placements(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Haaglanden the flow rows fix placements: the backend of the programme and tie-break
+    stages holds fewer variables than the whole model."""
+    sizes = _backend_sizes(monkeypatch, "ortools")
+    backend, whole = sizes["programme"]
+    assert backend < whole
+    assert sizes["needs"][0] == whole
+    assert sizes["tie_break"][0] == backend
+
+
+def test_the_cbc_backend_solves_every_stage_on_the_whole_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CBC, the independent cross-check, stays the plain whole MIP."""
+    sizes = _backend_sizes(monkeypatch, "cbc")
+    assert all(backend == whole for backend, whole in sizes.values())
+    assert "programme" in sizes
