@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from solver.model import Constraint, LinearModel, Terms, Variable
 
@@ -44,22 +45,24 @@ class Reduction:
     fixed: dict[int, int]
     free: tuple[int, ...]
 
-    @property
+    @cached_property
     def position(self) -> dict[int, int]:
         """The index in ``model`` of each free variable, by its index in the whole model."""
         return {index: place for place, index in enumerate(self.free)}
 
-    def row(self, constraint: Constraint, position: Mapping[int, int]) -> Constraint | bool:
+    def row(self, constraint: Constraint) -> Constraint | bool:
         """The row over the free variables; whether it holds if it has none."""
-        return _substitute(constraint, self.fixed, position)
+        return _substitute(constraint, self.fixed, self.position)
 
-    def objective(self, terms: Terms, position: Mapping[int, int]) -> tuple[Terms, int]:
+    def objective(self, terms: Terms) -> tuple[Terms, int]:
         """The objective over the free variables and the constant of its fixed part."""
         constant = sum(c * self.fixed[i] for i, c in terms.items() if i in self.fixed)
+        position = self.position
         return {position[i]: c for i, c in terms.items() if i not in self.fixed}, constant
 
-    def start(self, values: Mapping[int, int], position: Mapping[int, int]) -> dict[int, int]:
+    def start(self, values: Mapping[int, int]) -> dict[int, int]:
         """A whole point's values of the free variables, as a start for the reduced model."""
+        position = self.position
         return {position[i]: v for i, v in values.items() if i in position}
 
     def point(self, values: Mapping[int, int]) -> dict[int, int]:

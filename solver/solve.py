@@ -7,7 +7,8 @@ gap) ends the solve: the result is then ``feasible`` with that stage's incumbent
 OR-Tools backend the needs and fairness stages are first tried on the placement network
 (`solver.decomposition`): min-cost flow bounds that prove them without the whole MIP where they
 meet; once the fairness stage is fixed, the reduced costs of its flow give the later stages rows
-that fix nearly every placement (`solver.network.flow_rows`).
+that fix nearly every placement (`solver.network.flow_rows`), and the programme and tie-break
+stages run on the model without the variables those rows fix (`solver.reduction`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from solver.minmax import (
     relative_deviation_stage,
 )
 from solver.model import Constraint, LinearModel, Terms, evaluate
-from solver.network import PlacementNetwork, complete, holds, read_network
+from solver.network import PlacementNetwork, PointChecker, complete, read_network
 from solver.objectives import (
     Stage,
     Values,
@@ -132,7 +133,7 @@ class _Run:
             self.network = read_network(self.f)
         #: Set by `reduce`: the backend then holds the reduced model.
         self.reduction: Reduction | None = None
-        self._position: dict[int, int] = {}
+        self._checker: PointChecker | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -158,7 +159,7 @@ class _Run:
     def _add_to_backend(self, row: Constraint) -> object | None:
         if self.reduction is None:
             return self.backend.add_constraint(row)
-        reduced = self.reduction.row(row, self._position)
+        reduced = self.reduction.row(row)
         if reduced is True:
             return None  # it holds whatever the free variables are
         if reduced is False:
@@ -174,11 +175,11 @@ class _Run:
         """Minimise ``terms`` on the backend within the time left, from ``hint`` if given; on
         a reduced model the terms and the start are mapped to it, and the answer back to a
         whole point, which must meet every row of the model and every row in force."""
-        reduction = self.reduction
-        if reduction is None:
+        reduction, checker = self.reduction, self._checker
+        if reduction is None or checker is None:
             return self.backend.minimize(terms, self.remaining(), hint=hint)
-        reduced, constant = reduction.objective(terms, self._position)
-        start = None if hint is None else reduction.start(hint, self._position)
+        reduced, constant = reduction.objective(terms)
+        start = None if hint is None else reduction.start(hint)
         outcome = self.backend.minimize(reduced, self.remaining(), hint=start)
         outcome = replace(
             outcome,
@@ -188,7 +189,7 @@ class _Run:
         if outcome.values is None:
             return outcome
         point = reduction.point(outcome.values)
-        if not holds(self.f.model, self.fixed, point):
+        if not checker.holds(self.fixed, point):
             return replace(
                 outcome,
                 status=Status.ERROR,
@@ -205,7 +206,7 @@ class _Run:
         if reduction is None:
             return
         self.reduction = reduction
-        self._position = reduction.position
+        self._checker = PointChecker(self.f.model)
         self.backend = backend_class(self.backend.name)(reduction.model, self.options)
         self.rows = {
             handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()

@@ -82,8 +82,7 @@ def test_the_reduced_model_has_exactly_the_whole_points_of_the_model(seed: int) 
     if reduction is None:
         assert not whole  # contradicting rows: nothing is feasible
         return
-    position = reduction.position
-    mapped = [reduction.row(row, position) for row in rows]
+    mapped = [reduction.row(row) for row in rows]
     free = len(reduction.free)
     answers = []
     for values in itertools.product(range(-2, 4), repeat=free):
