@@ -16,10 +16,15 @@ the programme stage of that region and 0.8 GB; on the reduced model 1.2 s and 0.
   of the stage that made the split and that stage's fixed row, where the cheapest values can
   only help, so no allocation of the decisions is lost.
 
-The reduced model keeps the free variables, renumbered, and every row with a free variable, with
-the fixed part moved to the right-hand side. `Reduction` maps rows, objectives, starts and answers
-between the two, and `Reduction.point` gives the whole point, which the caller checks against the
-whole model before it is used.
+The reduced model keeps the free variables, renumbered and counted from a centre (the answer of
+the stage before), and every row with a free variable, with the fixed part and the centre moved to
+the right-hand side. Counted from a point that meets them, the equality rows have right-hand side
+0: SCIP's feasibility tolerance is relative to a row's size, and the regional total of 5.9
+million homes of that region came back one home off (its programme stage proven optimal in 343 s,
+then solved again at a tight tolerance that did not finish); from the centre the same row asks
+for an exact 0. `Reduction` maps rows, objectives, starts and answers between the two models, and
+`Reduction.point` gives the whole point, which the caller checks against the whole model before it
+is used.
 """
 
 from __future__ import annotations
@@ -33,49 +38,65 @@ from solver.model import Constraint, LinearModel, Terms, Variable
 
 @dataclass(frozen=True)
 class Reduction:
-    """A model with the fixed variables substituted out.
+    """A model with the fixed variables substituted out and the others counted from a centre.
+
+    A variable ``x_i`` of the whole model is ``offset_i + z_i``: ``offset_i`` is its value if it
+    is fixed (and ``z_i`` is 0), otherwise its value at the centre, and ``z_i`` a variable of the
+    reduced model.
 
     Attributes:
-        model: the free variables (renumbered) and every row of the whole model with one.
+        model: the variables ``z`` (renumbered) and every row of the whole model with one.
         fixed: the value of every fixed variable, by its index in the whole model.
         free: the index in the whole model of each variable of ``model``.
+        centre: the value each free variable is counted from, by its index in the whole model.
     """
 
     model: LinearModel
     fixed: dict[int, int]
     free: tuple[int, ...]
+    centre: dict[int, int]
 
     @cached_property
     def position(self) -> dict[int, int]:
         """The index in ``model`` of each free variable, by its index in the whole model."""
         return {index: place for place, index in enumerate(self.free)}
 
+    @cached_property
+    def offset(self) -> dict[int, int]:
+        """``offset_i`` of every variable, by its index in the whole model."""
+        return {**self.centre, **self.fixed}
+
     def row(self, constraint: Constraint) -> Constraint | bool:
-        """The row over the free variables; whether it holds if it has none."""
-        return _substitute(constraint, self.fixed, self.position)
+        """The row over the reduced model's variables; whether it holds if it has none."""
+        return _substitute(constraint, self.offset, self.position)
 
     def objective(self, terms: Terms) -> tuple[Terms, int]:
-        """The objective over the free variables and the constant of its fixed part."""
-        constant = sum(c * self.fixed[i] for i, c in terms.items() if i in self.fixed)
-        position = self.position
-        return {position[i]: c for i, c in terms.items() if i not in self.fixed}, constant
+        """The objective over the reduced model's variables and its constant."""
+        offset, position = self.offset, self.position
+        constant = sum(c * offset[i] for i, c in terms.items())
+        return {position[i]: c for i, c in terms.items() if i in position}, constant
 
     def start(self, values: Mapping[int, int]) -> dict[int, int]:
         """A whole point's values of the free variables, as a start for the reduced model."""
-        position = self.position
-        return {position[i]: v for i, v in values.items() if i in position}
+        offset, position = self.offset, self.position
+        return {position[i]: v - offset[i] for i, v in values.items() if i in position}
 
     def point(self, values: Mapping[int, int]) -> dict[int, int]:
         """The whole point of an answer of the reduced model."""
         point = dict(self.fixed)
-        point.update((self.free[place], value) for place, value in values.items())
+        offset = self.offset
+        for place, value in values.items():
+            index = self.free[place]
+            point[index] = offset[index] + value
         return point
 
 
-def reduce_model(model: LinearModel, rows: Sequence[Constraint]) -> Reduction | None:
+def reduce_model(
+    model: LinearModel, rows: Sequence[Constraint], centre: Mapping[int, int] | None = None
+) -> Reduction | None:
     """The model with every variable that ``rows`` (the rows in force) and the model fix taken
-    out (see the module docstring); ``None`` where the rows contradict each other (left to the
-    solver to report)."""
+    out (see the module docstring) and the others counted from ``centre`` (0 where it gives no
+    value); ``None`` where the rows contradict each other (left to the solver to report)."""
     lower = [v.lower for v in model.variables]
     upper = [v.upper for v in model.variables]
     every_row = [*model.constraints, *rows]
@@ -88,20 +109,28 @@ def reduce_model(model: LinearModel, rows: Sequence[Constraint]) -> Reduction | 
     if not _fix_splits(model, fixed, lower, upper):
         return None
     free = tuple(i for i in range(len(model.variables)) if i not in fixed)
-    position = {index: place for place, index in enumerate(free)}
+    centre = {i: (centre or {}).get(i, 0) for i in free}
     reduced = LinearModel()
     for place, index in enumerate(free):
         variable = model.variables[index]
+        top = upper[index]
         reduced.variables.append(
-            Variable(place, variable.name, lower[index], upper[index], variable.integer)
+            Variable(
+                place,
+                variable.name,
+                lower[index] - centre[index],
+                None if top is None else top - centre[index],
+                variable.integer,
+            )
         )
+    reduction = Reduction(reduced, fixed, free, centre)
     for constraint in model.constraints:
-        substituted = _substitute(constraint, fixed, position)
+        substituted = reduction.row(constraint)
         if substituted is False:
             return None
         if isinstance(substituted, Constraint):
             reduced.constraints.append(substituted)
-    return Reduction(reduced, fixed, free)
+    return reduction
 
 
 def _tighten(row: Constraint, lower: list[int], upper: list[int | None]) -> bool:
@@ -171,12 +200,12 @@ def _fix_splits(
 
 
 def _substitute(
-    constraint: Constraint, fixed: Mapping[int, int], position: Mapping[int, int]
+    constraint: Constraint, offset: Mapping[int, int], position: Mapping[int, int]
 ) -> Constraint | bool:
-    """The row with its fixed variables moved to the right-hand side and the others renumbered;
-    whether it holds if no variable is left."""
-    rhs = constraint.rhs - sum(c * fixed[i] for i, c in constraint.terms if i in fixed)
-    terms = tuple((position[i], c) for i, c in constraint.terms if i not in fixed)
+    """The row in the reduced model's variables, ``sum c_i (offset_i + z_i)`` with the offsets
+    moved to the right-hand side; whether it holds if no variable is left."""
+    rhs = constraint.rhs - sum(c * offset[i] for i, c in constraint.terms)
+    terms = tuple((position[i], c) for i, c in constraint.terms if i in position)
     if terms:
         return Constraint(constraint.name, constraint.rule, terms, constraint.sense, rhs)
     if constraint.sense == "<=":

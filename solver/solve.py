@@ -199,10 +199,11 @@ class _Run:
         return replace(outcome, values=point)
 
     def reduce(self) -> None:
-        """From now on solve on the model without the variables the rows in force fix
-        (`solver.reduction`), on a new backend holding the rows in force over the rest. Only
-        linear stages may follow: the level searches of min-max stages read the whole model."""
-        reduction = reduce_model(self.f.model, self.fixed)
+        """From now on solve on the model without the variables the rows in force fix, the
+        others counted from the current answer (`solver.reduction`), on a new backend holding
+        the rows in force over them. Only linear stages may follow: the level searches of
+        min-max stages read the whole model."""
+        reduction = reduce_model(self.f.model, self.fixed, self.values)
         if reduction is None:
             return
         self.reduction = reduction

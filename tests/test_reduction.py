@@ -74,21 +74,21 @@ def _random_case(seed: int) -> tuple[LinearModel, list[Constraint]]:
 @given(st.integers(0, 10**6))
 def test_the_reduced_model_has_exactly_the_whole_points_of_the_model(seed: int) -> None:
     """Without splits nothing is chosen for the solver: the whole points of the model that meet
-    the rows in force are exactly the points of the reduced model's answers."""
+    the rows in force are exactly the points of the reduced model's answers, whatever the centre
+    its variables are counted from."""
     model, rows = _random_case(seed)
-    reduction = reduce_model(model, rows)
+    centre = dict(enumerate(random.Random(seed + 1).choices(range(-3, 4), k=4)))
+    reduction = reduce_model(model, rows, centre if seed % 2 else None)
     every = [dict(enumerate(p)) for p in itertools.product(range(-2, 4), repeat=4)]
     whole = [p for p in every if all(c.holds(p) for c in (*model.constraints, *rows))]
     if reduction is None:
         assert not whole  # contradicting rows: nothing is feasible
         return
     mapped = [reduction.row(row) for row in rows]
-    free = len(reduction.free)
+    ranges = [range(v.lower, (v.upper or 0) + 1) for v in reduction.model.variables]
     answers = []
-    for values in itertools.product(range(-2, 4), repeat=free):
+    for values in itertools.product(*ranges):
         point = dict(enumerate(values))
-        if not all(v.lower <= point[v.index] <= (v.upper or 0) for v in reduction.model.variables):
-            continue
         if all(c.holds(point) for c in reduction.model.constraints) and all(
             m is True or (m is not False and m.holds(point)) for m in mapped
         ):
@@ -96,6 +96,8 @@ def test_the_reduced_model_has_exactly_the_whole_points_of_the_model(seed: int) 
     assert sorted(map(sorted, (p.items() for p in answers))) == sorted(
         map(sorted, (p.items() for p in whole))
     )
+    # A whole point as a start is the same point, counted from the centre.
+    assert all(reduction.point(reduction.start(p)) == p for p in whole)
 
 
 def _without_reduction(monkeypatch: pytest.MonkeyPatch) -> None:
