@@ -101,6 +101,23 @@ def test_an_answer_that_still_breaks_a_row_is_an_error_never_optimal() -> None:
     assert "x_at_least_5" in outcome.stop_reason
 
 
+def test_a_retry_cut_short_keeps_the_first_solves_better_bound() -> None:
+    """The first solve's bound holds for the exact rows too; a retry stopped before its root
+    bound reports less, and the better one is kept, never above the answer."""
+    backend = _backend()
+    backend.add_constraint(_at_least(5))
+
+    def solve(terms: object, time_limit: float, hint: object, *, tight: bool) -> Outcome:
+        if not tight:
+            return Outcome(Status.OPTIMAL, "optimal", {0: 4}, 4.0, 4.0, 9.0)
+        return Outcome(Status.FEASIBLE, "time_limit", {0: 9}, 9.0, -100.0, 1.0)
+
+    backend._solve = solve  # type: ignore[method-assign]
+    outcome = backend.minimize({0: 1}, 10)
+    assert outcome.status == Status.FEASIBLE and outcome.values == {0: 9}
+    assert outcome.bound == 4.0 and outcome.seconds == 10.0
+
+
 def test_an_answer_within_every_row_is_not_solved_again() -> None:
     backend = _backend()
     calls = _answers(backend, first=3, second=3)

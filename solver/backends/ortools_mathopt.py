@@ -138,7 +138,11 @@ class MathOptBackend(Backend):
             # million homes may come back one home off. Solve again with a tight tolerance.
             remaining = time_limit - outcome.seconds
             retry = self._solve(terms, remaining, hint, tight=True)
-            outcome = replace(retry, seconds=outcome.seconds + retry.seconds)
+            outcome = replace(
+                retry,
+                seconds=outcome.seconds + retry.seconds,
+                bound=_better_bound(outcome.bound, retry),
+            )
             broken = None if outcome.values is None else self._broken(outcome.values)
         if broken is not None:
             return Outcome(
@@ -359,6 +363,18 @@ class MathOptBackend(Backend):
         """The model, with names and the constraints added so far, and objective ``terms``, in
         free MPS format with every number exact (`solver.mps`)."""
         return mps_text(self.model, terms, (row for _, row in sorted(self._active.items())))
+
+
+def _better_bound(first: float | None, retry: Outcome) -> float | None:
+    """The better lower bound of a solve whose answer broke a row and of its tight retry: the
+    first solve's bound still holds (it bounds a problem whose rows are looser by the tolerance,
+    so no more than the exact problem), and a retry cut short by the time limit may not have
+    finished its root. Never above the retry's answer."""
+    bounds = [b for b in (first, retry.bound) if b is not None]
+    if not bounds:
+        return None
+    bound = max(bounds)
+    return bound if retry.objective is None else min(bound, retry.objective)
 
 
 def _solve_relaxation(
