@@ -96,7 +96,10 @@ def reduce_model(
 ) -> Reduction | None:
     """The model with every variable that ``rows`` (the rows in force) and the model fix taken
     out (see the module docstring) and the others counted from ``centre`` (0 where it gives no
-    value); ``None`` where the rows contradict each other (left to the solver to report)."""
+    value); ``None`` where the rows contradict each other (left to the solver to report), or
+    where a variable is continuous (the bounds are rounded to whole numbers)."""
+    if not all(v.integer for v in model.variables):
+        return None
     lower = [v.lower for v in model.variables]
     upper = [v.upper for v in model.variables]
     every_row = [*model.constraints, *rows]

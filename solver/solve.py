@@ -134,6 +134,8 @@ class _Run:
         #: Set by `reduce`: the backend then holds the reduced model.
         self.reduction: Reduction | None = None
         self._checker: PointChecker | None = None
+        #: The handles of the rows in force when the model was reduced (its fixings rest on them).
+        self._reduced_on: frozenset[int] = frozenset()
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -167,6 +169,8 @@ class _Run:
         return self.backend.add_constraint(reduced)
 
     def remove_row(self, handle: int) -> None:
+        if handle in self._reduced_on:
+            raise RuntimeError("a row the reduced model was built on cannot be removed")
         backend_handle, _ = self.rows.pop(handle)
         if backend_handle is not None:
             self.backend.remove_constraint(backend_handle)
@@ -207,6 +211,7 @@ class _Run:
         if reduction is None:
             return
         self.reduction = reduction
+        self._reduced_on = frozenset(self.rows)
         self._checker = PointChecker(self.f.model)
         self.backend = backend_class(self.backend.name)(reduction.model, self.options)
         self.rows = {
@@ -287,6 +292,8 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
 
 #: The first stage solved on the reduced model (`_Run.reduce`), with the placement network: the
 #: stages from it on choose the building, with nearly every placement fixed by the flow rows.
+#: Not with a relative gap: the reduced objective is counted from the previous answer, and a
+#: relative gap on it would mean something else.
 REDUCED_FROM = "programme"
 
 
@@ -300,7 +307,7 @@ def _solve(
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
         solved_before = run.values is not None
-        if stage.name == REDUCED_FROM and run.network is not None:
+        if stage.name == REDUCED_FROM and run.network is not None and options.gap == 0:
             run.reduce()
         if isinstance(stage, MinMaxStage):
             outcome = _min_max(run, stage)
