@@ -134,14 +134,12 @@ def fairness_by_network(
     started = time.perf_counter()
     f = network.f
     costs = split_costs(network, terms)
-    needs = _rows_in_force(network, fixed)
-    if costs is None or needs is None:
+    if costs is None:
         return None
-    building_terms, unmet_weight, level, limits = needs
-    least = _least_building(network, building_terms, solver)
-    if least is None:
+    setting = _needs_in_force(network, fixed, solver)
+    if setting is None:
         return None
-    _local_social_most(network, solver)
+    building_terms, unmet_weight, level, limits, least = setting
     total = sum(network.supply.values())
     no_cost = dict.fromkeys(network.groups, 0)
     unmet_most = _unmet_room(level - least[0], unmet_weight, total)
@@ -222,14 +220,10 @@ def feasibility_by_network(
             return None
         return Feasibility(point, time.perf_counter() - started)
 
-    needs = _rows_in_force(network, fixed)
-    if needs is None:
+    setting = _needs_in_force(network, fixed, solver)
+    if setting is None:
         return None
-    building_terms, unmet_weight, level, limits = needs
-    least = _least_building(network, building_terms, solver)
-    if least is None:
-        return None
-    _local_social_most(network, solver)
+    building_terms, unmet_weight, level, limits, least = setting
     total = sum(network.supply.values())
     unmet_cost = dict.fromkeys(network.groups, 1)
     for building in (values, least[1]):
@@ -323,6 +317,23 @@ def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> Non
         return
     for index, most in network.social_most.items():
         network.social_most[index] = min(most, building[index])
+
+
+def _needs_in_force(
+    network: PlacementNetwork, fixed: Sequence[Constraint], solver: BuildingSolver
+) -> tuple[Terms, int, int, Limits, tuple[int, dict[int, int]]] | None:
+    """`_rows_in_force` with the least value of its building terms and a building reaching it
+    (`_least_building`), once each municipality's widest pool is known (`_local_social_most`);
+    ``None`` where either is not known."""
+    needs = _rows_in_force(network, fixed)
+    if needs is None:
+        return None
+    building_terms, unmet_weight, level, limits = needs
+    least = _least_building(network, building_terms, solver)
+    if least is None:
+        return None
+    _local_social_most(network, solver)
+    return building_terms, unmet_weight, level, limits, least
 
 
 def _rows_in_force(
