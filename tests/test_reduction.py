@@ -122,7 +122,19 @@ def test_bundled_regions_get_the_same_answer_on_the_reduced_model(
 
 
 @PROPERTY
-@given(small_regions(vary_policy=True, objectives=["sum_abs_deviation", "quota_respecting"]))
+@given(
+    small_regions(
+        vary_policy=True,
+        objectives=[
+            "sum_abs_deviation",
+            "quota_respecting",
+            "max_rel_deviation",
+            "max_abs_deviation",
+            "equal_burden",
+            "leximin",
+        ],
+    )
+)
 def test_small_regions_get_the_same_answer_on_the_reduced_model(r: Region) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _both(r, monkeypatch)
