@@ -264,6 +264,8 @@ def run_one(instance_id: str, solver: str, time_limit: float, timeout: float) ->
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="fairshare-bench-") as folder:
+        # The child's temporary files (PuLP's for CBC) go here too, so a killed child leaves none.
+        env["TMPDIR"] = env["TMP"] = env["TEMP"] = folder
         result_path = Path(folder) / "result.json"
         command = [
             sys.executable,

@@ -4,6 +4,9 @@ Solvers overrun their own time limits (HiGHS was seen running six times past it,
 long), so the whole solve runs in a child process of its own process group; when the deadline
 passes, the group is killed, CBC's process included. Where ``fork`` is not available the function
 runs in this process with only the solvers' own limits.
+
+The child writes its temporary files (PuLP's model and solution files for CBC) into a scratch
+folder of its own, which this process removes afterwards: a killed solve leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -23,8 +28,13 @@ class DeadlineExceededError(Exception):
     """The function did not return within its hard limit and was killed."""
 
 
-def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _child(
+    connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], scratch: str
+) -> None:
     os.setpgid(0, 0)
+    # PuLP reads TMP after TMPDIR; Python's tempfile reads its cached folder first.
+    os.environ["TMPDIR"] = os.environ["TMP"] = os.environ["TEMP"] = scratch
+    tempfile.tempdir = scratch
     try:
         payload: tuple[str, Any] = ("ok", function(*args))
     except BaseException as error:  # noqa: BLE001 - handed to the parent, which re-raises it
@@ -37,7 +47,8 @@ def _child(connection: Connection, function: Callable[..., Any], args: tuple[Any
 
 
 def run_with_deadline(function: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
-    """``function(*args)`` in a child process, killed with its children after ``seconds``.
+    """``function(*args)`` in a child process, killed with its children after ``seconds``; the
+    child's temporary files are removed either way.
 
     Exceptions raised by the function are raised again here.
 
@@ -48,7 +59,8 @@ def run_with_deadline(function: Callable[..., T], args: tuple[Any, ...], seconds
         return function(*args)
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, function, args), daemon=True)
+    scratch = tempfile.mkdtemp(prefix="fairshare-solve-")
+    process = context.Process(target=_child, args=(sender, function, args, scratch), daemon=True)
     process.start()
     # Also here, so that the group exists even if the kill comes before the child runs.
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -64,6 +76,7 @@ def run_with_deadline(function: Callable[..., T], args: tuple[Any, ...], seconds
         _kill_group(process.pid)
         process.join()
         receiver.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     if kind == "error":
         raise payload
     return payload  # type: ignore[no-any-return]
