@@ -10,6 +10,8 @@
     python -m benchmarks list                  # the instances, sizes, seeds and references
     python -m benchmarks report FILE.json      # Markdown tables: runs, ratios, seconds per stage
     python -m benchmarks references FILE.json ... [--write]   # references from measured runs
+    python -m benchmarks stage --instance ID --stage NAME [--engines scip,highs,...]
+                               [--time-limit S] [--json FILE.json] [--mps FILE.mps]
     python -m benchmarks child ...             # one run; used by the runner, not by hand
 """
 
@@ -36,6 +38,7 @@ from benchmarks.scaling import (
     report_from_json,
     run_scaling,
 )
+from benchmarks.stages import run_stage
 from benchmarks.suite import INSTANCE_IDS, SUITE
 
 
@@ -125,6 +128,16 @@ def _parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help=f"merge into {REFERENCES_PATH.name}"
     )
 
+    stage = commands.add_parser(
+        "stage", help="one later stage on each OR-Tools engine from the same start"
+    )
+    stage.add_argument("--instance", required=True, help="an instance id of the suite")
+    stage.add_argument("--stage", required=True, help="e.g. programme or tie_break")
+    stage.add_argument("--engines", type=_names, default=["scip", "highs"])
+    stage.add_argument("--time-limit", type=float, default=120.0)
+    stage.add_argument("--json", type=Path, default=None)
+    stage.add_argument("--mps", type=Path, default=None, help="also write the stage's problem")
+
     child = commands.add_parser("child", help="one measured run (used by the runner)")
     child.add_argument("--instance", required=True)
     child.add_argument("--solver", required=True)
@@ -189,6 +202,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     echo = print
     try:
+        if args.command == "stage":
+            try:
+                run_stage(
+                    args.instance,
+                    args.stage,
+                    args.engines,
+                    args.time_limit,
+                    json_out=args.json,
+                    mps_out=args.mps,
+                    echo=lambda line: echo(line, flush=True),
+                )
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            return 0
         if args.command == "scaling":
             if args.from_json is not None:
                 report_from_json(args.from_json, args.out)

@@ -161,12 +161,8 @@ class _Run:
     def _add_to_backend(self, row: Constraint) -> object | None:
         if self.reduction is None:
             return self.backend.add_constraint(row)
-        reduced = self.reduction.row(row)
-        if reduced is True:
-            return None  # it holds whatever the free variables are
-        if reduced is False:
-            reduced = Constraint(row.name, row.rule, (), ">=", 1)  # and nothing meets it
-        return self.backend.add_constraint(reduced)
+        reduced = reduction_row(self.reduction, row)
+        return None if reduced is None else self.backend.add_constraint(reduced)
 
     def remove_row(self, handle: int) -> None:
         if handle in self._reduced_on:
@@ -307,12 +303,8 @@ def _solve(
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
         solved_before = run.values is not None
-        if stage.name == REDUCED_FROM and run.network is not None and options.gap == 0:
-            run.reduce()
-        if isinstance(stage, MinMaxStage):
-            outcome = _min_max(run, stage)
-        else:
-            outcome = _linear_stage(run, stage)
+        _prepare(run, stage)
+        outcome = _solve_stage(run, stage)
         if outcome.status == Status.OPTIMAL:
             continue
         if outcome.status == Status.INFEASIBLE:
@@ -349,6 +341,76 @@ def _solve(
             *run.notes,
         ),
     )
+
+
+def _prepare(run: _Run, stage: Stage | MinMaxStage) -> None:
+    """Reduce the model before `REDUCED_FROM`, where the run has a network and no relative gap."""
+    if stage.name == REDUCED_FROM and run.network is not None and run.options.gap == 0:
+        run.reduce()
+
+
+def _solve_stage(run: _Run, stage: Stage | MinMaxStage) -> Outcome:
+    if isinstance(stage, MinMaxStage):
+        return _min_max(run, stage)
+    return _linear_stage(run, stage)
+
+
+@dataclass(frozen=True)
+class StageProblem:
+    """A linear stage as the backend is handed it once the stages before it are fixed: the
+    model it is solved on (the reduced model from `REDUCED_FROM` on) with the rows in force among
+    its rows, the objective and the start (the previous stage's answer). The stage's value of an
+    answer ``v`` is ``evaluate(terms, v) + constant`` in the model's units, and that divided by
+    ``scale`` in the stage's reporting unit (households for fairness)."""
+
+    name: str
+    model: LinearModel
+    terms: Terms
+    constant: int
+    scale: int
+    start: dict[int, int]
+
+
+def stage_problem(region: Region, name: str, options: SolverOptions) -> StageProblem | None:
+    """The problem of the linear stage ``name`` on the OR-Tools backend after every stage before
+    it is solved (for measuring the engines on one stage, `benchmarks.stages`); ``None`` if the
+    region has no such linear stage or a stage before it is not proven optimal."""
+    run = _Run(region, "ortools", options)
+    for stage in run.stages:
+        _prepare(run, stage)
+        if stage.name == name:
+            return _problem(run, stage) if isinstance(stage, Stage) else None
+        if _solve_stage(run, stage).status != Status.OPTIMAL:
+            return None
+    return None
+
+
+def _problem(run: _Run, stage: Stage) -> StageProblem:
+    start = dict(run.values or {})
+    reduction = run.reduction
+    if reduction is None:
+        model = run.f.model.with_constraints([*run.f.model.constraints, *run.fixed])
+        return StageProblem(
+            stage.name, model, dict(stage.terms), stage.constant, stage.scale, start
+        )
+    reduced_rows = (reduction_row(reduction, row) for row in run.fixed)
+    rows = [row for row in reduced_rows if row is not None]
+    terms, constant = reduction.objective(stage.terms)
+    model = reduction.model.with_constraints([*reduction.model.constraints, *rows])
+    return StageProblem(
+        stage.name, model, terms, constant + stage.constant, stage.scale, reduction.start(start)
+    )
+
+
+def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
+    """A row in force over the reduced model's variables: ``None`` if it holds whatever they
+    are, a row nothing meets if it cannot hold."""
+    reduced = reduction.row(row)
+    if reduced is True:
+        return None
+    if reduced is False:
+        return Constraint(row.name, row.rule, (), ">=", 1)
+    return reduced
 
 
 def _linear_stage(run: _Run, stage: Stage) -> Outcome:
