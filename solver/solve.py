@@ -161,7 +161,7 @@ class _Run:
     def _add_to_backend(self, row: Constraint) -> object | None:
         if self.reduction is None:
             return self.backend.add_constraint(row)
-        reduced = reduction_row(self.reduction, row)
+        reduced = _reduction_row(self.reduction, row)
         return None if reduced is None else self.backend.add_constraint(reduced)
 
     def remove_row(self, handle: int) -> None:
@@ -359,8 +359,10 @@ def _solve_stage(run: _Run, stage: Stage | MinMaxStage) -> Outcome:
 class StageProblem:
     """A linear stage as the backend is handed it once the stages before it are fixed: the
     model it is solved on (the reduced model from `REDUCED_FROM` on) with the rows in force among
-    its rows, the objective and the start (the previous stage's answer). The stage's value of an
-    answer ``v`` is ``evaluate(terms, v) + constant`` in the model's units, and that divided by
+    its rows, the objective and the start (the previous stage's answer); for the needs and
+    fairness stages the MIP as it would be handed to the backend if the placement network did not
+    prove the stage, without the network's temporary flow rows. The stage's value of an answer
+    ``v`` is ``evaluate(terms, v) + constant`` in the model's units, and that divided by
     ``scale`` in the stage's reporting unit (households for fairness)."""
 
     name: str
@@ -393,7 +395,7 @@ def _problem(run: _Run, stage: Stage) -> StageProblem:
         return StageProblem(
             stage.name, model, dict(stage.terms), stage.constant, stage.scale, start
         )
-    reduced_rows = (reduction_row(reduction, row) for row in run.fixed)
+    reduced_rows = (_reduction_row(reduction, row) for row in run.fixed)
     rows = [row for row in reduced_rows if row is not None]
     terms, constant = reduction.objective(stage.terms)
     model = reduction.model.with_constraints([*reduction.model.constraints, *rows])
@@ -402,7 +404,7 @@ def _problem(run: _Run, stage: Stage) -> StageProblem:
     )
 
 
-def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
+def _reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
     """A row in force over the reduced model's variables: ``None`` if it holds whatever they
     are, a row nothing meets if it cannot hold."""
     reduced = reduction.row(row)
