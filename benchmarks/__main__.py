@@ -11,7 +11,7 @@
     python -m benchmarks report FILE.json      # Markdown tables: runs, ratios, seconds per stage
     python -m benchmarks references FILE.json ... [--write]   # references from measured runs
     python -m benchmarks stage --instance ID --stage NAME [--engines scip,highs,...]
-                               [--time-limit S] [--json FILE.json] [--mps FILE.mps]
+                               [--time-limit S] [--json FILE.json] [--mps FILE.mps] [--log]
     python -m benchmarks child ...             # one run; used by the runner, not by hand
 """
 
@@ -137,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     stage.add_argument("--time-limit", type=float, default=120.0)
     stage.add_argument("--json", type=Path, default=None)
     stage.add_argument("--mps", type=Path, default=None, help="also write the stage's problem")
+    stage.add_argument("--log", action="store_true", help="print each engine's own log")
 
     child = commands.add_parser("child", help="one measured run (used by the runner)")
     child.add_argument("--instance", required=True)
@@ -211,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.time_limit,
                     json_out=args.json,
                     mps_out=args.mps,
+                    log=args.log,
                     echo=lambda line: echo(line, flush=True),
                 )
             except ValueError as error:

@@ -3,7 +3,7 @@
 ::
 
     python -m benchmarks stage --instance syn-5000-g8 --stage programme --engines scip,highs \\
-        --time-limit 900 [--json FILE] [--mps FILE]
+        --time-limit 900 [--json FILE] [--mps FILE] [--log]
 
 The stages before it are solved first, as `fairshare solve` solves them (SCIP, the placement
 network). The stage's problem as the backend is handed it (`solver.solve.stage_problem`: from the
@@ -52,19 +52,21 @@ class EngineRow:
     checked: bool
 
 
-def _solve_on(problem: StageProblem, engine: str, time_limit: float) -> Outcome:
-    options = SolverOptions(time_limit=time_limit, engine=engine)
+def _solve_on(problem: StageProblem, engine: str, time_limit: float, log: bool) -> Outcome:
+    options = SolverOptions(time_limit=time_limit, engine=engine, log=log)
     backend = backend_class("ortools")(problem.model, options)
     return backend.minimize(problem.terms, time_limit, hint=problem.start)
 
 
-def solve_stage(problem: StageProblem, engine: str, time_limit: float) -> EngineRow:
+def solve_stage(
+    problem: StageProblem, engine: str, time_limit: float, *, log: bool = False
+) -> EngineRow:
     """The problem on one engine from its start, in a child process killed
-    `HARD_LIMIT_GRACE` seconds after the time limit."""
+    `HARD_LIMIT_GRACE` seconds after the time limit; with ``log`` the engine prints its log."""
     started = time.perf_counter()
     try:
         outcome = run_with_deadline(
-            _solve_on, (problem, engine, time_limit), time_limit + HARD_LIMIT_GRACE
+            _solve_on, (problem, engine, time_limit, log), time_limit + HARD_LIMIT_GRACE
         )
     except DeadlineExceededError as error:
         seconds = time.perf_counter() - started
@@ -92,9 +94,11 @@ def run_stage(
     *,
     json_out: Path | None = None,
     mps_out: Path | None = None,
+    log: bool = False,
     echo: Callable[[str], None] = print,
 ) -> list[EngineRow]:
-    """Solve the stages before ``stage`` of the instance, then the stage on every engine.
+    """Solve the stages before ``stage`` of the instance, then the stage on every engine (with
+    ``log``, each engine's own log on standard output).
 
     Raises:
         KeyError: for an unknown instance.
@@ -124,7 +128,7 @@ def run_stage(
         echo(f"written: {mps_out}, {_start_path(mps_out)}")
     rows = []
     for engine in engines:
-        row = solve_stage(problem, engine, time_limit)
+        row = solve_stage(problem, engine, time_limit, log=log)
         rows.append(row)
         echo(
             f"  {row.engine:<6} {row.status:<11} {row.stop_reason:<12} value {row.value} "

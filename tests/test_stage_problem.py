@@ -112,3 +112,19 @@ def test_the_benchmark_refuses_an_unknown_engine_or_stage(
     arguments = ["stage", "--instance", "haaglanden", "--stage", "needs", "--engines", "glpk"]
     assert benchmarks_main(arguments) == 2
     assert "unknown engine 'glpk'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend_name", ["ortools", "cbc"])
+def test_the_engine_log_is_printed_only_when_asked(
+    haaglanden: Region, backend_name: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    problem = stage_problem(haaglanden, "programme", OPTIONS)
+    assert problem is not None
+    printed = []
+    for log in (False, True):
+        backend = backend_class(backend_name)(problem.model, replace(OPTIONS, log=log))
+        outcome = backend.minimize(problem.terms, 60, hint=problem.start)
+        assert outcome.status == Status.OPTIMAL
+        printed.append(capfd.readouterr().out)
+    assert printed[0] == ""
+    assert len(printed[1].splitlines()) > 5

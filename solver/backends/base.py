@@ -35,7 +35,8 @@ class SolverOptions:
     """Options of a solve; ``gap`` is the relative gap accepted (0: prove optimality);
     ``network``: try the needs and fairness stages by the placement network first
     (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches
-    SCIP's primal heuristics off (the building MIPs of the placement network)."""
+    SCIP's primal heuristics off (the building MIPs of the placement network); ``log``: the
+    engine prints its own log on standard output."""
 
     time_limit: float = 60.0
     seed: int = 0
@@ -44,6 +45,7 @@ class SolverOptions:
     engine: str | None = None
     network: bool = True
     primal_heuristics: bool = True
+    log: bool = False
 
 
 @dataclass(frozen=True)

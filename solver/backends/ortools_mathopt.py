@@ -175,6 +175,7 @@ class MathOptBackend(Backend):
             # HiGHS takes no thread count through MathOpt; it runs its MIP search on one thread.
             threads=None if self.engine == "highs" else self.options.threads,
             random_seed=self.options.seed,
+            enable_output=self.options.log,
         )
         started = time.perf_counter()
         try:

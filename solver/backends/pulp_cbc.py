@@ -84,7 +84,7 @@ class PulpCbcBackend(Backend):
                 self._variables[index].setInitialValue(value)
         integral = all(v.integer for v in self.model.variables if v.index in terms)
         solver = pulp.PULP_CBC_CMD(
-            msg=False,
+            msg=self.options.log,
             timeLimit=max(time_limit, 0.01),
             gapRel=self.options.gap,
             gapAbs=0.5 if integral and self.options.gap == 0 else 0.0,
