@@ -3,8 +3,7 @@
 Solvers (`SOLVERS`):
 
 * ``ortools-default`` (alias ``ortools-scip``), ``ortools-highs``: `solver.solve.solve` on the
-  OR-Tools backend with fairshare's default engines (SCIP; the later stages of a large region on
-  HiGHS, `solver.solve.HIGHS_FROM_VARIABLES`) or HiGHS throughout, one thread, all stages;
+  OR-Tools backend with SCIP (fairshare's default) or HiGHS, one thread, all stages;
 * ``cpsat-1``, ``cpsat-2``: the same on OR-Tools' CP-SAT with 1 and 2 workers;
 * ``cbc``: `solver.solve.solve` on the PuLP/CBC backend, all stages;
 * ``straightforward-cbc``: `benchmarks.straightforward`, stages 1-2 only;
@@ -68,8 +67,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: fairshare's own solves: name -> (backend, engine, threads). ``ortools-mip`` is the default
 #: without the placement network (`SolverOptions.network`): every stage on the whole MIP.
 FAIRSHARE_SOLVERS: dict[str, tuple[str, str | None, int]] = {
-    "ortools-default": ("ortools", None, 1),
-    "ortools-mip": ("ortools", None, 1),
+    "ortools-default": ("ortools", "scip", 1),
+    "ortools-mip": ("ortools", "scip", 1),
     "ortools-highs": ("ortools", "highs", 1),
     "cpsat-1": ("ortools", "cpsat", 1),
     "cpsat-2": ("ortools", "cpsat", 2),
@@ -149,7 +148,6 @@ def _fairshare_run(region: Region, solver: str, time_limit: float) -> dict[str, 
                 "bound": fraction_text(r.bound),
                 "seconds": r.seconds,
                 "method": r.method,
-                "engine": r.engine,
             }
             for r in result.stages
         ],

@@ -38,8 +38,7 @@ from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
     "--engine",
     type=click.Choice(["scip", "highs", "cpsat"]),
     default=None,
-    help="OR-Tools engine for every stage (default: scip, and highs for the programme and "
-    "tie-break stages of regions of thousands of municipalities).",
+    help="OR-Tools engine (default scip).",
 )
 @click.option(
     "--time-limit",

@@ -50,7 +50,6 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
                 "bound": _number(s.bound),
                 "unit": s.unit,
                 "method": s.method,
-                "engine": s.engine,
             }
             for s in result.stages
         ],

@@ -25,8 +25,7 @@ class StageRecord:
     ``value`` is the stage objective computed exactly from the allocation (in the stage's unit);
     ``bound`` the solver's proven bound in the same unit (``None`` if unknown); ``method`` how it
     was solved: ``mip`` (the whole model on the backend) or ``network`` (proven by the bounds of
-    the placement network, `solver.decomposition`); ``engine`` the backend's engine for it (the
-    later stages of a large region run on HiGHS, `solver.solve.HIGHS_FROM_VARIABLES`).
+    the placement network, `solver.decomposition`).
     """
 
     name: str
@@ -37,7 +36,6 @@ class StageRecord:
     unit: str
     seconds: float
     method: str = "mip"
-    engine: str = ""
 
 
 @dataclass(frozen=True)

@@ -119,9 +119,6 @@ class _Run:
         self.f: Formulation = formulate(region, stability=stability)
         self.stages = _stages(self.f)
         self.backend: Backend = backend_class(backend_name)(self.f.model, options)
-        #: The engine asked for (or the backend's first); later stages may run on another one
-        #: (`reduce`), which their records name.
-        self.engine = self.backend.engine
         self.build_seconds = time.perf_counter() - self.started
         self.records: list[StageRecord] = []
         self.values: Values | None = None
@@ -204,8 +201,7 @@ class _Run:
     def reduce(self) -> None:
         """From now on solve on the model without the variables the rows in force fix, the
         others counted from the current answer (`solver.reduction`), on a new backend holding
-        the rows in force over them; on HiGHS where that model has `HIGHS_FROM_VARIABLES` or
-        more and no engine was asked for. Only linear stages may follow: the level searches of
+        the rows in force over them. Only linear stages may follow: the level searches of
         min-max stages read the whole model."""
         reduction = reduce_model(self.f.model, self.fixed, self.values)
         if reduction is None:
@@ -213,11 +209,7 @@ class _Run:
         self.reduction = reduction
         self._reduced_on = frozenset(self.rows)
         self._checker = PointChecker(self.f.model)
-        options = self.options
-        large = len(reduction.model.variables) >= HIGHS_FROM_VARIABLES
-        if large and self.backend.name == "ortools" and options.engine is None:
-            options = replace(options, engine="highs")
-        self.backend = backend_class(self.backend.name)(reduction.model, options)
+        self.backend = backend_class(self.backend.name)(reduction.model, self.options)
         self.rows = {
             handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
         }
@@ -245,7 +237,6 @@ class _Run:
                 unit,
                 outcome.seconds,
                 method,
-                self.backend.engine,
             )
         )
 
@@ -301,15 +292,6 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
 #: relative gap on it would mean something else.
 REDUCED_FROM = "programme"
 
-#: Variables of the reduced model from which its stages run on HiGHS instead of SCIP, where no
-#: engine was asked for (`_Run.reduce`). From the same start (benchmarks/RESULTS.md, run 9):
-#: SCIP proved the programme and tie-break stages of 342 municipalities (3,425 variables) in
-#: 0.1-0.5 s against HiGHS's 3-30 s, of 1,000 (10,067) in 0.6 and 1.7 s against 6.3 and
-#: 13.6 s, and of 2,500 (25,013) in 4.3 and 7.8 s against 13.3 and 12.6 s; with 5,000 (50,120)
-#: HiGHS proved them in 119 and 127 s, while SCIP took 698 s for the programme stage and did not
-#: prove the tie-break stage in 600 s. Between 25,013 and 50,120 nothing was measured.
-HIGHS_FROM_VARIABLES = 40_000
-
 
 def _solve(
     region: Region, backend_name: str, options: SolverOptions, stability: Stability | None
@@ -345,7 +327,7 @@ def _solve(
         allocation=allocation,
         stages=tuple(run.records),
         backend=run.backend.name,
-        engine=run.engine,
+        engine=run.backend.engine,
         seed=options.seed,
         threads=options.threads,
         time_limit=options.time_limit,

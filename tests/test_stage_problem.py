@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-import solver.solve as solve_module
 from benchmarks.__main__ import main as benchmarks_main
 from instances import bundled_instance
 from models.loader import load_instance
@@ -19,7 +18,6 @@ from solver.backends import backend_class
 from solver.backends.base import SolverOptions, Status
 from solver.model import evaluate
 from solver.network import holds
-from solver.result import StageRecord
 from solver.solve import solve, stage_problem
 
 OPTIONS = SolverOptions(time_limit=60)
@@ -130,37 +128,3 @@ def test_the_engine_log_is_printed_only_when_asked(
         printed.append(capfd.readouterr().out)
     assert printed[0] == ""
     assert len(printed[1].splitlines()) > 5
-
-
-def _engines(result_stages: tuple[StageRecord, ...]) -> dict[str, str]:
-    return {s.name: s.engine for s in result_stages}
-
-
-def test_a_large_reduced_model_runs_its_stages_on_highs(
-    haaglanden: Region, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Above `HIGHS_FROM_VARIABLES` the programme and tie-break stages run on HiGHS (no engine
-    asked for) and reach the same stage values and the same allocation as on SCIP."""
-    scip = solve(haaglanden, "ortools", OPTIONS, hard_limit=False)
-    monkeypatch.setattr(solve_module, "HIGHS_FROM_VARIABLES", 1)
-    highs = solve(haaglanden, "ortools", OPTIONS, hard_limit=False)
-    assert scip.status == highs.status == "optimal"
-    assert _engines(scip.stages) == dict.fromkeys(_engines(scip.stages), "scip")
-    assert _engines(highs.stages) == {
-        "needs": "scip",
-        "fairness_sum": "scip",
-        "programme": "highs",
-        "tie_break": "highs",
-    }
-    assert highs.engine == "scip"
-    assert [s.value for s in highs.stages] == [s.value for s in scip.stages]
-    assert highs.allocation == scip.allocation
-
-
-def test_an_engine_asked_for_runs_every_stage(
-    haaglanden: Region, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(solve_module, "HIGHS_FROM_VARIABLES", 1)
-    result = solve(haaglanden, "ortools", replace(OPTIONS, engine="scip"), hard_limit=False)
-    assert result.status == "optimal"
-    assert set(_engines(result.stages).values()) == {"scip"}
