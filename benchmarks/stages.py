@@ -55,7 +55,7 @@ class EngineRow:
 def _solve_on(problem: StageProblem, engine: str, time_limit: float, log: bool) -> Outcome:
     options = SolverOptions(time_limit=time_limit, engine=engine, log=log)
     backend = backend_class("ortools")(problem.model, options)
-    return backend.minimize(problem.terms, time_limit, hint=problem.start)
+    return backend.minimize(problem.terms, time_limit, hint=problem.start or None)
 
 
 def solve_stage(
@@ -117,11 +117,15 @@ def run_stage(
             f"{instance_id} has no linear stage {stage!r} reached with every stage before it "
             "proven optimal"
         )
-    start_value = evaluate(problem.terms, problem.start) + problem.constant
+    # The first stage has no start: no stage before it gave an answer.
+    start_value = (
+        evaluate(problem.terms, problem.start) + problem.constant if problem.start else None
+    )
     echo(
         f"{instance_id} {stage}: {len(problem.model.variables)} variables, "
         f"{len(problem.model.constraints)} rows; the stages before it took "
-        f"{time.perf_counter() - started:.1f} s; start value {start_value}"
+        f"{time.perf_counter() - started:.1f} s; "
+        + ("no start" if start_value is None else f"start value {start_value}")
     )
     if mps_out is not None:
         _write_problem(problem, instance_id, mps_out)

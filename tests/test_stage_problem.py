@@ -104,6 +104,15 @@ def test_the_benchmark_solves_the_stage_on_each_engine_and_writes_it(tmp_path: P
     assert all(name in text for name in start)
 
 
+def test_the_benchmark_solves_the_first_stage_without_a_start(tmp_path: Path) -> None:
+    out = tmp_path / "needs.json"
+    arguments = ["stage", "--instance", "haaglanden", "--stage", "needs", "--engines", "scip"]
+    assert benchmarks_main([*arguments, "--json", str(out)]) == 0
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert record["start_value"] is None
+    assert record["engines"][0]["status"] == "optimal" and record["engines"][0]["checked"]
+
+
 def test_the_benchmark_refuses_an_unknown_engine_or_stage(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
