@@ -70,6 +70,13 @@ from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
     "ortools only) before the whole MIP; --no-network solves every stage as one MIP.",
 )
 @click.option(
+    "--log",
+    is_flag=True,
+    default=False,
+    help="Print the solver's own log of every solve on standard output, before the summary "
+    "(progress on long runs).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -115,6 +122,7 @@ def solve(
     threads: int,
     gap: float,
     network: bool,
+    log: bool,
     out: Path | None,
     output_format: str,
     period: str | None,
@@ -148,7 +156,13 @@ def solve(
         load_instance(instance_path(instance)).region, key, objective, norm_objective, exchanges
     )
     options = SolverOptions(
-        time_limit=time_limit, seed=seed, threads=threads, gap=gap, engine=engine, network=network
+        time_limit=time_limit,
+        seed=seed,
+        threads=threads,
+        gap=gap,
+        engine=engine,
+        network=network,
+        log=log,
     )
     region, rows = _with_period(region, period, ledger, out)
     stability = _stability(region, previous, stability_weight)

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -82,3 +83,22 @@ def test_export_writes_a_named_mps_model(tmp_path: Path) -> None:
     assert "letting_pool[GM0518]" in text and "new_homes[GM0518]" in text
     code, _ = _run("export", str(bundled_instance("haaglanden")), str(out))
     assert code == 2  # refuses to overwrite without --force
+
+
+def test_log_prints_the_solver_log_and_changes_no_output_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The solver writes its log to the process's standard output (file descriptor 1), which
+    CliRunner does not capture; capfd does."""
+    instance = str(bundled_instance("groningen"))
+    printed = {}
+    for side, flags in (("with-log", ["--log"]), ("without-log", [])):
+        code, output = _run("solve", instance, "--out", str(tmp_path / side), *flags)
+        assert code == 0, output
+        printed[side] = capfd.readouterr().out
+    assert "presolving" in printed["with-log"]
+    assert "presolving" not in printed["without-log"]
+    for name in ("municipalities.csv", "placements.csv", "summary.json"):
+        assert (tmp_path / "with-log" / name).read_bytes() == (
+            tmp_path / "without-log" / name
+        ).read_bytes()
