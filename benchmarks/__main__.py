@@ -181,6 +181,10 @@ def _references(json_files: list[Path], write: bool) -> None:
         print(f"written: {REFERENCES_PATH}")
 
 
+def _progress(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (2 for an unknown instance or solver)."""
     args = _parser().parse_args(argv)
@@ -201,7 +205,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "references":
         _references(args.json_files, args.write)
         return 0
-    echo = print
     try:
         if args.command == "stage":
             try:
@@ -213,7 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     json_out=args.json,
                     mps_out=args.mps,
                     log=args.log,
-                    echo=lambda line: echo(line, flush=True),
+                    echo=_progress,
                 )
             except ValueError as error:
                 print(f"error: {error}", file=sys.stderr)
@@ -230,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.out,
                     solvers=args.solvers,
                     timeout=args.timeout,
-                    echo=lambda line: echo(line, flush=True),
+                    echo=_progress,
                 )
             print(f"written: {args.out / 'scaling.md'}, {args.out / 'scaling.png'}")
             return 0
@@ -241,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
             out=args.out,
             json_out=args.json,
-            echo=lambda line: echo(line, flush=True),
+            echo=_progress,
         )
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)
