@@ -133,7 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     stage.add_argument("--instance", required=True, help="an instance id of the suite")
     stage.add_argument("--stage", required=True, help="e.g. programme or tie_break")
-    stage.add_argument("--engines", type=_names, default=["scip", "highs"])
+    stage.add_argument(
+        "--engines",
+        type=_names,
+        default=["scip", "highs"],
+        help="comma-separated: scip, highs, cpsat, or e.g. highs+scip (SCIP from HiGHS's answer)",
+    )
     stage.add_argument("--time-limit", type=float, default=120.0)
     stage.add_argument("--json", type=Path, default=None)
     stage.add_argument("--mps", type=Path, default=None, help="also write the stage's problem")

@@ -5,6 +5,10 @@
     python -m benchmarks stage --instance syn-5000-g8 --stage programme --engines scip,highs \\
         --time-limit 900 [--json FILE] [--mps FILE] [--log]
 
+An engine named ``highs+scip`` is SCIP started from HiGHS's answer where that is better than the
+start and meets every row (`SolverOptions.first_answer_engine`, as `fairshare solve` runs the
+stages of a large reduced model).
+
 The stages before it are solved first, as `fairshare solve` solves them (SCIP, the placement
 network). The stage's problem as the backend is handed it (`solver.solve.stage_problem`: from the
 programme stage on the reduced model with the rows in force, the objective, and the previous
@@ -36,6 +40,8 @@ from solver.solve import HARD_LIMIT_GRACE, StageProblem, stage_problem
 
 #: Seconds the stages before the measured one may take.
 SETUP_LIMIT = 3600.0
+#: Joins an engine whose answer starts another: ``highs+scip``.
+FIRST_ANSWER_SEPARATOR = "+"
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,17 @@ class EngineRow:
     checked: bool
 
 
+def _options(engine: str, time_limit: float, log: bool) -> SolverOptions:
+    """The options of an engine name: ``scip``, or ``highs+scip`` for SCIP started from HiGHS's
+    answer (`SolverOptions.first_answer_engine`)."""
+    first, _, own = engine.rpartition(FIRST_ANSWER_SEPARATOR)
+    return SolverOptions(
+        time_limit=time_limit, engine=own, log=log, first_answer_engine=first or None
+    )
+
+
 def _solve_on(problem: StageProblem, engine: str, time_limit: float, log: bool) -> Outcome:
-    options = SolverOptions(time_limit=time_limit, engine=engine, log=log)
+    options = _options(engine, time_limit, log)
     backend = backend_class("ortools")(problem.model, options)
     return backend.minimize(problem.terms, time_limit, hint=problem.start or None)
 
@@ -106,7 +121,12 @@ def run_stage(
             linear stage, or if a stage before it was not proven optimal within `SETUP_LIMIT`.
     """
     known = backend_class("ortools").engines
-    unknown = [engine for engine in engines if engine not in known]
+    unknown = [
+        part
+        for engine in engines
+        for part in engine.split(FIRST_ANSWER_SEPARATOR, 1)
+        if part not in known
+    ]
     if unknown:
         raise ValueError(f"unknown engine {unknown[0]!r}; choose from {', '.join(known)}")
     region = get_instance(instance_id).load()

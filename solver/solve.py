@@ -209,7 +209,19 @@ class _Run:
         self.reduction = reduction
         self._reduced_on = frozenset(self.rows)
         self._checker = PointChecker(self.f.model)
-        self.backend = backend_class(self.backend.name)(reduction.model, self.options)
+        options = self.options
+        if (
+            self.backend.name == "ortools"
+            and self.backend.engine == "scip"
+            and len(reduction.model.variables) >= FIRST_ANSWER_FROM
+        ):
+            options = replace(options, first_answer_engine="highs")
+            self.notes.append(
+                f"The stages on the reduced model ({len(reduction.model.variables):,} variables) "
+                "start from HiGHS's answer where it is better and meets every row; SCIP proves "
+                "them."
+            )
+        self.backend = backend_class(self.backend.name)(reduction.model, options)
         self.rows = {
             handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
         }
@@ -291,6 +303,14 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
 #: Not with a relative gap: the reduced objective is counted from the previous answer, and a
 #: relative gap on it would mean something else.
 REDUCED_FROM = "programme"
+
+#: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages after
+#: `REDUCED_FROM` (`SolverOptions.first_answer_engine`). On the programme stage of syn-5000-g8
+#: (50,120 variables) SCIP alone was 150 s in with an answer of 8,303,029 dwellings against the
+#: optimum of 5,610,401, and proved it in 454-698 s; HiGHS found the optimum in 123 s, and SCIP
+#: started from it proved it in 75 s (benchmarks/RESULTS.md, run 10). On syn-2500-g8 (25,000)
+#: SCIP alone is 3x faster than HiGHS (run 9).
+FIRST_ANSWER_FROM = 40_000
 
 
 def _solve(

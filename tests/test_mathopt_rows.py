@@ -72,7 +72,9 @@ def _answers(backend: MathOptBackend, first: int, second: int) -> list[bool]:
     the ``tight`` flag of every solve made."""
     calls: list[bool] = []
 
-    def solve(terms: object, time_limit: float, hint: object, *, tight: bool) -> Outcome:
+    def solve(
+        terms: object, time_limit: float, hint: object, *, tight: bool, engine: str | None = None
+    ) -> Outcome:
         calls.append(tight)
         value = second if tight else first
         return Outcome(Status.OPTIMAL, "optimal", {0: value}, float(value), float(value), 0.1)
@@ -107,7 +109,9 @@ def test_a_retry_cut_short_keeps_the_first_solves_better_bound() -> None:
     backend = _backend()
     backend.add_constraint(_at_least(5))
 
-    def solve(terms: object, time_limit: float, hint: object, *, tight: bool) -> Outcome:
+    def solve(
+        terms: object, time_limit: float, hint: object, *, tight: bool, engine: str | None = None
+    ) -> Outcome:
         if not tight:
             return Outcome(Status.OPTIMAL, "optimal", {0: 4}, 4.0, 4.0, 9.0)
         return Outcome(Status.FEASIBLE, "time_limit", {0: 9}, 9.0, -100.0, 1.0)

@@ -81,7 +81,7 @@ def test_the_benchmark_solves_the_stage_on_each_engine_and_writes_it(tmp_path: P
             "--stage",
             "programme",
             "--engines",
-            "scip,highs",
+            "scip,highs,highs+scip",
             "--time-limit",
             "60",
             "--json",
@@ -93,9 +93,9 @@ def test_the_benchmark_solves_the_stage_on_each_engine_and_writes_it(tmp_path: P
     assert code == 0
     record = json.loads(out.read_text(encoding="utf-8"))
     engines = record["engines"]
-    assert [row["engine"] for row in engines] == ["scip", "highs"]
+    assert [row["engine"] for row in engines] == ["scip", "highs", "highs+scip"]
     assert all(row["status"] == "optimal" and row["checked"] for row in engines)
-    assert engines[0]["value"] == engines[1]["value"]
+    assert engines[0]["value"] == engines[1]["value"] == engines[2]["value"]
     assert record["start_value"] >= engines[0]["value"]
     text = mps.read_text(encoding="utf-8")
     assert text.count("\n") > record["rows"]
@@ -119,6 +119,9 @@ def test_the_benchmark_refuses_an_unknown_engine_or_stage(
     assert benchmarks_main(["stage", "--instance", "haaglanden", "--stage", "x"]) == 2
     assert "no linear stage 'x'" in capsys.readouterr().err
     arguments = ["stage", "--instance", "haaglanden", "--stage", "needs", "--engines", "glpk"]
+    assert benchmarks_main(arguments) == 2
+    assert "unknown engine 'glpk'" in capsys.readouterr().err
+    arguments[-1] = "glpk+scip"
     assert benchmarks_main(arguments) == 2
     assert "unknown engine 'glpk'" in capsys.readouterr().err
 

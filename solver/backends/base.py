@@ -36,7 +36,10 @@ class SolverOptions:
     ``network``: try the needs and fairness stages by the placement network first
     (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches
     SCIP's primal heuristics off (the building MIPs of the placement network); ``log``: the
-    engine prints its own log on standard output."""
+    engine prints its own log on standard output; ``first_answer_engine``: another engine of the
+    backend that runs first, for at most `FIRST_ANSWER_SHARE` of the time, and whose answer, if
+    it meets every row exactly and is better than the start given, starts the search; nothing
+    else of that run is used, neither its status nor its bound (the OR-Tools backend only)."""
 
     time_limit: float = 60.0
     seed: int = 0
@@ -46,6 +49,11 @@ class SolverOptions:
     network: bool = True
     primal_heuristics: bool = True
     log: bool = False
+    first_answer_engine: str | None = None
+
+
+#: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.
+FIRST_ANSWER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
