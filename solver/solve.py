@@ -133,6 +133,9 @@ class _Run:
             self.network = read_network(self.f)
         #: Set by `reduce`: the backend then holds the reduced model.
         self.reduction: Reduction | None = None
+        #: Set by `reduce` on a large reduced model: the engine whose answer starts the stages
+        #: of `FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`).
+        self.first_answer_engine: str | None = None
         self._checker: PointChecker | None = None
         #: The handles of the rows in force when the model was reduced (its fixings rest on them).
         self._reduced_on: frozenset[int] = frozenset()
@@ -171,13 +174,19 @@ class _Run:
         if backend_handle is not None:
             self.backend.remove_constraint(backend_handle)
 
-    def minimize(self, terms: Terms, hint: Mapping[int, int] | None) -> Outcome:
+    def minimize(
+        self, terms: Terms, hint: Mapping[int, int] | None, *, first_answer: bool = False
+    ) -> Outcome:
         """Minimise ``terms`` on the backend within the time left, from ``hint`` if given; on
         a reduced model the terms and the start are mapped to it, and the answer back to a
-        whole point, which must meet every row of the model and every row in force."""
+        whole point, which must meet every row of the model and every row in force. With
+        ``first_answer``, the run's `first_answer_engine` (if any) runs first."""
         reduction, checker = self.reduction, self._checker
         if reduction is None or checker is None:
             return self.backend.minimize(terms, self.remaining(), hint=hint)
+        engine = self.first_answer_engine if first_answer else None
+        if self.backend.options.first_answer_engine != engine:
+            self.backend.options = replace(self.backend.options, first_answer_engine=engine)
         reduced, constant = reduction.objective(terms)
         start = None if hint is None else reduction.start(hint)
         outcome = self.backend.minimize(reduced, self.remaining(), hint=start)
@@ -209,19 +218,18 @@ class _Run:
         self.reduction = reduction
         self._reduced_on = frozenset(self.rows)
         self._checker = PointChecker(self.f.model)
-        options = self.options
         if (
             self.backend.name == "ortools"
             and self.backend.engine == "scip"
             and len(reduction.model.variables) >= FIRST_ANSWER_FROM
         ):
-            options = replace(options, first_answer_engine="highs")
+            self.first_answer_engine = "highs"
             self.notes.append(
-                f"The stages on the reduced model ({len(reduction.model.variables):,} variables) "
-                "start from HiGHS's answer where it is better and meets every row; SCIP proves "
-                "them."
+                f"The programme stage, on a reduced model of {len(reduction.model.variables):,} "
+                "variables, starts from HiGHS's answer where that is better than the previous "
+                "answer and meets every row; SCIP proves it."
             )
-        self.backend = backend_class(self.backend.name)(reduction.model, options)
+        self.backend = backend_class(self.backend.name)(reduction.model, self.options)
         self.rows = {
             handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
         }
@@ -304,13 +312,19 @@ def _stages(f: Formulation) -> list[Stage | MinMaxStage]:
 #: relative gap on it would mean something else.
 REDUCED_FROM = "programme"
 
-#: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages after
-#: `REDUCED_FROM` (`SolverOptions.first_answer_engine`). On the programme stage of syn-5000-g8
-#: (50,120 variables) SCIP alone was 150 s in with an answer of 8,303,029 dwellings against the
-#: optimum of 5,610,401, and proved it in 454-698 s; HiGHS found the optimum in 123 s, and SCIP
-#: started from it proved it in 75 s (benchmarks/RESULTS.md, run 10). On syn-2500-g8 (25,000)
-#: SCIP alone is 3x faster than HiGHS (run 9).
+#: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages of
+#: `FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`). On the programme stage of
+#: syn-5000-g8 (50,120 variables) SCIP alone was 150 s in with an answer of 8,303,029 dwellings
+#: against the optimum of 5,610,401, and proved it in 454-698 s; HiGHS found the optimum in 123 s,
+#: and SCIP started from it proved it in 75 s (benchmarks/RESULTS.md, run 10). On syn-2500-g8
+#: (25,000 variables) SCIP alone is 3x faster than HiGHS (run 9).
 FIRST_ANSWER_FROM = 40_000
+
+#: The stages that start from HiGHS's answer on a large reduced model. Not the tie-break stage:
+#: there HiGHS found nothing better than the programme stage's answer in 450 s (and overran that
+#: limit by 74 s) from one start, while from another its answer was better but SCIP did not prove
+#: it either (run 10).
+FIRST_ANSWER_STAGES = frozenset({"programme"})
 
 
 def _solve(
@@ -459,7 +473,9 @@ def _linear_stage(run: _Run, stage: Stage) -> Outcome:
     else:
         hint = found.values if found is not None else run.values
         with _flow_rows(run, found, stage.terms):
-            outcome = run.minimize(stage.terms, hint)
+            outcome = run.minimize(
+                stage.terms, hint, first_answer=stage.name in FIRST_ANSWER_STAGES
+            )
         if found is not None:
             # The network's lower bound holds whatever the MIP reaches; keep the better one.
             lower = outcome.bound

@@ -106,13 +106,29 @@ def test_an_unknown_first_answer_engine_is_refused() -> None:
 def test_a_whole_solve_started_by_highs_on_the_reduced_model_is_unchanged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the threshold at 0 every reduced model starts from HiGHS's answer: the stage
-    values and the allocation are those of SCIP alone, and the result says so in a note."""
+    """With the threshold at 0 the programme stage of every reduced model starts from HiGHS's
+    answer, and no other stage does: the stage values and the allocation are those of SCIP
+    alone, and the result says so in a note."""
     region = load_instance(bundled_instance("haaglanden")).region
     options = SolverOptions(time_limit=60)
     alone = solve(region, "ortools", options, hard_limit=False)
     monkeypatch.setattr(solve_module, "FIRST_ANSWER_FROM", 0)
+    engines: list[str] = []
+    first_answer = MathOptBackend._first_answer
+
+    def recorded(
+        backend: MathOptBackend,
+        engine: str,
+        terms: dict[int, int],
+        time_limit: float,
+        hint: Mapping[int, int] | None,
+    ) -> Mapping[int, int] | None:
+        engines.append(engine)
+        return first_answer(backend, engine, terms, time_limit, hint)
+
+    monkeypatch.setattr(MathOptBackend, "_first_answer", recorded)
     started = solve(region, "ortools", options, hard_limit=False)
+    assert engines == ["highs"]
     assert alone.status == started.status == "optimal"
     assert [(s.name, s.value) for s in started.stages] == [(s.name, s.value) for s in alone.stages]
     assert started.allocation == alone.allocation
