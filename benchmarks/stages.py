@@ -7,7 +7,7 @@
 
 An engine named ``highs+scip`` is SCIP started from HiGHS's answer where that is better than the
 start and meets every row (`SolverOptions.first_answer_engine`, as `fairshare solve` runs the
-stages of a large reduced model).
+programme stage of a large reduced model).
 
 The stages before it are solved first, as `fairshare solve` solves them (SCIP, the placement
 network). The stage's problem as the backend is handed it (`solver.solve.stage_problem`: from the

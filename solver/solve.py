@@ -314,10 +314,10 @@ REDUCED_FROM = "programme"
 
 #: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages of
 #: `FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`). On the programme stage of
-#: syn-5000-g8 (50,120 variables) SCIP alone was 150 s in with an answer of 8,303,029 dwellings
-#: against the optimum of 5,610,401, and proved it in 454-698 s; HiGHS found the optimum in 123 s,
-#: and SCIP started from it proved it in 75 s (benchmarks/RESULTS.md, run 10). On syn-2500-g8
-#: (25,000 variables) SCIP alone is 3x faster than HiGHS (run 9).
+#: syn-5000-g8 (50,120 variables) SCIP alone still had an answer of 8,303,029 dwellings after
+#: 150 s, against the optimum of 5,610,401, which it proved in 454-698 s; HiGHS found the optimum
+#: in 123 s, and SCIP started from it proved it in 75 s (benchmarks/RESULTS.md, run 10). On
+#: syn-2500-g8 (25,000 variables) SCIP alone is 3x faster than HiGHS (run 9).
 FIRST_ANSWER_FROM = 40_000
 
 #: The stages that start from HiGHS's answer on a large reduced model. Not the tie-break stage:
