@@ -39,7 +39,7 @@ class PulpCbcBackend(Backend):
         super().__init__(model, options)
         self._problem = pulp.LpProblem("fairshare", pulp.LpMinimize)
         self._variables = [
-            pulp.LpVariable(
+            self._problem.add_variable(
                 f"x{v.index}",
                 lowBound=v.lower,
                 upBound=v.upper,
