@@ -58,13 +58,16 @@ class EngineRow:
     checked: bool
 
 
-def _options(engine: str, time_limit: float, log: bool) -> SolverOptions:
-    """The options of an engine name: ``scip``, or ``highs+scip`` for SCIP started from HiGHS's
-    answer (`SolverOptions.first_answer_engine`)."""
+def _engine_parts(engine: str) -> tuple[str | None, str]:
+    """The first-answer engine (if any) and the engine of an engine name: ``scip``, or
+    ``highs+scip`` for SCIP started from HiGHS's answer (`SolverOptions.first_answer_engine`)."""
     first, _, own = engine.rpartition(FIRST_ANSWER_SEPARATOR)
-    return SolverOptions(
-        time_limit=time_limit, engine=own, log=log, first_answer_engine=first or None
-    )
+    return first or None, own
+
+
+def _options(engine: str, time_limit: float, log: bool) -> SolverOptions:
+    first, own = _engine_parts(engine)
+    return SolverOptions(time_limit=time_limit, engine=own, log=log, first_answer_engine=first)
 
 
 def _solve_on(problem: StageProblem, engine: str, time_limit: float, log: bool) -> Outcome:
@@ -124,8 +127,8 @@ def run_stage(
     unknown = [
         part
         for engine in engines
-        for part in engine.split(FIRST_ANSWER_SEPARATOR, 1)
-        if part not in known
+        for part in _engine_parts(engine)
+        if part is not None and part not in known
     ]
     if unknown:
         raise ValueError(f"unknown engine {unknown[0]!r}; choose from {', '.join(known)}")
