@@ -866,9 +866,16 @@ def _bounded(
     run: _Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction
 ) -> Iterator[None]:
     """Every member's measure at most ``level`` while the block runs."""
+    with _bounded_each(run, stage, dict.fromkeys(members, level)):
+        yield
+
+
+@contextmanager
+def _bounded_each(run: _Run, stage: MinMaxStage, levels: Mapping[str, Fraction]) -> Iterator[None]:
+    """Each member's measure at most its own level while the block runs."""
     handles = [
         run.add_row(constraint)
-        for code in members
+        for code, level in levels.items()
         for constraint in stage.bound_constraints(code, level)
     ]
     try:
@@ -932,20 +939,37 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
     than the best sorted vector of deviations (fixing another municipality at the level could let
     a later level fall lower); without ties it is the leximin optimum. The stage value is the
     first (largest) level; the note of the result gives the number of rounds and of tie rounds.
+
+    Most rounds end at the floor that rounding alone sets; runs of such rounds are settled
+    together, with about as many probes as the bits of their number (`_floor_rounds`).
     """
     free = stage.members
     level_rows: dict[str, list[int]] = {}
-    first: _Level | None = None
+    first: Fraction | None = None
     seconds, rounds, chosen = 0.0, 0, 0
+    # Rounds without probes before the next probes: doubled each time probes settle nothing
+    # more, so that a region whose rounds seldom end at the floor pays few probes in vain.
+    wait, since = 0, 0
     while free:
+        probe = since >= wait
+        settled = _floor_rounds(run, stage, free, level_rows, probe=probe)
+        seconds += settled.seconds
+        free = settled.free
+        if settled.levels:
+            first = first if first is not None else settled.levels[0]
+            rounds += len(settled.levels)
+        if probe:
+            since, wait = 0, 0 if settled.by_probes else max(1, 2 * wait)
+        else:
+            since += 1
         found = _least_level(run, stage, free)
         seconds += found.seconds
-        first = first or found
+        first = first if first is not None else found.level
         if found.values is not None:
             run.values = found.values
         if found.status != Status.OPTIMAL or found.values is None or found.level is None:
             outcome = replace(found.outcome(), seconds=seconds)
-            run.record(stage.name, outcome, first.level, None, stage.unit)
+            run.record(stage.name, outcome, first, None, stage.unit)
             return outcome
         rounds += 1
         level = found.level
@@ -955,18 +979,18 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
         seconds += stopped.seconds
         if stopped.status != Status.OPTIMAL:
             outcome = replace(stopped, seconds=seconds, values=found.values)
-            run.record(stage.name, outcome, first.level, None, stage.unit)
+            run.record(stage.name, outcome, first, None, stage.unit)
             return outcome
         if not blocked:
             lowest, stopped = _lowest_at_level(run, stage, free, candidates, found.values, level)
             seconds += stopped.seconds
             if stopped.status != Status.OPTIMAL:
                 outcome = replace(stopped, seconds=seconds, values=found.values)
-                run.record(stage.name, outcome, first.level, None, stage.unit)
+                run.record(stage.name, outcome, first, None, stage.unit)
                 return outcome
             blocked, chosen = [lowest], chosen + 1
         free = tuple(c for c in free if c not in blocked)
-    level = first.level if first and first.level is not None else Fraction(0)
+    level = first if first is not None else Fraction(0)
     values = dict(run.values) if run.values is not None else None
     outcome = Outcome(Status.OPTIMAL, "optimal", values, float(level), float(level), seconds)
     run.record(stage.name, outcome, level, level, stage.unit)
@@ -975,6 +999,88 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
         "blocked and the lowest code that can be at the level was fixed there"
     )
     return outcome
+
+
+@dataclass(frozen=True)
+class _FloorRounds:
+    """What `_floor_rounds` settled: the levels of the rounds, the members still free after them,
+    whether its probes settled more than the current allocation showed, and the seconds spent."""
+
+    levels: list[Fraction]
+    free: tuple[str, ...]
+    by_probes: bool
+    seconds: float
+
+
+def _floor_rounds(
+    run: _Run,
+    stage: MinMaxStage,
+    free: tuple[str, ...],
+    level_rows: dict[str, list[int]],
+    *,
+    probe: bool,
+) -> _FloorRounds:
+    """The leading rounds of `_leximin` that end at the floor rounding alone sets, settled
+    together.
+
+    Let ``F_0 > F_1 > ...`` be the distinct least measures (`MinMaxStage.least`) of the free
+    members, and ``holds(t)``: some allocation keeps every free member ``m`` at or below
+    ``max(least_m, F_t)``. If one does, for each ``i < t`` round ``i`` (members with a least
+    measure above ``F_i`` fixed at it, the others at or below ``F_{i-1}``) has level ``F_i``, which
+    that allocation reaches and no member with least measure ``F_i`` can go below; it blocks
+    exactly those members, since the same allocation puts every other member strictly below
+    ``F_i``; so the tie rule never applies. These rounds are therefore fixed as `_leximin` would
+    fix them, one after the other: each blocked member at its least measure, the rest at or below
+    ``F_{t-1}``; round ``t`` is left to `_leximin`, starting from the allocation found (whose
+    largest measure is its level).
+
+    The current allocation shows ``holds(t)`` for some ``t`` without a probe. With ``probe``,
+    feasibility probes look further: ``holds(t)`` fails for every ``t`` above one that fails (the
+    bounds only tighten), so the largest ``t`` that holds is found by bisection, after a probe of
+    the last (every member at its least measure) and of the next after what is known (if it
+    fails, nothing more is settled). A probe that does not finish counts as failed: fewer rounds
+    are settled together, none wrongly.
+    """
+    started = time.perf_counter()
+    floors = sorted({stage.least(code) for code in free}, reverse=True)
+
+    def levels(t: int) -> dict[str, Fraction]:
+        return {code: max(stage.least(code), floors[t]) for code in free}
+
+    values = run.values
+    # holds(holds) is shown by `found` (0: nothing to settle), holds(fails) fails (none such).
+    holds, fails, found = 0, len(floors), values
+    if values is not None:
+        while holds + 1 < fails and all(
+            stage.measure(values, code) <= level for code, level in levels(holds + 1).items()
+        ):
+            holds += 1
+    shown = holds
+    asked: set[int] = set()
+    while probe and fails - holds > 1 and run.remaining() > 0:
+        if len(floors) - 1 not in asked:
+            t = len(floors) - 1
+        elif shown + 1 not in asked:
+            t = shown + 1
+        else:
+            t = (holds + fails) // 2
+        asked.add(t)
+        with _bounded_each(run, stage, levels(t)):
+            check = _feasibility(run)
+        if check.values is not None:
+            holds, found = t, check.values
+        else:
+            fails = t
+    if holds == 0 or found is None:
+        return _FloorRounds([], free, False, time.perf_counter() - started)
+    settled = floors[:holds]
+    for level in settled:
+        blocked = tuple(code for code in free if stage.least(code) == level)
+        _fix_level(run, stage, blocked, level, level_rows)
+    rest = tuple(code for code in free if stage.least(code) < settled[-1])
+    _fix_level(run, stage, rest, settled[-1], level_rows)
+    run.values = found
+    return _FloorRounds(settled, rest, holds > shown, time.perf_counter() - started)
 
 
 def _lowest_at_level(
