@@ -37,6 +37,7 @@ class _Engines:
         *,
         tight: bool,
         engine: str | None = None,
+        **_: object,
     ) -> Outcome:
         self.engines.append(engine)
         if engine == "highs":

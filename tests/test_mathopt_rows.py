@@ -73,7 +73,7 @@ def _answers(backend: MathOptBackend, first: int, second: int) -> list[bool]:
     calls: list[bool] = []
 
     def solve(
-        terms: object, time_limit: float, hint: object, *, tight: bool, engine: str | None = None
+        terms: object, time_limit: float, hint: object, *, tight: bool, **_: object
     ) -> Outcome:
         calls.append(tight)
         value = second if tight else first
@@ -110,7 +110,7 @@ def test_a_retry_cut_short_keeps_the_first_solves_better_bound() -> None:
     backend.add_constraint(_at_least(5))
 
     def solve(
-        terms: object, time_limit: float, hint: object, *, tight: bool, engine: str | None = None
+        terms: object, time_limit: float, hint: object, *, tight: bool, **_: object
     ) -> Outcome:
         if not tight:
             return Outcome(Status.OPTIMAL, "optimal", {0: 4}, 4.0, 4.0, 9.0)

@@ -39,7 +39,11 @@ class SolverOptions:
     engine prints its own log on standard output; ``first_answer_engine``: another engine of the
     backend that runs first, for at most `FIRST_ANSWER_SHARE` of the time, and whose answer, if
     it meets every row exactly and is better than the start given, starts the search; nothing
-    else of that run is used, neither its status nor its bound (the OR-Tools backend only)."""
+    else of that run is used, neither its status nor its bound (the OR-Tools backend only);
+    ``proof_engine``: another engine of the backend that takes over where the backend's own
+    engine stops without proof after `PROOF_AFTER_NODES` nodes, for at most `PROOF_SHARE` of the
+    time left; its proof of optimality is used (the OR-Tools backend only, with CP-SAT, which
+    reasons in integers)."""
 
     time_limit: float = 60.0
     seed: int = 0
@@ -50,10 +54,19 @@ class SolverOptions:
     primal_heuristics: bool = True
     log: bool = False
     first_answer_engine: str | None = None
+    proof_engine: str | None = None
 
 
 #: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.
 FIRST_ANSWER_SHARE = 0.5
+#: Nodes of the backend's own engine before ``SolverOptions.proof_engine`` takes over. The
+#: later stages that SCIP proves close within a few nodes (national instance: 1 to 4; the
+#: programme stage of syn-5000-g8 from HiGHS's answer: 3); after ``max_abs_deviation`` or
+#: ``leximin`` on syn-342-g8 SCIP branched past 28,000 nodes in 60 s, one dwelling above its
+#: bound, where CP-SAT proves the programme stage in 1.5 s (benchmarks/RESULTS.md, run 11).
+PROOF_AFTER_NODES = 1000
+#: The share of the time left that ``SolverOptions.proof_engine`` may take.
+PROOF_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,7 @@ class Outcome:
 
     ``values`` holds the integer variables, rounded; it is ``None`` without a solution.
     ``stop_reason`` is one of ``optimal``, ``gap_limit``, ``time_limit``, ``infeasible`` or
-    ``error: <text>``.
+    ``error: <text>``. ``note``: what the result should tell of this solve, if anything.
     """
 
     status: Status
@@ -71,6 +84,7 @@ class Outcome:
     objective: float | None
     bound: float | None
     seconds: float
+    note: str = ""
 
 
 class Backend(ABC):

@@ -25,6 +25,8 @@ from ortools.math_opt.solvers.gscip import gscip_pb2
 
 from solver.backends.base import (
     FIRST_ANSWER_SHARE,
+    PROOF_AFTER_NODES,
+    PROOF_SHARE,
     Backend,
     Outcome,
     SolverOptions,
@@ -66,6 +68,8 @@ SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
 #: rounding (its default is 1e-6).
 TIGHT_FEASIBILITY_TOLERANCE = 1e-9
+#: The stop reason of a solve cut short by its node limit (`MathOptBackend._minimize`).
+NODE_LIMIT = "node_limit"
 _REASON = result_pb2.TerminationReasonProto
 _LIMIT = result_pb2.LimitProto
 
@@ -83,6 +87,10 @@ class MathOptBackend(Backend):
         first = options.first_answer_engine
         if first is not None and first not in ENGINES:
             raise KeyError(f"unknown OR-Tools engine {first!r}; known: {', '.join(ENGINES)}")
+        if options.proof_engine is not None and options.proof_engine not in ENGINES:
+            raise KeyError(
+                f"unknown OR-Tools engine {options.proof_engine!r}; known: {', '.join(ENGINES)}"
+            )
         self._proto = _model_proto(model, with_names=False)
         self._rows = len(model.constraints)
         self._active: dict[int, Constraint] = {}
@@ -94,7 +102,7 @@ class MathOptBackend(Backend):
         row = self._rows
         self._rows += 1
         self._position[row] = len(self._proto.linear_constraints.ids)
-        _append_row(self._proto, row, constraint, with_name=False)
+        _append_row(self._proto, row, constraint, with_name=False, exact=self.engine == "cpsat")
         self._active[row] = constraint
         return row
 
@@ -115,11 +123,18 @@ class MathOptBackend(Backend):
 
     def _compact(self) -> None:
         """Rebuild the model from the base rows and the added rows still in force."""
-        self._proto = _model_proto(self.model, with_names=False)
-        for row, constraint in sorted(self._active.items()):
-            self._position[row] = len(self._proto.linear_constraints.ids)
-            _append_row(self._proto, row, constraint, with_name=False)
+        self._proto, self._position = self._rebuilt(exact=self.engine == "cpsat")
         self._freed = 0
+
+    def _rebuilt(self, *, exact: bool) -> tuple[model_pb2.ModelProto, dict[int, int]]:
+        """The model with the added rows in force and no freed row (``exact``: no row divided,
+        `_append_row`), and the position of each added row in it."""
+        proto = _model_proto(self.model, with_names=False)
+        position: dict[int, int] = {}
+        for row, constraint in sorted(self._active.items()):
+            position[row] = len(proto.linear_constraints.ids)
+            _append_row(proto, row, constraint, with_name=False, exact=exact)
+        return proto, position
 
     def _set_objective(self, proto: model_pb2.ModelProto, terms: Terms) -> None:
         objective = proto.objective
@@ -160,13 +175,67 @@ class MathOptBackend(Backend):
         return values if evaluate(terms, values) < evaluate(terms, hint) else hint
 
     def _minimize(self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None) -> Outcome:
-        outcome = self._solve(terms, time_limit, hint, tight=False)
+        """The backend's engine, handing over to the options' ``proof_engine`` (if any) where it
+        stops without proof after `PROOF_AFTER_NODES` nodes: that engine gets `PROOF_SHARE` of
+        the time left, from the best answer so far, on the model with its rows exact; its proof
+        ends the solve. Failing one, the backend's engine starts again from the better answer for
+        the rest of the time."""
+        proof = self.options.proof_engine
+        integral = all(self.model.variables[i].integer for i in terms)
+        if proof is None or proof == self.engine or not integral:
+            return self._checked(terms, time_limit, hint)
+        first = self._checked(terms, time_limit, hint, node_limit=PROOF_AFTER_NODES)
+        if first.stop_reason != NODE_LIMIT:
+            return first
+        best = _better_start(terms, first.values, hint)
+        proved = self._proof(proof, terms, (time_limit - first.seconds) * PROOF_SHARE, best)
+        spent = first.seconds + proved.seconds
+        note = f"{self.engine} stopped without proof after {PROOF_AFTER_NODES} nodes; {proof} "
+        if proved.status == Status.OPTIMAL:
+            return replace(
+                proved, seconds=spent, note=note + f"proved the optimum in {proved.seconds:.1f} s"
+            )
+        best = _better_start(terms, proved.values, best)
+        rest = self._checked(terms, time_limit - spent, best)
+        bounds = [b for b in (first.bound, rest.bound) if b is not None]
+        return replace(
+            rest,
+            seconds=spent + rest.seconds,
+            bound=max(bounds) if bounds else None,
+            note=note + f"did not prove it ({proved.stop_reason}); {self.engine} went on",
+        )
+
+    def _proof(
+        self, engine: str, terms: Terms, time_limit: float, hint: Mapping[int, int] | None
+    ) -> Outcome:
+        """``engine`` on the model with every row exact, from ``hint``; an answer that breaks a
+        row is an error."""
+        proto, _ = self._rebuilt(exact=True)
+        self._set_objective(proto, terms)
+        outcome = self._solve(terms, time_limit, hint, tight=False, engine=engine, proto=proto)
+        if outcome.values is not None and self._broken(outcome.values) is not None:
+            return Outcome(
+                Status.ERROR, "error: the answer breaks a row", None, None, None, outcome.seconds
+            )
+        return outcome
+
+    def _checked(
+        self,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None,
+        *,
+        node_limit: int | None = None,
+    ) -> Outcome:
+        """One solve on the backend's engine whose answer meets every row exactly (SCIP solves
+        again at a tight tolerance where it does not), or an error."""
+        outcome = self._solve(terms, time_limit, hint, tight=False, node_limit=node_limit)
         broken = None if outcome.values is None else self._broken(outcome.values)
         if broken is not None and self.engine == "scip":
             # SCIP's feasibility tolerance is relative to the row: a regional total above a
             # million homes may come back one home off. Solve again with a tight tolerance.
             remaining = time_limit - outcome.seconds
-            retry = self._solve(terms, remaining, hint, tight=True)
+            retry = self._solve(terms, remaining, hint, tight=True, node_limit=node_limit)
             outcome = replace(
                 retry,
                 seconds=outcome.seconds + retry.seconds,
@@ -201,12 +270,16 @@ class MathOptBackend(Backend):
         *,
         tight: bool,
         engine: str | None = None,
+        node_limit: int | None = None,
+        proto: model_pb2.ModelProto | None = None,
     ) -> Outcome:
-        """One solve on ``engine`` (the backend's own if not given)."""
+        """One solve on ``engine`` (the backend's own if not given) of ``proto`` (the backend's
+        model if not given)."""
         engine = engine or self.engine
         integral = all(self.model.variables[i].integer for i in terms)
         params = mathopt.SolveParameters(
             time_limit=timedelta(seconds=max(time_limit, 0.001)),
+            node_limit=node_limit,
             relative_gap_tolerance=self.options.gap,
             absolute_gap_tolerance=0.5 if integral and self.options.gap == 0 else 0.0,
             # HiGHS takes no thread count through MathOpt; it runs its MIP search on one thread.
@@ -217,7 +290,7 @@ class MathOptBackend(Backend):
         started = time.perf_counter()
         try:
             result = _core_solve(
-                self._proto,
+                self._proto if proto is None else proto,
                 ENGINES[engine],
                 self._parameters_proto(
                     params,
@@ -361,7 +434,12 @@ class MathOptBackend(Backend):
         ):
             return Outcome(Status.INFEASIBLE, "infeasible", None, None, bound, seconds)
         if reason == _REASON.TERMINATION_REASON_NO_SOLUTION_FOUND:
-            stop = "time_limit" if stopped_by_time else f"no solution ({_LIMIT.Name(limit)})"
+            if stopped_by_time:
+                stop = "time_limit"
+            elif limit == _LIMIT.LIMIT_NODE:
+                stop = NODE_LIMIT
+            else:
+                stop = f"no solution ({_LIMIT.Name(limit)})"
             return Outcome(Status.NO_SOLUTION, stop, None, None, bound, seconds)
         if reason not in (_REASON.TERMINATION_REASON_OPTIMAL, _REASON.TERMINATION_REASON_FEASIBLE):
             return Outcome(
@@ -388,6 +466,8 @@ class MathOptBackend(Backend):
             return Outcome(Status.OPTIMAL, "optimal", values, objective, bound, seconds)
         if stopped_by_time:
             stop = "time_limit"
+        elif limit == _LIMIT.LIMIT_NODE:
+            stop = NODE_LIMIT
         elif self.options.gap > 0:
             stop = "gap_limit"
         else:
@@ -403,6 +483,17 @@ class MathOptBackend(Backend):
         """The model, with names and the constraints added so far, and objective ``terms``, in
         free MPS format with every number exact (`solver.mps`)."""
         return mps_text(self.model, terms, (row for _, row in sorted(self._active.items())))
+
+
+def _better_start(
+    terms: Terms, values: Mapping[int, int] | None, start: Mapping[int, int] | None
+) -> Mapping[int, int] | None:
+    """The better of an answer and a start (both meet every row) for ``terms``."""
+    if values is None:
+        return start
+    if start is None or any(i not in start for i in terms):
+        return values
+    return values if evaluate(terms, values) < evaluate(terms, start) else start
 
 
 def _better_bound(first: float | None, retry: Outcome) -> float | None:
@@ -467,7 +558,8 @@ def _hint_parameters(
 
 
 def _model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProto:
-    """The model as a MathOpt ``ModelProto``, written with bulk appends."""
+    """The model as a MathOpt ``ModelProto``, written with bulk appends (its rows as they are:
+    only added rows can have large coefficients, `_append_row`)."""
     proto = model_pb2.ModelProto(name="fairshare")
     variables = proto.variables
     variables.ids.extend(range(len(model.variables)))
@@ -503,18 +595,26 @@ def _model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProt
 
 
 def _append_row(
-    proto: model_pb2.ModelProto, row: int, constraint: Constraint, *, with_name: bool
+    proto: model_pb2.ModelProto,
+    row: int,
+    constraint: Constraint,
+    *,
+    with_name: bool,
+    exact: bool = False,
 ) -> None:
     """Append one constraint as row ``row`` (rows must be appended in increasing order).
 
     For a solver (``with_name`` false) a row whose largest coefficient exceeds
-    `LARGE_COEFFICIENT` is divided by that coefficient: the fixed row of the fairness stage, in
-    units of ``1/L`` household for the quotas' common denominator ``L``, has coefficients up to
-    ``2L`` (18 million nationally), which put SCIP's root LP of the programme stage after
-    ``equal_burden`` into "unresolved numerical troubles" (run 5). The exact integer row is still
-    what every answer is checked against (`MathOptBackend._broken`); an MPS file keeps it."""
+    `LARGE_COEFFICIENT` is divided by that coefficient, unless ``exact`` (for CP-SAT, which
+    reasons in integers and would have to scale the fractions back): the fixed row of the
+    fairness stage, in units of ``1/L`` household for the quotas' common denominator ``L``, has
+    coefficients up to ``2L`` (18 million nationally), which put SCIP's root LP of the programme
+    stage after ``equal_burden`` into "unresolved numerical troubles" (run 5). The exact integer
+    row is still what every answer is checked against (`MathOptBackend._broken`); an MPS file
+    keeps it."""
     largest = max((abs(c) for _, c in constraint.terms), default=1)
-    divisor = float(largest) if not with_name and largest > LARGE_COEFFICIENT else 1.0
+    scaled = not with_name and not exact and largest > LARGE_COEFFICIENT
+    divisor = float(largest) if scaled else 1.0
     rhs = constraint.rhs / divisor
     rows = proto.linear_constraints
     rows.ids.append(row)

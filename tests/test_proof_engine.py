@@ -1,0 +1,134 @@
+"""A proof engine (`SolverOptions.proof_engine`): where the OR-Tools backend's own engine stops
+without proof after `PROOF_AFTER_NODES` nodes, the proof engine runs from the best answer on the
+model with every row exact; its proof ends the solve, its answer is used only where it meets every
+row, and failing a proof the own engine goes on from the better answer. On syn-342-g8 under
+``max_abs_deviation`` this proves the programme stage that SCIP alone left unproven."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from tiny_regions import assert_solved
+
+from models.generate import generate_region
+from solver.backends.base import PROOF_AFTER_NODES, Outcome, SolverOptions, Status
+from solver.backends.ortools_mathopt import NODE_LIMIT, MathOptBackend
+from solver.model import Constraint, LinearModel
+from solver.solve import solve
+
+#: The own engine's first answer: stopped by its node limit at x = 7, bound 2.
+STOPPED = Outcome(Status.FEASIBLE, NODE_LIMIT, {0: 7}, 7.0, 2.0, 0.5)
+
+
+@dataclass
+class _Engines:
+    """Stands in for the engines: the own engine answers ``own`` in turn, the proof engine
+    ``proof``; every call is recorded."""
+
+    own: list[Outcome]
+    proof: Outcome | None = None
+    calls: list[tuple[str | None, Mapping[int, int] | None, int | None]] = field(
+        default_factory=list
+    )
+    #: The model handed to each solve (a MathOpt ``ModelProto``; ``None``: the backend's own).
+    protos: list[Any] = field(default_factory=list)
+
+    def solve(
+        self,
+        terms: object,
+        time_limit: float,
+        hint: Mapping[int, int] | None,
+        *,
+        tight: bool,
+        engine: str | None = None,
+        node_limit: int | None = None,
+        proto: Any = None,
+    ) -> Outcome:
+        self.calls.append((engine, None if hint is None else dict(hint), node_limit))
+        self.protos.append(proto)
+        if engine == "cpsat":
+            assert self.proof is not None
+            return self.proof
+        return self.own.pop(0)
+
+
+def _backend(engines: _Engines, proof_engine: str | None = "cpsat") -> MathOptBackend:
+    """``x`` in 0..100 with ``x >= 1``, minimised."""
+    model = LinearModel()
+    model.add_variable("x", 0, 100)
+    model.add_constraint("x_at_least_1", "test", {0: 1}, ">=", 1)
+    backend = MathOptBackend(model, SolverOptions(time_limit=10, proof_engine=proof_engine))
+    backend._solve = engines.solve  # type: ignore[method-assign]
+    return backend
+
+
+def test_a_stop_at_the_node_limit_hands_over_and_the_proof_ends_the_solve() -> None:
+    engines = _Engines([STOPPED], proof=Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.25))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9})
+    assert engines.calls == [(None, {0: 9}, PROOF_AFTER_NODES), ("cpsat", {0: 7}, None)]
+    assert outcome.status == Status.OPTIMAL and outcome.values == {0: 1}
+    assert "cpsat proved the optimum" in outcome.note
+    assert outcome.seconds >= 0.75
+
+
+def test_without_a_proof_the_own_engine_goes_on_from_the_better_answer() -> None:
+    rest = Outcome(Status.FEASIBLE, "time_limit", {0: 3}, 3.0, 1.5, 4.0)
+    engines = _Engines(
+        [STOPPED, rest], proof=Outcome(Status.FEASIBLE, "time_limit", {0: 4}, 4.0, 0.0, 2.0)
+    )
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9})
+    assert engines.calls[-1] == (None, {0: 4}, None)
+    assert outcome.status == Status.FEASIBLE and outcome.values == {0: 3}
+    assert outcome.bound == 2.0  # the own engine's better bound, of the first run
+    assert "did not prove it" in outcome.note
+
+
+def test_a_proof_whose_answer_breaks_a_row_is_not_used() -> None:
+    rest = Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 1.0)
+    engines = _Engines([STOPPED, rest], proof=Outcome(Status.OPTIMAL, "optimal", {0: 0}, 0, 0, 1))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9})
+    assert engines.calls[-1] == (None, {0: 7}, None)
+    assert outcome.values == {0: 1}
+
+
+def test_an_own_proof_needs_no_other_engine() -> None:
+    engines = _Engines([Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.1)])
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9})
+    assert engines.calls == [(None, {0: 9}, PROOF_AFTER_NODES)]
+    assert outcome.status == Status.OPTIMAL and outcome.note == ""
+
+
+def test_without_the_option_there_is_no_node_limit() -> None:
+    engines = _Engines([replace(STOPPED, stop_reason="time_limit")])
+    _backend(engines, proof_engine=None).minimize({0: 1}, 10, hint={0: 9})
+    assert engines.calls == [(None, {0: 9}, None)]
+
+
+def test_the_proof_engine_gets_large_coefficients_exact() -> None:
+    """A row with a coefficient above `LARGE_COEFFICIENT` reaches SCIP divided by it, and the
+    proof engine as it is."""
+    engines = _Engines([STOPPED], proof=Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.1))
+    backend = _backend(engines)
+    backend.add_constraint(Constraint("large", "test", ((0, 3_000_000),), "<=", 300_000_000))
+    backend.minimize({0: 1}, 10, hint={0: 9})
+    own, proved = backend._proto, engines.protos[1]
+    assert proved is not None
+    assert max(own.linear_constraint_matrix.coefficients) == 1.0
+    assert max(proved.linear_constraint_matrix.coefficients) == 3_000_000.0
+    assert list(proved.linear_constraints.upper_bounds)[-1] == 300_000_000.0
+
+
+def test_an_unknown_proof_engine_is_refused() -> None:
+    with pytest.raises(KeyError, match="gurobi"):
+        MathOptBackend(LinearModel(), SolverOptions(proof_engine="gurobi"))
+
+
+def test_the_programme_stage_after_max_abs_deviation_on_syn_342_g8_is_proven() -> None:
+    """SCIP alone left it one dwelling above its bound after 120 s; CP-SAT proves it."""
+    region = generate_region(342, 8, seed=2024)
+    region = replace(region, policy=replace(region.policy, objective="max_abs_deviation"))
+    result = assert_solved(region, solve(region, "ortools", SolverOptions(time_limit=120)))
+    assert any(n.startswith("programme:") and "cpsat proved" in n for n in result.notes)
