@@ -59,12 +59,14 @@ class SolverOptions:
 
 #: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.
 FIRST_ANSWER_SHARE = 0.5
-#: Nodes of the backend's own engine before ``SolverOptions.proof_engine`` takes over. The
-#: later stages that SCIP proves close within a few nodes (national instance: 1 to 4; the
-#: programme stage of syn-5000-g8 from HiGHS's answer: 3); after ``max_abs_deviation`` or
-#: ``leximin`` on syn-342-g8 SCIP branched past 28,000 nodes in 60 s, one dwelling above its
-#: bound, where CP-SAT proves the programme stage in 1.5 s (benchmarks/RESULTS.md, run 11).
-PROOF_AFTER_NODES = 1000
+#: Nodes of the backend's own engine before ``SolverOptions.proof_engine`` takes over. Every
+#: later stage that SCIP proved in a survey closed at its first node (the national instance and
+#: syn-342-g8 under each fairness objective, syn-1000-g8, two pilot regions; the programme stage
+#: of syn-5000-g8, from HiGHS's answer and without a proof engine, at its third); after
+#: ``max_abs_deviation`` or ``leximin`` on syn-342-g8 SCIP branched past 28,000 nodes in 60 s,
+#: one dwelling above its bound, where CP-SAT proves the programme stage in 1.5 s
+#: (benchmarks/RESULTS.md, run 11).
+PROOF_AFTER_NODES = 100
 #: The share of the time left that ``SolverOptions.proof_engine`` may take.
 PROOF_SHARE = 0.5
 

@@ -192,9 +192,8 @@ class MathOptBackend(Backend):
         spent = first.seconds + proved.seconds
         note = f"{self.engine} stopped without proof after {PROOF_AFTER_NODES} nodes; {proof} "
         if proved.status == Status.OPTIMAL:
-            return replace(
-                proved, seconds=spent, note=note + f"proved the optimum in {proved.seconds:.1f} s"
-            )
+            # No seconds in the note: it goes into the output files, which must not vary.
+            return replace(proved, seconds=spent, note=note + "proved the optimum")
         best = _better_start(terms, proved.values, best)
         rest = self._checked(terms, time_limit - spent, best)
         bounds = [b for b in (first.bound, rest.bound) if b is not None]
