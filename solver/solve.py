@@ -1074,10 +1074,12 @@ def _floor_rounds(
     # holds(holds) is shown by `found` (0: nothing to settle), holds(fails) fails (none such).
     holds, fails, found = 0, len(floors), values
     if values is not None:
-        while holds + 1 < fails and all(
-            stage.measure(values, code) <= level for code, level in levels(holds + 1).items()
-        ):
-            holds += 1
+        # The current allocation meets holds(t) where F_t is at least every measure above its
+        # member's least measure.
+        measures = ((stage.measure(values, code), stage.least(code)) for code in free)
+        above = max((measure for measure, least in measures if measure > least), default=None)
+        reached = len(floors) if above is None else sum(1 for f in floors if f >= above)
+        holds = max(min(reached, len(floors)) - 1, 0)
     shown = holds
     asked: set[int] = set()
     while probe and fails - holds > 1 and run.remaining() > 0:
