@@ -981,9 +981,9 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
         if settled.levels:
             first = first if first is not None else settled.levels[0]
             rounds += len(settled.levels)
-        if probe:
+        if settled.probed:
             since, wait = 0, 0 if settled.by_probes else max(1, 2 * wait)
-        else:
+        elif not probe:
             since += 1
         found = _least_level(run, stage, free)
         seconds += found.seconds
@@ -1027,10 +1027,12 @@ def _leximin(run: _Run, stage: MinMaxStage) -> Outcome:
 @dataclass(frozen=True)
 class _FloorRounds:
     """What `_floor_rounds` settled: the levels of the rounds, the members still free after them,
-    whether its probes settled more than the current allocation showed, and the seconds spent."""
+    whether it probed, whether its probes settled more than the current allocation showed, and
+    the seconds spent."""
 
     levels: list[Fraction]
     free: tuple[str, ...]
+    probed: bool
     by_probes: bool
     seconds: float
 
@@ -1097,7 +1099,7 @@ def _floor_rounds(
         else:
             fails = t
     if holds == 0 or found is None:
-        return _FloorRounds([], free, False, time.perf_counter() - started)
+        return _FloorRounds([], free, bool(asked), False, time.perf_counter() - started)
     settled = floors[:holds]
     for level in settled:
         blocked = tuple(code for code in free if stage.least(code) == level)
@@ -1105,7 +1107,7 @@ def _floor_rounds(
     rest = tuple(code for code in free if stage.least(code) < settled[-1])
     _fix_level(run, stage, rest, settled[-1], level_rows)
     run.values = found
-    return _FloorRounds(settled, rest, holds > shown, time.perf_counter() - started)
+    return _FloorRounds(settled, rest, bool(asked), holds > shown, time.perf_counter() - started)
 
 
 def _lowest_at_level(

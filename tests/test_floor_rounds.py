@@ -4,7 +4,9 @@ with fewer level searches than rounds."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +19,7 @@ from models.loader import load_instance
 from models.region import Region
 from solver.backends.base import SolverOptions
 from solver.minmax import MinMaxStage
+from solver.model import Constraint
 from solver.result import Result
 from solver.solve import solve
 
@@ -37,7 +40,7 @@ def _round_by_round(
     probe: bool,
 ) -> solve_module._FloorRounds:
     """`_floor_rounds` settling nothing: every round by its own level search."""
-    return solve_module._FloorRounds([], free, False, 0.0)
+    return solve_module._FloorRounds([], free, False, False, 0.0)
 
 
 def _both(r: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, int]:
@@ -91,3 +94,90 @@ def test_generated_regions_settle_most_rounds_together_with_the_same_answer(
 def test_small_regions_get_the_same_answer_as_round_by_round(r: Region) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         _both(r, monkeypatch)
+
+
+class _StubRun:
+    """The parts of a run that `_floor_rounds` uses without probes: the current allocation and
+    the rows in force."""
+
+    def __init__(self, values: dict[int, int]) -> None:
+        self.values = values
+        self.rows: dict[int, tuple[object, Constraint]] = {}
+        self._handles = itertools.count()
+
+    def remaining(self) -> float:
+        return 60.0
+
+    def add_row(self, row: Constraint) -> int:
+        handle = next(self._handles)
+        self.rows[handle] = (None, row)
+        return handle
+
+    def remove_row(self, handle: int) -> None:
+        del self.rows[handle]
+
+
+def _stepped_stage() -> MinMaxStage:
+    """Members A, B, C with one variable each (0, 1, 2), least measures 3/4, 1/2 and 1/4 at the
+    value 10, each step away from 10 adding 1/4: B at 11 is at A's floor."""
+    least = {"A": Fraction(3, 4), "B": Fraction(1, 2), "C": Fraction(1, 4)}
+    index = {"A": 0, "B": 1, "C": 2}
+
+    def value_of(code: str, value: int) -> Fraction:
+        return least[code] + Fraction(abs(value - 10), 4)
+
+    def interval(code: str, level: Fraction) -> tuple[Fraction, Fraction]:
+        spread = 4 * (level - least[code])
+        return 10 - spread, 10 + spread
+
+    return MinMaxStage(
+        "stepped",
+        "ratio",
+        ("A", "B", "C"),
+        lambda code: {index[code]: 1},
+        value_of,
+        interval,
+        lowest=None,
+        leximin=True,
+        target=lambda code: Fraction(10),
+    )
+
+
+def test_an_allocation_at_another_member_s_floor_settles_nothing_it_does_not_show() -> None:
+    """B sits at A's floor, 3/4, above its own least: whether B is blocked there is a question
+    for round 0 itself, so no round is settled without a probe."""
+    run = _StubRun({0: 10, 1: 11, 2: 10})
+    settled = solve_module._floor_rounds(
+        run,  # type: ignore[arg-type]
+        _stepped_stage(),
+        ("A", "B", "C"),
+        {},
+        probe=False,
+    )
+    assert settled.levels == [] and settled.free == ("A", "B", "C")
+    assert run.rows == {}
+
+
+def test_an_allocation_at_every_least_measure_settles_all_rounds_but_the_last() -> None:
+    run = _StubRun({0: 10, 1: 10, 2: 10})
+    stage = _stepped_stage()
+    level_rows: dict[str, list[int]] = {}
+    settled = solve_module._floor_rounds(
+        run,  # type: ignore[arg-type]
+        stage,
+        ("A", "B", "C"),
+        level_rows,
+        probe=False,
+    )
+    assert settled.levels == [Fraction(3, 4), Fraction(1, 2)]
+    assert settled.free == ("C",)
+    fixed = {row.name: row.rhs for _, row in run.rows.values()}
+    # A at or below 3/4 and B at or below 1/2 (their least measures), C at or below 1/2.
+    assert fixed == {
+        "stepped_low[A]": 10,
+        "stepped_high[A]": 10,
+        "stepped_low[B]": 10,
+        "stepped_high[B]": 10,
+        "stepped_low[C]": 9,
+        "stepped_high[C]": 11,
+    }

@@ -68,6 +68,11 @@ SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
 #: rounding (its default is 1e-6).
 TIGHT_FEASIBILITY_TOLERANCE = 1e-9
+#: The largest variable bound CP-SAT keeps (its ``mip_max_bound``; larger ones it clamps).
+CPSAT_MAX_BOUND = 10**7
+#: The largest activity of a row that CP-SAT keeps exact (2 to its ``mip_max_activity_exponent``;
+#: a row that can reach it is scaled).
+CPSAT_MAX_ACTIVITY = 2**53
 #: The stop reason of a solve cut short by its node limit (`MathOptBackend._minimize`).
 NODE_LIMIT = "node_limit"
 _REASON = result_pb2.TerminationReasonProto
@@ -179,30 +184,61 @@ class MathOptBackend(Backend):
         stops without proof after `PROOF_AFTER_NODES` nodes: that engine gets `PROOF_SHARE` of
         the time left, from the best answer so far, on the model with its rows exact; its proof
         ends the solve. Failing one, the backend's engine starts again from the better answer for
-        the rest of the time."""
+        the rest of the time. CP-SAT takes over only a model it reads exactly (`_exact_for_cpsat`).
+        """
         proof = self.options.proof_engine
         integral = all(self.model.variables[i].integer for i in terms)
-        if proof is None or proof == self.engine or not integral:
+        if (
+            proof is None
+            or proof == self.engine
+            or not integral
+            or (proof == "cpsat" and not self._exact_for_cpsat(terms))
+        ):
             return self._checked(terms, time_limit, hint)
+        started = time.perf_counter()
+
+        def spent() -> float:
+            return time.perf_counter() - started
+
         first = self._checked(terms, time_limit, hint, node_limit=PROOF_AFTER_NODES)
         if first.stop_reason != NODE_LIMIT:
             return first
         best = _better_start(terms, first.values, hint)
-        proved = self._proof(proof, terms, (time_limit - first.seconds) * PROOF_SHARE, best)
-        spent = first.seconds + proved.seconds
+        proved = self._proof(proof, terms, (time_limit - spent()) * PROOF_SHARE, best)
         note = f"{self.engine} stopped without proof after {PROOF_AFTER_NODES} nodes; {proof} "
         if proved.status == Status.OPTIMAL:
             # No seconds in the note: it goes into the output files, which must not vary.
-            return replace(proved, seconds=spent, note=note + "proved the optimum")
-        best = _better_start(terms, proved.values, best)
-        rest = self._checked(terms, time_limit - spent, best)
+            return replace(proved, seconds=spent(), note=note + "proved the optimum")
+        found = _better_start(terms, proved.values, first.values)
+        rest = self._checked(terms, time_limit - spent(), _better_start(terms, found, hint))
+        note += f"did not prove it ({proved.stop_reason}); {self.engine} went on"
         bounds = [b for b in (first.bound, rest.bound) if b is not None]
-        return replace(
-            rest,
-            seconds=spent + rest.seconds,
-            bound=max(bounds) if bounds else None,
-            note=note + f"did not prove it ({proved.stop_reason}); {self.engine} went on",
-        )
+        bound = max(bounds) if bounds else None
+        if rest.values is None and found is not None:
+            # The first two answers meet every row: the better one stands, unproven.
+            value = float(evaluate(terms, found))
+            bound = None if bound is None else min(bound, value)
+            return Outcome(
+                Status.FEASIBLE, rest.stop_reason, dict(found), value, bound, spent(), note
+            )
+        if bound is not None and rest.objective is not None:
+            bound = min(bound, rest.objective)
+        return replace(rest, seconds=spent(), bound=bound, note=note)
+
+    def _exact_for_cpsat(self, terms: Terms) -> bool:
+        """Whether CP-SAT reads the model exactly: it clamps variable bounds to
+        `CPSAT_MAX_BOUND` and scales a row (or the objective) whose largest possible activity
+        reaches `CPSAT_MAX_ACTIVITY` (its ``mip_max_bound`` and ``mip_max_activity_exponent``)."""
+        reach: list[int] = []
+        for variable in self.model.variables:
+            if variable.upper is None:
+                return False
+            reach.append(max(abs(variable.lower), abs(variable.upper)))
+        if max(reach, default=0) > CPSAT_MAX_BOUND:
+            return False
+        rows = [c.terms for c in (*self.model.constraints, *self._active.values())]
+        rows.append(tuple(terms.items()))
+        return all(sum(abs(c) * reach[i] for i, c in row) < CPSAT_MAX_ACTIVITY for row in rows)
 
     def _proof(
         self, engine: str, terms: Terms, time_limit: float, hint: Mapping[int, int] | None
