@@ -173,11 +173,9 @@ class MathOptBackend(Backend):
         and bound are not used: on the tie-break stage of syn-5000-g8 HiGHS claimed a value
         optimal that a checked answer beat (benchmarks/RESULTS.md, run 9)."""
         values = self._solve(terms, time_limit, hint, tight=False, engine=engine).values
-        if values is None or self._broken(values) is not None:
+        if values is not None and self._broken(values) is not None:
             return hint
-        if hint is None or any(i not in hint for i in terms):
-            return values
-        return values if evaluate(terms, values) < evaluate(terms, hint) else hint
+        return _better_start(terms, values, hint)
 
     def _minimize(self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None) -> Outcome:
         """The backend's engine, handing over to the options' ``proof_engine`` (if any) where it
