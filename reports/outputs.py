@@ -18,9 +18,6 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Font
-
 from models.fileio import deterministic_xlsx
 from models.serialize import csv_text
 
@@ -38,6 +35,12 @@ def _table(
 
 
 def workbook_bytes(tables: dict[str, tuple[list[str], list[list[str]]]]) -> bytes:
+    """The tables as the sheets of an .xlsx workbook (deterministic bytes)."""
+    # Imported here: openpyxl (with numpy) takes about 0.35 s to import, which every command that
+    # writes no workbook would otherwise pay.
+    import openpyxl
+    from openpyxl.styles import Font
+
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for name, (header, rows) in tables.items():
