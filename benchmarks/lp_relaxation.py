@@ -21,7 +21,7 @@ from solver.formulation import formulate
 from solver.model import Constraint, LinearModel
 from solver.objectives import Stage
 from solver.result import OPTIMAL
-from solver.solve import _stages
+from solver.run import lexicographic_stages
 
 #: Relative tolerance with which an LP stage is kept in the next stages.
 LP_STAGE_TOLERANCE = 1e-6
@@ -35,7 +35,7 @@ def solve_lp_relaxation(region: Region, time_limit: float) -> dict[str, Any]:
     """
     started = time.perf_counter()
     f = formulate(region)
-    stages = _stages(f)  # adds the stages' variables and constraints to f.model
+    stages = lexicographic_stages(f)  # adds the stages' variables and constraints to f.model
     relaxed = LinearModel(
         variables=[replace(v, integer=False) for v in f.model.variables],
         constraints=list(f.model.constraints),

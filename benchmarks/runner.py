@@ -104,7 +104,8 @@ def default_timeout(time_limit: float) -> float:
 
 
 def _stage_names(region: Region) -> list[str]:
-    """The stages fairshare solves for this region, in order (as `solver.solve._stages`)."""
+    """The stages fairshare solves for this region, in order (as
+    `solver.run.lexicographic_stages`)."""
     names = ["needs"]
     if region.policy.rule_enabled("fair_split"):
         if region.policy.objective == "max_rel_deviation":

@@ -6,7 +6,7 @@ function of one integer linear expression ``e_m`` of the decisions (`MinMaxStage
 stage is therefore solved as a search over levels with feasibility problems on those bounds (on
 the linear relaxation first, then on whole numbers), never by minimising a continuous variable
 (whose optimality a branch-and-bound solver struggles to prove: the linear relaxation puts every
-total on its quota). `solver.solve` runs that search; this module says what is measured, the
+total on its quota). `solver.levels` runs that search; this module says what is measured, the
 floor that rounding alone sets (`MinMaxStage.least`) and the rows of a real level that guide the
 search (`MinMaxStage.level_rows`).
 
@@ -145,7 +145,7 @@ class MinMaxStage:
         """``measure_m <= t`` for a real level ``t`` as linear rows in ``e_m`` and ``t``, from the
         ends of `interval` at levels 0 and 1: ``e_m + (low_0 - low_1) t >= low_0`` and
         ``e_m - (high_1 - high_0) t <= high_0``, the slopes and right-hand sides as floats (for
-        the relaxation that guides the level search, `solver.solve._guides`)."""
+        the relaxation that guides the level search, `solver.levels._guides`)."""
         (low_0, high_0), (low_1, high_1) = (
             self.interval(code, Fraction(0)),
             self.interval(code, Fraction(1)),

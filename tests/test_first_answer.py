@@ -12,7 +12,7 @@ import pytest
 
 from instances import bundled_instance
 from models.loader import load_instance
-from solver import solve as solve_module
+from solver import run as run_module
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.model import LinearModel
@@ -113,7 +113,7 @@ def test_a_whole_solve_started_by_highs_on_the_reduced_model_is_unchanged(
     region = load_instance(bundled_instance("haaglanden")).region
     options = SolverOptions(time_limit=60)
     alone = solve(region, "ortools", options, hard_limit=False)
-    monkeypatch.setattr(solve_module, "FIRST_ANSWER_FROM", 0)
+    monkeypatch.setattr(run_module, "FIRST_ANSWER_FROM", 0)
     engines: list[str] = []
     first_answer = MathOptBackend._first_answer
 

@@ -1,5 +1,5 @@
 """Leximin rounds that end at the floor rounding alone sets, settled together
-(`solver.solve._floor_rounds`): the same stage values, allocation and notes as round by round,
+(`solver.leximin.floor_rounds`): the same stage values, allocation and notes as round by round,
 with fewer level searches than rounds."""
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ import pytest
 from hypothesis import given, settings
 from tiny_regions import assert_solved, small_regions, stage_values
 
-import solver.solve as solve_module
+import solver.leximin as leximin_module
 from instances import bundled_instance
 from models.generate import generate_region
 from models.loader import load_instance
 from models.region import Region
 from solver.backends.base import SolverOptions
+from solver.levels import least_level
 from solver.minmax import MinMaxStage
 from solver.model import Constraint
 from solver.result import Result
+from solver.run import Run
 from solver.solve import solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
@@ -32,22 +34,21 @@ def _leximin(r: Region) -> Region:
 
 
 def _round_by_round(
-    run: solve_module._Run,
+    run: Run,
     stage: MinMaxStage,
     free: tuple[str, ...],
     level_rows: dict[str, list[int]],
     *,
     probe: bool,
-) -> solve_module._FloorRounds:
-    """`_floor_rounds` settling nothing: every round by its own level search."""
-    return solve_module._FloorRounds([], free, False, False, 0.0)
+) -> leximin_module.FloorRounds:
+    """`floor_rounds` settling nothing: every round by its own level search."""
+    return leximin_module.FloorRounds([], free, False, False, 0.0)
 
 
 def _both(r: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, int]:
     """Solve with floor rounds settled together and round by round; assert the same stage values,
     allocation and notes; return the first result and its number of level searches."""
     searches = 0
-    least_level = solve_module._least_level
 
     def counted(*args: object) -> object:
         nonlocal searches
@@ -55,10 +56,10 @@ def _both(r: Region, monkeypatch: pytest.MonkeyPatch) -> tuple[Result, int]:
         return least_level(*args)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
-        patch.setattr(solve_module, "_least_level", counted)
+        patch.setattr(leximin_module, "least_level", counted)
         together = assert_solved(r, solve(r, "ortools", OPTIONS, hard_limit=False))
     with monkeypatch.context() as patch:
-        patch.setattr(solve_module, "_floor_rounds", _round_by_round)
+        patch.setattr(leximin_module, "floor_rounds", _round_by_round)
         apart = assert_solved(r, solve(r, "ortools", OPTIONS, hard_limit=False))
     assert stage_values(together) == stage_values(apart)
     assert together.allocation == apart.allocation
@@ -97,7 +98,7 @@ def test_small_regions_get_the_same_answer_as_round_by_round(r: Region) -> None:
 
 
 class _StubRun:
-    """The parts of a run that `_floor_rounds` uses without probes: the current allocation and
+    """The parts of a run that `floor_rounds` uses without probes: the current allocation and
     the rows in force."""
 
     def __init__(self, values: dict[int, int]) -> None:
@@ -147,7 +148,7 @@ def test_an_allocation_at_another_member_s_floor_settles_nothing_it_does_not_sho
     """B sits at A's floor, 3/4, above its own least: whether B is blocked there is a question
     for round 0 itself, so no round is settled without a probe."""
     run = _StubRun({0: 10, 1: 11, 2: 10})
-    settled = solve_module._floor_rounds(
+    settled = leximin_module.floor_rounds(
         run,  # type: ignore[arg-type]
         _stepped_stage(),
         ("A", "B", "C"),
@@ -162,7 +163,7 @@ def test_an_allocation_at_every_least_measure_settles_all_rounds_but_the_last() 
     run = _StubRun({0: 10, 1: 10, 2: 10})
     stage = _stepped_stage()
     level_rows: dict[str, list[int]] = {}
-    settled = solve_module._floor_rounds(
+    settled = leximin_module.floor_rounds(
         run,  # type: ignore[arg-type]
         stage,
         ("A", "B", "C"),

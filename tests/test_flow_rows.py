@@ -16,10 +16,12 @@ from solver.backends import backend_class
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, cheapest_flow, reduced_costs
 from solver.decomposition import _local_social_most
+from solver.linear_stage import by_network, linear_stage
 from solver.model import LinearModel, Terms
 from solver.network import local_building_rows, read_network, solve_building
 from solver.objectives import Stage
-from solver.solve import _allocation, _by_network, _linear_stage, _Run, solve
+from solver.run import Run
+from solver.solve import _allocation, solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 WITH_NETWORK = SolverOptions(time_limit=10)
@@ -97,8 +99,8 @@ def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
     and with them added (a stage fixed at its bound left to them, as the network run does) it
     reaches the same stages and allocation as without them. With quota_respecting the sum's
     network carries the quota stage's rows as bounds on its arcs."""
-    run = _Run(r, "ortools", WITHOUT_NETWORK)
-    network = _Run(r, "ortools", WITH_NETWORK)
+    run = Run(r, "ortools", WITHOUT_NETWORK)
+    network = Run(r, "ortools", WITH_NETWORK)
     if network.network is None:
         return
     added = 0
@@ -106,8 +108,8 @@ def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
         assert isinstance(stage, Stage)
         network.rows, network.values = dict(run.rows), run.values
         network.records, network.implied = list(run.records), set(run.implied)
-        found = _by_network(network, stage) if stage.name.startswith("fairness") else None
-        outcome = _linear_stage(run, stage)
+        found = by_network(network, stage) if stage.name.startswith("fairness") else None
+        outcome = linear_stage(run, stage)
         assert outcome.status == Status.OPTIMAL and outcome.values is not None
         if found is None or found.flow_bound is None:
             continue
@@ -136,7 +138,7 @@ def test_widest_pools_allow_for_each_municipalitys_own_rows() -> None:
     municipality's most equals that of its own rows solved alone by CBC."""
     high = muni(A, social=40, cap=10)
     r = region([high, muni(B, cap=10)], [group("g1", 4)], total=15)
-    network = read_network(_Run(r, "ortools", WITH_NETWORK).f)
+    network = read_network(Run(r, "ortools", WITH_NETWORK).f)
     assert network is not None
     before = dict(network.social_most)
     _local_social_most(network, _cbc)

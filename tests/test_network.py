@@ -19,11 +19,13 @@ from models.region import Municipality, Region, TargetGroup, Targets
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import formulate
+from solver.linear_stage import by_network, linear_stage
 from solver.model import LinearModel, Split
 from solver.network import Cap, PlacementNetwork, read_network
 from solver.objectives import Stage, add_absolute_deviation
 from solver.result import Result
-from solver.solve import _by_network, _linear_stage, _Run, _stages, solve
+from solver.run import Run, lexicographic_stages
+from solver.solve import solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 WITH_NETWORK = SolverOptions(time_limit=10)
@@ -71,7 +73,7 @@ def test_split_records_the_row_of_its_variables() -> None:
 
 def _network_of(r: Region) -> PlacementNetwork | None:
     f = formulate(r)
-    _stages(f)
+    lexicographic_stages(f)
     return read_network(f)
 
 
@@ -162,8 +164,8 @@ def test_network_and_whole_mip_reach_the_same_stages_and_allocation(r: Region) -
 def test_network_bounds_never_exceed_the_mip_optimum(r: Region) -> None:
     """The lower bounds hold even where the network does not prove the stage: each is at most
     the stage's optimum found by the whole MIP, and equal to it where the network proves it."""
-    run = _Run(r, "ortools", WITHOUT_NETWORK)
-    network = _Run(r, "ortools", WITH_NETWORK)
+    run = Run(r, "ortools", WITHOUT_NETWORK)
+    network = Run(r, "ortools", WITH_NETWORK)
     if network.network is None:
         return
     for stage in run.stages[:2]:
@@ -171,8 +173,8 @@ def test_network_bounds_never_exceed_the_mip_optimum(r: Region) -> None:
             break
         network.rows, network.values = dict(run.rows), run.values
         network.records = list(run.records)
-        found = _by_network(network, stage)
-        outcome = _linear_stage(run, stage)
+        found = by_network(network, stage)
+        outcome = linear_stage(run, stage)
         assert outcome.status == Status.OPTIMAL and outcome.objective is not None
         event(f"{stage.name}: {'proven' if found and found.proven else 'not proven'}")
         if found is not None and found.bound is not None:
@@ -188,14 +190,14 @@ def test_a_building_mip_stopped_by_the_time_limit_proves_nothing(
     building MIP reported as stopped by the time limit, no stage is proven by the network, and
     the whole MIP still proves them all."""
     calls: list[str] = []
-    original = _Run.solve_building
+    original = Run.solve_building
 
-    def stopped(self: _Run, model: LinearModel, terms: dict[int, int]) -> Outcome:
+    def stopped(self: Run, model: LinearModel, terms: dict[int, int]) -> Outcome:
         outcome = original(self, model, terms)
         calls.append(outcome.status.value)
         return replace(outcome, status=Status.FEASIBLE, stop_reason="time_limit", bound=None)
 
-    monkeypatch.setattr(_Run, "solve_building", stopped)
+    monkeypatch.setattr(Run, "solve_building", stopped)
     r = region([muni(A, cap=20), muni(B, cap=15)], [group("g1", 6), group("g2", 3)], total=30)
     result = assert_solved(r, solve(r, "ortools", WITH_NETWORK, hard_limit=False))
     assert calls, "the network asked for no building"

@@ -16,9 +16,11 @@ from instances import bundled_instance
 from models.loader import load_instance
 from models.region import Region
 from solver.backends.base import Outcome, SolverOptions
+from solver.linear_stage import linear_stage
 from solver.model import Constraint, LinearModel, Sense
 from solver.objectives import Stage
 from solver.reduction import _tighten, reduce_model
+from solver.run import Run
 from solver.solve import solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
@@ -146,13 +148,12 @@ def _backend_sizes(
     """Solve Haaglanden and return, per stage, the variables of the backend's model and of the
     whole model."""
     sizes: dict[str, tuple[int, int]] = {}
-    original = solve_module._linear_stage
 
-    def recording(run: solve_module._Run, stage: Stage) -> Outcome:
+    def recording(run: Run, stage: Stage) -> Outcome:
         sizes[stage.name] = (len(run.backend.model.variables), len(run.f.model.variables))
-        return original(run, stage)
+        return linear_stage(run, stage)
 
-    monkeypatch.setattr(solve_module, "_linear_stage", recording)
+    monkeypatch.setattr(solve_module, "linear_stage", recording)
     r = load_instance(bundled_instance("haaglanden")).region
     result = solve(r, backend, SolverOptions(time_limit=60, gap=gap), hard_limit=False)
     if gap == 0:
@@ -193,12 +194,12 @@ def test_with_a_relative_gap_every_stage_runs_on_the_whole_model(
 
 def test_a_row_the_reduction_rests_on_cannot_be_removed() -> None:
     r = load_instance(bundled_instance("haaglanden")).region
-    run = solve_module._Run(r, "ortools", SolverOptions(time_limit=30))
+    run = Run(r, "ortools", SolverOptions(time_limit=30))
     for stage in run.stages:
         if stage.name == solve_module.REDUCED_FROM:
             break
         assert isinstance(stage, Stage)
-        solve_module._linear_stage(run, stage)
+        linear_stage(run, stage)
     run.reduce()
     assert run.reduction is not None
     with pytest.raises(RuntimeError, match="reduced model was built on"):

@@ -1,4 +1,4 @@
-"""The level search of min-max stages on the linear relaxation (`solver.solve._relaxed_level`).
+"""The level search of min-max stages on the linear relaxation (`solver.levels.relaxed_level`).
 
 A level that the relaxation rules out must be infeasible for whole numbers too, the relaxation
 must be feasible at the level it leaves, and the stage values must not depend on whether the
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiny_regions import A, B, C, D, group, muni, region, small_regions, solved, stage_values
 
-import solver.solve as solve_module
+import solver.levels as levels_module
 from instances import bundled_instance
 from models.loader import load_instance
 from models.region import Region
@@ -27,11 +27,13 @@ from solver.backends import backend_class
 from solver.backends.base import Backend, SolverOptions, Status
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.decomposition import feasibility_by_network
+from solver.levels import bounded, floor_level, relaxed_level
+from solver.linear_stage import linear_stage
 from solver.minmax import MinMaxStage
 from solver.model import Constraint, LevelRow, LinearModel
 from solver.objectives import Stage
 from solver.result import Result
-from solver.solve import _bounded, _floor_level, _linear_stage, _relaxed_level, _Run
+from solver.run import Run
 
 MIN_MAX_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
 
@@ -87,14 +89,14 @@ def _uneven() -> Region:
     )
 
 
-def _after_needs(r: Region, objective: str) -> tuple[_Run, MinMaxStage]:
+def _after_needs(r: Region, objective: str) -> tuple[Run, MinMaxStage]:
     """A staged solve of ``r`` on OR-Tools with the needs stage fixed, and its min-max stage."""
     variant = replace(r, policy=replace(r.policy, objective=objective))
-    run = _Run(variant, "ortools", SolverOptions(time_limit=30))
+    run = Run(variant, "ortools", SolverOptions(time_limit=30))
     needs, fairness = run.stages[0], run.stages[1]
     assert isinstance(needs, Stage) and needs.name == "needs"
     assert isinstance(fairness, MinMaxStage)
-    assert _linear_stage(run, needs).status == Status.OPTIMAL
+    assert linear_stage(run, needs).status == Status.OPTIMAL
     return run, fairness
 
 
@@ -103,13 +105,13 @@ def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(object
     run, stage = _after_needs(_uneven(), objective)
     assert run.values is not None
     upper = stage.worst(run.values, stage.members)
-    lower, candidate, _ = _relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
+    lower, candidate, _ = relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
     assert candidate < upper
-    with _bounded(run, stage, stage.members, candidate):
+    with bounded(run, stage, stage.members, candidate):
         assert run.backend.relaxation_feasible(30) is True
     if lower is not None:
         assert lower < candidate
-        with _bounded(run, stage, stage.members, lower):
+        with bounded(run, stage, stage.members, lower):
             assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
     below = [stage.below(code, candidate) for code in stage.members]
     if None in below:
@@ -124,7 +126,7 @@ def test_the_relaxation_rules_out_a_level_on_the_uneven_region() -> None:
     run, stage = _after_needs(_uneven(), "equal_burden")
     assert run.values is not None
     upper = stage.worst(run.values, stage.members)
-    lower, _, _ = _relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
+    lower, _, _ = relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
     assert lower is not None
 
 
@@ -174,12 +176,12 @@ def test_the_least_measure_is_the_least_over_every_whole_value(objective: str) -
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
 def test_no_allocation_stays_below_the_floor_level(objective: str) -> None:
     run, stage = _after_needs(_uneven(), objective)
-    below, floor_level = _floor_level(stage, stage.members)
+    below, floor = floor_level(stage, stage.members)
     if below is None:
-        assert floor_level == 0
+        assert floor == 0
         return
-    assert below < floor_level
-    with _bounded(run, stage, stage.members, below):
+    assert below < floor
+    with bounded(run, stage, stage.members, below):
         assert run.backend.minimize({}, 30).status == Status.INFEASIBLE
 
 
@@ -220,7 +222,7 @@ def _network_probes(r: Region) -> tuple[Result, int]:
         probes += 1
         return probe(*args, **kwargs)
 
-    with patch.object(solve_module, "feasibility_by_network", counted):
+    with patch.object(levels_module, "feasibility_by_network", counted):
         return solved(r, "ortools"), probes
 
 
@@ -234,7 +236,7 @@ def test_the_network_level_search_takes_fewer_probes_with_the_relaxation_as_guid
     base = load_instance(bundled_instance(name)).region
     r = replace(base, policy=replace(base.policy, objective="equal_burden"))
     guided, guided_probes = _network_probes(r)
-    with patch.object(solve_module, "NETWORK_GUIDE_AFTER", 10**9):
+    with patch.object(levels_module, "NETWORK_GUIDE_AFTER", 10**9):
         halving, halving_probes = _network_probes(r)
     assert stage_values(guided) == stage_values(halving)
     assert guided.allocation == halving.allocation

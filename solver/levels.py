@@ -1,0 +1,398 @@
+"""The level search of a min-max stage: the least level ``w`` such that every member's measure
+is at most ``w``, proven exactly (`least_level`), and the bounds that keep members within a level.
+
+The search probes levels with feasibility problems on whole-number bounds (`solver.minmax`):
+first on the placement network, then on the linear relaxation, and last as integer problems on
+the backend. `min_max` solves a min-max stage with it; `solver.leximin` iterates it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from solver.backends.base import Outcome, Status
+from solver.backends.flow import FlowError
+from solver.decomposition import feasibility_by_network
+from solver.minmax import MinMaxStage
+from solver.network import PlacementNetwork, complete
+from solver.run import Run
+
+
+@dataclass(frozen=True)
+class Level:
+    """The outcome of `least_level`: ``level`` is the exact largest measure of ``values``;
+    ``bound`` a level no allocation can stay within (the level itself once proven)."""
+
+    status: Status
+    stop_reason: str
+    values: dict[int, int] | None
+    level: Fraction | None
+    bound: Fraction | None
+    seconds: float
+
+    def outcome(self) -> Outcome:
+        level = None if self.level is None else float(self.level)
+        bound = None if self.bound is None else float(self.bound)
+        return Outcome(self.status, self.stop_reason, self.values, level, bound, self.seconds)
+
+
+def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level:
+    """The least level ``w`` such that every member's measure is at most ``w``, proven exactly.
+
+    Starts from the current allocation (or any feasible one), whose largest measure is an upper
+    level ``u``. The largest measure any allocation can have strictly below ``u`` is
+    ``c = max_m below_m(u)`` (`MinMaxStage.below`); if no allocation keeps every measure at or
+    below ``c`` (an integer feasibility problem on whole-number bounds), ``u`` is optimal.
+    Otherwise the answer found has a smaller largest measure, which becomes ``u``. Probes at
+    ``c`` alternate with probes between ``u`` and the highest level known to be infeasible
+    (`_midpoint`), so that the search takes about as many steps as the bits it must settle.
+
+    The search runs first on the placement network (`_network_level`), whose probes decide
+    whole-number feasibility without the MIP where they can; from where that stops, on the
+    linear relaxation (`relaxed_level`), whose probes are several times cheaper than integer
+    ones: a level it rules out is infeasible for whole numbers too, and the least level it leaves
+    is usually the answer, so that one integer probe settles it.
+    """
+    seconds = 0.0
+    values = dict(run.values) if run.values is not None else None
+    if values is None:
+        start = run.minimize({}, None)
+        seconds += start.seconds
+        if start.values is None:
+            return Level(start.status, start.stop_reason, None, None, None, seconds)
+        values = start.values
+    upper = stage.worst(values, members)
+    lower, first = floor_level(stage, members)
+    searched = _network_level(run, stage, members, values, upper, lower, first)
+    if searched is not None:
+        values, upper, lower, settled, network_seconds = searched
+        seconds += network_seconds
+        if settled:
+            return Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+    lower, candidate, relaxed_seconds = relaxed_level(run, stage, members, upper, lower, first)
+    seconds += relaxed_seconds
+    at_ceiling = True
+    while upper > 0:
+        ceiling = _next_level_below(stage, members, upper, lower)
+        if ceiling is None:
+            break
+        if candidate < upper:
+            probe, candidate = candidate, upper
+        else:
+            probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
+            at_ceiling = not at_ceiling
+        with bounded(run, stage, members, probe):
+            check = _integer_probe(run)
+        seconds += check.seconds
+        if check.status == Status.INFEASIBLE:
+            lower = probe if lower is None else max(lower, probe)
+        elif check.values is None:
+            status = Status.FEASIBLE if check.status == Status.NO_SOLUTION else check.status
+            return Level(status, check.stop_reason, values, upper, lower, seconds)
+        else:
+            values = check.values
+            upper = stage.worst(values, members)
+    return Level(Status.OPTIMAL, "optimal", values, upper, upper, seconds)
+
+
+def _network_level(
+    run: Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    values: dict[int, int],
+    upper: Fraction,
+    lower: Fraction | None,
+    first: Fraction,
+) -> tuple[dict[int, int], Fraction, Fraction | None, bool, float] | None:
+    """The level search of `least_level` with every probe decided on the placement network
+    (`solver.decomposition.feasibility_by_network`: no flow within the level proves it
+    infeasible, a building that houses a flow gives an allocation at or below it), without
+    adding the probe's rows to the backend. Probes ``first`` (the floor of `floor_level`), then
+    alternately the next level below the best allocation and the midpoint (`_midpoint`); after
+    `NETWORK_GUIDE_AFTER` probes also those of `_guides`.
+
+    Returns ``(values, upper, lower, settled, seconds)``: the best allocation found and its
+    largest measure, the highest level shown infeasible, and whether the search is settled (no
+    measure lies between them); the search stops unsettled at the first probe the network does
+    not decide. ``None`` without a network."""
+    network = run.network
+    if network is None:
+        return None
+    started = time.perf_counter()
+    start = values, upper
+    pending = [first] if first > 0 else []
+    at_ceiling = True
+    settled = False
+    probes, guided = 0, False
+    while upper > 0 and run.remaining() > 0:
+        ceiling = _next_level_below(stage, members, upper, lower)
+        if ceiling is None:
+            settled = True
+            break
+        if probes >= NETWORK_GUIDE_AFTER and not guided:
+            guided, pending = True, [*pending, *_guides(run, stage, members, lower)]
+        probes += 1
+        pending = [p for p in pending if (lower is None or p > lower) and p < upper]
+        if pending:
+            probe = min(ceiling, pending.pop(0))
+        else:
+            probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
+            at_ceiling = not at_ceiling
+        rows = [row for code in members for row in stage.bound_constraints(code, probe)]
+        try:
+            shown = feasibility_by_network(
+                network, [*run.network_rows(), *rows], values, run.solve_building, checked=False
+            )
+        except FlowError:
+            shown = None
+        if shown is None:
+            break
+        if shown.values is None:
+            lower = probe if lower is None else max(lower, probe)
+        else:
+            values = shown.values
+            upper = stage.worst(values, members)
+    if values is start[0]:
+        return values, upper, lower, settled or upper == 0, time.perf_counter() - started
+    # Only the allocation kept is completed and checked; an infeasible probe stands alone.
+    point = _whole_point(run, network, values)
+    if point is None:
+        values, upper = start
+        return values, upper, lower, False, time.perf_counter() - started
+    return point, upper, lower, settled or upper == 0, time.perf_counter() - started
+
+
+def _whole_point(
+    run: Run, network: PlacementNetwork, values: Mapping[int, int]
+) -> dict[int, int] | None:
+    """``values`` with unmet demand and the splits recomputed from its building and placements,
+    if it meets every row of the model and every row in force; ``None`` otherwise."""
+    placed = {index: values[index] for index in network.f.placements.values()}
+    point = complete(network.f.model, values, {}, placed, network)
+    return point if network.checker.holds(run.fixed, point) else None
+
+
+def _next_level_below(
+    stage: MinMaxStage, members: tuple[str, ...], level: Fraction, lower: Fraction | None
+) -> Fraction | None:
+    """The largest measure any allocation can have strictly below ``level``: the largest of the
+    members' `MinMaxStage.below`. ``None`` when the search is settled: some member cannot go
+    below ``level`` at all, or that measure is not above ``lower`` (a level known infeasible)."""
+    below = stage.below_each(members, level)
+    if any(value is None for value in below):
+        return None
+    ceiling = max(value for value in below if value is not None)
+    return None if lower is not None and ceiling <= lower else ceiling
+
+
+def floor_level(stage: MinMaxStage, members: tuple[str, ...]) -> tuple[Fraction | None, Fraction]:
+    """The least level not ruled out by rounding alone, ``F = max_m least_m``
+    (`MinMaxStage.least`): the member with the largest least measure is at ``F`` or above in
+    every allocation. Returns the largest measure any member can take below ``F`` (a level no
+    allocation stays within; ``None`` if no member can go below ``F``) and ``F``."""
+    floor_level = max((stage.least(code) for code in members), default=Fraction(0))
+    below = stage.below_each(members, floor_level)
+    return max((level for level in below if level is not None), default=None), floor_level
+
+
+def _midpoint(lower: Fraction | None, upper: Fraction) -> Fraction:
+    """The next probe between a level known infeasible and a feasible one: halfway, or, where
+    ``upper`` is more than four times ``lower``, about their geometric mean, so that a search
+    that starts far above the answer (the needs stage's answer may miss a quota by thousands of
+    households) takes as many steps as the bits of the ratio's exponent, not of the ratio."""
+    base = lower if lower is not None and lower > 0 else Fraction(0)
+    if base and upper > 4 * base:
+        return Fraction(math.sqrt(float(base) * float(upper)))
+    return (base + upper) / 2
+
+
+def relaxed_level(
+    run: Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    upper: Fraction,
+    lower: Fraction | None,
+    first: Fraction,
+) -> tuple[Fraction | None, Fraction, float]:
+    """The level search of `least_level` on the linear relaxation of the model, between the
+    feasible level ``upper`` and the infeasible level ``lower`` (``None``: none known): returns
+    ``(lower, candidate, seconds)``, where every level up to ``lower`` is infeasible even for the
+    relaxation (``None``: none shown) and the relaxation is feasible at ``candidate``, with no
+    measure possible between the two (unless the backend stopped telling). Each probe bounds every
+    member's whole-number expression as the integer probe does, so its relaxation is at least as
+    tight as that of the integer model.
+
+    The first probe is ``first`` (the floor of `floor_level`, often the answer when some
+    municipality's quota is small) unless it is 0; if that fails, the probes of `_guides` come
+    next; then the search halves the interval.
+    """
+    candidate = upper
+    started = time.perf_counter()
+    pending = [first] if first > 0 else []
+    guided = False
+    while candidate > 0 and run.remaining() > 0:
+        ceiling = _next_level_below(stage, members, candidate, lower)
+        if ceiling is None:
+            break
+        if not pending and not guided:
+            guided, pending = True, _guides(run, stage, members, lower)
+        pending = [p for p in pending if (lower is None or p > lower) and p < candidate]
+        probe = min(ceiling, pending.pop(0) if pending else _midpoint(lower, candidate))
+        within = [stage.at_most(code, probe) for code in members]
+        if any(level is None for level in within):
+            feasible: bool | None = False  # a member has no whole value at or below the probe
+        else:
+            with bounded(run, stage, members, probe):
+                feasible = run.backend.relaxation_feasible(run.remaining())
+        if feasible is None:
+            break
+        if feasible:
+            candidate = max(level for level in within if level is not None)
+        else:
+            lower = probe if lower is None else max(lower, probe)
+    return lower, candidate, time.perf_counter() - started
+
+
+#: Where `_guides` probes around its base level: just below it (the least real level of the
+#: relaxation, expected infeasible), then ever further above it until a probe is feasible.
+GUIDE_FACTORS = tuple(
+    Fraction(1) + Fraction(sign, 10**digits)
+    for sign, digits in ((-1, 9), (1, 6), (1, 4), (1, 3), (1, 2), (1, 1))
+)
+
+
+#: Probes of `_network_level` after which the level search takes the probes of `_guides` (one
+#: linear program): most searches settle in a probe or two, but one that starts far above the
+#: answer halves its way down in 15 to 30 probes.
+NETWORK_GUIDE_AFTER = 4
+
+
+#: A least real level below this is read as 0 (floating-point noise of the linear program).
+RELAXED_LEVEL_NOISE = 1e-9
+
+
+def _guides(
+    run: Run, stage: MinMaxStage, members: tuple[str, ...], lower: Fraction | None
+) -> list[Fraction]:
+    """Probes just above the larger of ``lower`` (a level known infeasible) and the least real
+    level ``t`` at which the relaxation keeps every member's measure within ``t``
+    (`Backend.relaxation_least_level`, one linear program; every level feasible for whole
+    numbers is at least ``t``). The answer is usually just above that base: for equal burden on
+    the national instance 0.05% above ``t``, for the largest absolute deviation 2% above the
+    floor, where halving from the needs stage's answer far above took 15 to 20 probes. The
+    probes only guide the search: each is settled by `relaxation_feasible` like any other."""
+    rows = [row for code in members for row in stage.level_rows(code)]
+    least = run.backend.relaxation_least_level(rows, run.remaining())
+    relaxed = Fraction(least) if least is not None and least > RELAXED_LEVEL_NOISE else Fraction(0)
+    base = max(relaxed, lower or Fraction(0))
+    return [base * factor for factor in GUIDE_FACTORS] if base > 0 else []
+
+
+def feasibility(run: Run) -> Outcome:
+    """Whether the model as it stands has a whole-number solution: as the placement network
+    shows it (`_by_network_probe`), else infeasible at once if its linear relaxation is, otherwise
+    an integer feasibility problem; ``seconds`` counts all."""
+    started = time.perf_counter()
+    shown = _by_network_probe(run)
+    if shown is not None:
+        return shown
+    if run.backend.relaxation_feasible(run.remaining()) is False:
+        seconds = time.perf_counter() - started
+        return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
+    check = run.minimize({}, None)
+    return replace(check, seconds=time.perf_counter() - started)
+
+
+def _integer_probe(run: Run) -> Outcome:
+    """Whether the model as it stands has a whole-number solution: on the placement network
+    where it shows it (`_by_network_probe`), otherwise an integer feasibility problem."""
+    shown = _by_network_probe(run)
+    if shown is not None:
+        return shown
+    return run.minimize({}, None)
+
+
+def _by_network_probe(run: Run) -> Outcome | None:
+    """A feasibility probe decided on the placement network
+    (`solver.decomposition.feasibility_by_network`), or ``None`` if the network does not decide
+    it."""
+    if run.network is None or run.values is None:
+        return None
+    try:
+        shown = feasibility_by_network(
+            run.network, run.network_rows(), run.values, run.solve_building
+        )
+    except FlowError:
+        return None
+    if shown is None:
+        return None
+    if shown.values is None:
+        return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, shown.seconds)
+    return Outcome(Status.OPTIMAL, "optimal", shown.values, 0.0, 0.0, shown.seconds)
+
+
+@contextmanager
+def bounded(
+    run: Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction
+) -> Iterator[None]:
+    """Every member's measure at most ``level`` while the block runs."""
+    with bounded_each(run, stage, dict.fromkeys(members, level)):
+        yield
+
+
+@contextmanager
+def bounded_each(run: Run, stage: MinMaxStage, levels: Mapping[str, Fraction]) -> Iterator[None]:
+    """Each member's measure at most its own level while the block runs."""
+    handles = [
+        run.add_row(constraint)
+        for code, level in levels.items()
+        for constraint in stage.bound_constraints(code, level)
+    ]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            run.remove_row(handle)
+
+
+def fix_level(
+    run: Run,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    level: Fraction,
+    rows: dict[str, list[int]] | None = None,
+) -> None:
+    """Keep every member's measure at most ``level`` from now on. With ``rows`` (the handles of
+    each member's bounds so far, updated here) a member's earlier, looser bounds are replaced, so
+    that the model does not grow by a row per member in every round of a leximin stage; bounds
+    that the new level leaves as they were stay in place."""
+    for code in members:
+        constraints = stage.bound_constraints(code, level)
+        if rows is None:
+            for constraint in constraints:
+                run.add_row(constraint)
+            continue
+        earlier = rows.get(code, [])
+        if [run.rows[handle][1] for handle in earlier] == constraints:
+            continue
+        handles = [run.add_row(constraint) for constraint in constraints]
+        for handle in earlier:
+            run.remove_row(handle)
+        rows[code] = handles
+
+
+def min_max(run: Run, stage: MinMaxStage) -> Outcome:
+    """Solve a min-max stage and fix it at its exact level (a leximin stage:
+    `solver.leximin.leximin`)."""
+    found = least_level(run, stage, stage.members)
+    if found.values is not None:
+        run.values = found.values
+    if found.status == Status.OPTIMAL and found.level is not None:
+        fix_level(run, stage, stage.members, found.level)
+    run.record(stage.name, found.outcome(), found.level, found.bound, stage.unit)
+    return found.outcome()

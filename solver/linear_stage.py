@@ -1,0 +1,135 @@
+"""A linear stage: minimise its objective (on the placement network where that proves it, else on
+the backend), record it, and fix it at its exact value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from fractions import Fraction
+
+from solver.backends.base import Outcome, Status
+from solver.backends.flow import FlowError
+from solver.decomposition import Found, fairness_by_network, needs_by_network
+from solver.formulation import Formulation
+from solver.model import Terms, evaluate
+from solver.objectives import Stage
+from solver.run import Run
+
+#: The stages that start from HiGHS's answer on a large reduced model. Not the tie-break stage:
+#: there HiGHS found nothing better than the programme stage's answer in 450 s (and overran that
+#: limit by 74 s) from one start, while from another its answer was better but SCIP did not prove
+#: it either (run 10).
+FIRST_ANSWER_STAGES = frozenset({"programme"})
+
+
+def linear_stage(run: Run, stage: Stage) -> Outcome:
+    """Solve one linear stage, record it, and fix it at its exact value if proven optimal.
+
+    The previous stage's answer is handed to the solver as a start: it is feasible in this stage
+    (the earlier stages are fixed at its own values), and with it SCIP proved the programme and
+    tie-break stages of the national instance 4-5x faster and CBC its tie-break 2x faster
+    (benchmarks/RESULTS.md, run 4). The optimum does not depend on the start: the tie-break makes
+    it unique.
+
+    The needs and fairness stages are tried on the placement network first (`by_network`); a
+    stage it proves is not handed to the backend, and a fairness stage it does not prove starts
+    from the network's flow instead of the previous answer, with the rows of
+    `solver.decomposition.FlowBound.rows` for allocations no worse than that start. Once a stage
+    the network bounds is fixed, those rows at its exact value stay for the later stages: on the
+    national instance they fix 1,707 of 1,710 placements."""
+    found = by_network(run, stage)
+    method = "mip"
+    if found is not None and found.proven:
+        method = "network"
+        reached = float(evaluate(stage.terms, found.values))
+        outcome = Outcome(Status.OPTIMAL, "optimal", found.values, reached, reached, found.seconds)
+    else:
+        hint = found.values if found is not None else run.values
+        with _flow_rows(run, found, stage.terms):
+            outcome = run.minimize(
+                stage.terms, hint, first_answer=stage.name in FIRST_ANSWER_STAGES
+            )
+        if found is not None:
+            # The network's lower bound holds whatever the MIP reaches; keep the better one.
+            lower = outcome.bound
+            if found.bound is not None:
+                lower = float(found.bound) if lower is None else max(lower, float(found.bound))
+            outcome = replace(outcome, seconds=outcome.seconds + found.seconds, bound=lower)
+    if outcome.note:
+        run.notes.append(f"{stage.name}: {outcome.note}")
+    if outcome.values is None:
+        run.record(stage.name, outcome, None, None, _unit(stage))
+        return outcome
+    run.values = outcome.values
+    exact = stage.exact(outcome.values)
+    value, bound = _scaled(run.f, stage, exact, outcome.bound)
+    run.record(stage.name, outcome, value, bound, _unit(stage), method)
+    if outcome.status == Status.OPTIMAL:
+        run.fix(stage.name, stage.terms, exact - stage.constant)
+        if found is not None and found.flow_bound is not None:
+            for row in found.flow_bound.rows(exact - stage.constant):
+                run.add_row(row)
+            if found.flow_bound.at_bound(exact - stage.constant):
+                run.implied.add(f"stage[{stage.name}]")
+    return outcome
+
+
+def by_network(run: Run, stage: Stage) -> Found | None:
+    """The needs or fairness stage by the placement network (`solver.decomposition`), where the
+    run has a network and the stage is one it solves: needs as the first stage, or the quota
+    stage or the sum of absolute deviations after it, with no rows in force but those the
+    network reads (`solver.decomposition._rows_in_force`: a min-max stage's bounds on each
+    municipality's placements, the flow rows of a quota stage fixed at its bound)."""
+    if run.network is None:
+        return None
+    before = [r.name for r in run.records]
+    try:
+        if stage.name == "needs" and not before:
+            return needs_by_network(run.network, stage.terms, run.solve_building)
+        fairness = stage.name in ("fairness_quota", "fairness_sum")
+        if fairness and before[:1] == ["needs"] and run.values is not None:
+            return fairness_by_network(
+                run.network, stage.terms, run.network_rows(), run.values, run.solve_building
+            )
+    except FlowError:
+        return None
+    return None
+
+
+@contextmanager
+def _flow_rows(run: Run, found: Found | None, terms: Terms) -> Iterator[None]:
+    """While the MIP solves a stage that the network bounds, the rows of `FlowBound.rows` for
+    allocations no worse than the network's start: they fix most placements."""
+    rows = []
+    if found is not None and found.flow_bound is not None:
+        rows = found.flow_bound.rows(evaluate(terms, found.values))
+    handles = [run.add_row(row) for row in rows]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            run.remove_row(handle)
+
+
+def _unit(stage: Stage) -> str:
+    units = {
+        "needs": "households + dwellings (weighted)",
+        "fairness_sum": "households",
+        "fairness_quota": "households",
+        "exchanges": "households transferred",
+        "stability": "households placed differently",
+        "programme": "dwellings",
+    }
+    return units.get(stage.name, "weighted sum")
+
+
+def _scaled(
+    f: Formulation, stage: Stage, exact: int, bound: float | None
+) -> tuple[Fraction, Fraction | None]:
+    """Stage value and bound in the stage's reporting unit (households for fairness)."""
+    scale = stage.scale
+    value = Fraction(exact, scale)
+    if bound is None:
+        return value, None
+    return value, Fraction(round(bound) + stage.constant, scale)

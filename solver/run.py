@@ -1,0 +1,276 @@
+"""The state of one staged solve (`Run`) and the lexicographic stages it runs.
+
+A run holds the formulation, the backend, the rows added to it and in force (each stage's fixed
+value, a min-max stage's bounds, the placement network's flow rows), the current answer, and the
+record of each stage. From `solver.solve.REDUCED_FROM` on, it solves on the model without the
+variables the rows in force fix (`Run.reduce`, `solver.reduction`), and maps every answer back to
+a whole point that it checks against the whole model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from fractions import Fraction
+
+from models.region import Region
+from solver.allocation import Stability
+from solver.backends import backend_class
+from solver.backends.base import Backend, Outcome, SolverOptions, Status
+from solver.formulation import Formulation, formulate
+from solver.minmax import (
+    MinMaxStage,
+    absolute_deviation_stage,
+    burden_stage,
+    norm_shortfall_stage,
+    relative_deviation_stage,
+)
+from solver.model import Constraint, LinearModel, Terms
+from solver.network import PlacementNetwork, PointChecker, read_network
+from solver.objectives import (
+    Stage,
+    Values,
+    exchange_stage,
+    needs_stage,
+    programme_stage,
+    quota_outside_stage,
+    stability_stage,
+    sum_deviation_stage,
+    tie_break_stage,
+)
+from solver.reduction import Reduction, reduce_model
+from solver.result import StageRecord
+
+#: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages of
+#: `solver.linear_stage.FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`). On the
+#: programme stage of syn-5000-g8 (50,120 variables) SCIP alone still had an answer of 8,303,029
+#: dwellings after 150 s, against the optimum of 5,610,401, which it proved in 454-698 s; HiGHS
+#: found the optimum in 123 s, and SCIP started from it proved it in 75 s (benchmarks/RESULTS.md,
+#: run 10). On syn-2500-g8 (25,000 variables) SCIP alone is 3x faster than HiGHS (run 9).
+FIRST_ANSWER_FROM = 40_000
+
+#: The engine that takes over where SCIP stops without proof after
+#: `solver.backends.base.PROOF_AFTER_NODES` nodes on the later stages of a reduced model below
+#: `FIRST_ANSWER_FROM` variables (`SolverOptions.proof_engine`): after ``max_abs_deviation`` or
+#: ``leximin`` on syn-342-g8 SCIP left the programme stage one dwelling above its bound after
+#: 120 s and 28,000 nodes, where CP-SAT, reasoning in integers, proves it in 1.5 s
+#: (benchmarks/RESULTS.md, run 11). CP-SAT does not replace SCIP: the national tie-break stage,
+#: which SCIP proves at its root in 0.3 s, CP-SAT had not proven after 60 s.
+PROOF_ENGINE = "cpsat"
+
+
+class Run:
+    """The state of one staged solve."""
+
+    def __init__(
+        self,
+        region: Region,
+        backend_name: str,
+        options: SolverOptions,
+        stability: Stability | None = None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.deadline = self.started + options.time_limit
+        self.options = options
+        self.f: Formulation = formulate(region, stability=stability)
+        self.stages = lexicographic_stages(self.f)
+        self.backend: Backend = backend_class(backend_name)(self.f.model, options)
+        self.build_seconds = time.perf_counter() - self.started
+        self.records: list[StageRecord] = []
+        self.values: Values | None = None
+        self.notes: list[str] = []
+        #: The rows added to the backend and in force, by a handle of the run's own.
+        self.rows: dict[int, tuple[object | None, Constraint]] = {}
+        self._handles = itertools.count()
+        #: Names of stage rows that the flow rows added after them imply (`network_rows`).
+        self.implied: set[str] = set()
+        self.network: PlacementNetwork | None = None
+        if options.network and backend_name == "ortools":
+            self.network = read_network(self.f)
+        #: Set by `reduce`: the backend then holds the reduced model.
+        self.reduction: Reduction | None = None
+        #: Set by `reduce` on a large reduced model: the engine whose answer starts the stages
+        #: of `solver.linear_stage.FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`).
+        self.first_answer_engine: str | None = None
+        self._checker: PointChecker | None = None
+        #: The handles of the rows in force when the model was reduced (its fixings rest on them).
+        self._reduced_on: frozenset[int] = frozenset()
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    @property
+    def fixed(self) -> list[Constraint]:
+        """Every row added to the backend and in force, in the order added."""
+        return [row for _, row in self.rows.values()]
+
+    def network_rows(self) -> list[Constraint]:
+        """The rows in force less the stage rows that the flow rows imply: a stage fixed at the
+        cost of its network's cheapest flow keeps exactly the allocations whose placements obey
+        the flow rows at slack 0 (`solver.network.flow_rows`), which the network can read."""
+        return [row for row in self.fixed if row.name not in self.implied]
+
+    def add_row(self, row: Constraint) -> int:
+        """Add a row to the backend (over the free variables once the model is reduced); the
+        handle to remove it."""
+        handle = next(self._handles)
+        self.rows[handle] = (self._add_to_backend(row), row)
+        return handle
+
+    def _add_to_backend(self, row: Constraint) -> object | None:
+        if self.reduction is None:
+            return self.backend.add_constraint(row)
+        reduced = reduction_row(self.reduction, row)
+        return None if reduced is None else self.backend.add_constraint(reduced)
+
+    def remove_row(self, handle: int) -> None:
+        if handle in self._reduced_on:
+            raise RuntimeError("a row the reduced model was built on cannot be removed")
+        backend_handle, _ = self.rows.pop(handle)
+        if backend_handle is not None:
+            self.backend.remove_constraint(backend_handle)
+
+    def minimize(
+        self, terms: Terms, hint: Mapping[int, int] | None, *, first_answer: bool = False
+    ) -> Outcome:
+        """Minimise ``terms`` on the backend within the time left, from ``hint`` if given; on
+        a reduced model the terms and the start are mapped to it, and the answer back to a
+        whole point, which must meet every row of the model and every row in force. With
+        ``first_answer``, the run's `first_answer_engine` (if any) runs first."""
+        reduction, checker = self.reduction, self._checker
+        if reduction is None or checker is None:
+            return self.backend.minimize(terms, self.remaining(), hint=hint)
+        engine = self.first_answer_engine if first_answer else None
+        if self.backend.options.first_answer_engine != engine:
+            self.backend.options = replace(self.backend.options, first_answer_engine=engine)
+        reduced, constant = reduction.objective(terms)
+        start = None if hint is None else reduction.start(hint)
+        outcome = self.backend.minimize(reduced, self.remaining(), hint=start)
+        outcome = replace(
+            outcome,
+            objective=_shifted(outcome.objective, constant),
+            bound=_shifted(outcome.bound, constant),
+        )
+        if outcome.values is None:
+            return outcome
+        point = reduction.point(outcome.values)
+        if not checker.holds(self.fixed, point):
+            return replace(
+                outcome,
+                status=Status.ERROR,
+                stop_reason="error: the answer on the reduced model breaks a row of the model",
+                values=None,
+            )
+        return replace(outcome, values=point)
+
+    def reduce(self) -> None:
+        """From now on solve on the model without the variables the rows in force fix, the
+        others counted from the current answer (`solver.reduction`), on a new backend holding
+        the rows in force over them. Only linear stages may follow: the level searches of
+        min-max stages read the whole model."""
+        reduction = reduce_model(self.f.model, self.fixed, self.values)
+        if reduction is None:
+            return
+        self.reduction = reduction
+        self._reduced_on = frozenset(self.rows)
+        self._checker = PointChecker(self.f.model)
+        options = self.options
+        if self.backend.name == "ortools" and self.backend.engine == "scip":
+            if len(reduction.model.variables) >= FIRST_ANSWER_FROM:
+                self.first_answer_engine = "highs"
+                self.notes.append(
+                    "The programme stage, on a reduced model of "
+                    f"{len(reduction.model.variables):,} variables, starts from HiGHS's answer "
+                    "where that is better than the previous answer and meets every row; SCIP "
+                    "proves it."
+                )
+            else:
+                options = replace(options, proof_engine=PROOF_ENGINE)
+        self.backend = backend_class(self.backend.name)(reduction.model, options)
+        self.rows = {
+            handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
+        }
+
+    def fix(self, name: str, terms: dict[int, int], value: int) -> None:
+        row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
+        self.add_row(row)
+
+    def record(
+        self,
+        name: str,
+        outcome: Outcome,
+        value: Fraction | None,
+        bound: Fraction | None,
+        unit: str,
+        method: str = "mip",
+    ) -> None:
+        self.records.append(
+            StageRecord(
+                name,
+                outcome.status.value,
+                outcome.stop_reason,
+                value,
+                bound,
+                unit,
+                outcome.seconds,
+                method,
+            )
+        )
+
+    def solve_building(self, model: LinearModel, terms: Terms) -> Outcome:
+        """A MIP over the building variables alone, on the run's backend (`solver.network`),
+        within half the time left, so that the whole MIP keeps the other half if the network
+        proves nothing."""
+        remaining = max(self.remaining() / 2, 0.001)
+        options = replace(self.options, time_limit=remaining, primal_heuristics=False)
+        return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
+
+
+def _shifted(value: float | None, constant: int) -> float | None:
+    return None if value is None else value + constant
+
+
+def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
+    """A row in force over the reduced model's variables: ``None`` if it holds whatever they
+    are, a row nothing meets if it cannot hold."""
+    reduced = reduction.row(row)
+    if reduced is True:
+        return None
+    if reduced is False:
+        return Constraint(row.name, row.rule, (), ">=", 1)
+    return reduced
+
+
+#: The stage that comes before the sum of absolute deviations, per fairness objective.
+FAIRNESS_FIRST: dict[str, Callable[[Formulation], Stage | MinMaxStage]] = {
+    "max_abs_deviation": lambda f: absolute_deviation_stage(f, "fairness_max_abs"),
+    "max_rel_deviation": lambda f: relative_deviation_stage(f, "fairness_max_rel"),
+    "leximin": lambda f: relative_deviation_stage(f, "fairness_leximin", leximin=True),
+    "quota_respecting": quota_outside_stage,
+    "equal_burden": lambda f: burden_stage(f, "fairness_max_burden"),
+}
+
+
+def lexicographic_stages(f: Formulation) -> list[Stage | MinMaxStage]:
+    """The stages in order (their variables and constraints are added to the model here):
+    the largest norm shortfall if the policy equalises it, needs, the policy's fairness objective
+    (then always the sum of absolute deviations), programme, tie-break."""
+    policy = f.region.policy
+    stages: list[Stage | MinMaxStage] = []
+    if policy.rule_enabled("social_norm") and policy.norm_objective == "equalise":
+        stages.append(norm_shortfall_stage(f, "norm_max_shortfall"))
+    stages.append(needs_stage(f))
+    if policy.rule_enabled("fair_split"):
+        first = FAIRNESS_FIRST.get(policy.objective)
+        if first is not None:
+            stages.append(first(f))
+        stages.append(sum_deviation_stage(f))
+    elif f.stability is not None:
+        stages.append(stability_stage(f))
+    if f.transfers:
+        stages.append(exchange_stage(f))
+    stages.append(programme_stage(f))
+    stages.append(tie_break_stage(f))
+    return stages
