@@ -6,7 +6,8 @@ a tight tolerance and is never reported as optimal."""
 from __future__ import annotations
 
 from solver.backends.base import Outcome, SolverOptions, Status
-from solver.backends.ortools_mathopt import COMPACT_AFTER, LARGE_COEFFICIENT, MathOptBackend
+from solver.backends.mathopt_proto import LARGE_COEFFICIENT
+from solver.backends.ortools_mathopt import COMPACT_AFTER, MathOptBackend
 from solver.model import Constraint, LinearModel
 
 

@@ -1,11 +1,12 @@
 """The OR-Tools backend, through MathOpt: SCIP (default), HiGHS or CP-SAT.
 
 The model is written straight into MathOpt's ``ModelProto`` with bulk appends and handed to
-MathOpt's solver core; building MathOpt's Python ``Model`` one coefficient at a time, and
-exporting it again before every stage, took most of the time on large regions. MathOpt reports a
-termination reason and the limit that stopped the solver separately, which maps directly onto
-`Outcome`. A result within a non-zero gap tolerance is reported as feasible, never as optimal,
-unless the objective bound proves it.
+MathOpt's solver core (`solver.backends.mathopt_proto`, with the parameters of
+`solver.backends.mathopt_parameters`); building MathOpt's Python ``Model`` one coefficient at a
+time, and exporting it again before every stage, took most of the time on large regions. MathOpt
+reports a termination reason and the limit that stopped the solver separately, which maps
+directly onto `Outcome`. A result within a non-zero gap tolerance is reported as feasible, never
+as optimal, unless the objective bound proves it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from datetime import timedelta
 from importlib.metadata import version
 from typing import ClassVar
 
-from ortools.math_opt import model_parameters_pb2, model_pb2, parameters_pb2, result_pb2
-from ortools.math_opt.core.python import solver as mathopt_core
+from ortools.math_opt import model_pb2, result_pb2
 from ortools.math_opt.python import mathopt
-from ortools.math_opt.solvers.gscip import gscip_pb2
 
 from solver.backends.base import (
     FIRST_ANSWER_SHARE,
@@ -34,6 +33,14 @@ from solver.backends.base import (
     fractional_outcome,
     round_values,
 )
+from solver.backends.mathopt_parameters import SMALL_OBJECTIVE, solve_parameters
+from solver.backends.mathopt_proto import (
+    append_row,
+    core_solve,
+    hint_parameters,
+    model_proto,
+    solve_relaxation,
+)
 from solver.model import Constraint, LevelRow, LinearModel, Terms, evaluate
 from solver.mps import mps_text
 
@@ -42,32 +49,8 @@ ENGINES: dict[str, mathopt.SolverType] = {
     "highs": mathopt.SolverType.HIGHS,
     "cpsat": mathopt.SolverType.CP_SAT,
 }
-#: Presolve rounds SCIP may take per solve (its default is unlimited).
-SCIP_PRESOLVE_ROUNDS = 50
-#: SCIP plug-ins switched off in a solve started from a known answer (a later stage), with the
-#: seconds each took in SCIP's statistics of the programme or tie-break stage of syn-1000-g8 or
-#: syn-342-g8, none of them contributing a cut or a solution, or (zero-half cuts) in the fairness
-#: stage of syn-5000-g8, two rounds that moved no bound and overran the time limit by minutes
-#: (benchmarks/RESULTS.md, run 5).
-SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
-    ("heuristics/shifting/freq", "11.5 s of 29.6, no solution"),
-    ("constraints/linear/sepafreq", "6.1 s of 29.6 separating linear rows, no cut"),
-    ("separating/mcf/freq", "0.7 s of 29.6 and 0.37 s of 2.0, no cut"),
-    ("separating/aggregation/freq", "0.15 s of 29.6 and 0.29 s of 2.0, 1 cut and none"),
-    ("separating/clique/freq", "0.93 s of 1.8, no cut"),
-    ("heuristics/clique/freq", "0.29 s of 2.0, no solution"),
-    ("heuristics/vbounds/freq", "0.20 s of 1.8, no solution"),
-    ("separating/zerohalf/freq", "213.6 s of 245.5 in the fairness stage of syn-5000-g8"),
-)
 #: Freed rows the model keeps before it is rebuilt without them (`MathOptBackend._compact`).
 COMPACT_AFTER = 2000
-#: Largest coefficient of a row handed to a solver as it is (`_append_row`).
-LARGE_COEFFICIENT = 10**5
-#: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
-SMALL_OBJECTIVE = 4096
-#: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
-#: rounding (its default is 1e-6).
-TIGHT_FEASIBILITY_TOLERANCE = 1e-9
 #: The largest variable bound CP-SAT keeps (its ``mip_max_bound``; larger ones it clamps).
 CPSAT_MAX_BOUND = 10**7
 #: The largest activity of a row that CP-SAT keeps exact (2 to its ``mip_max_activity_exponent``;
@@ -96,7 +79,7 @@ class MathOptBackend(Backend):
             raise KeyError(
                 f"unknown OR-Tools engine {options.proof_engine!r}; known: {', '.join(ENGINES)}"
             )
-        self._proto = _model_proto(model, with_names=False)
+        self._proto = model_proto(model, with_names=False)
         self._rows = len(model.constraints)
         self._active: dict[int, Constraint] = {}
         self._position: dict[int, int] = {}
@@ -107,7 +90,7 @@ class MathOptBackend(Backend):
         row = self._rows
         self._rows += 1
         self._position[row] = len(self._proto.linear_constraints.ids)
-        _append_row(self._proto, row, constraint, with_name=False, exact=self.engine == "cpsat")
+        append_row(self._proto, row, constraint, with_name=False, exact=self.engine == "cpsat")
         self._active[row] = constraint
         return row
 
@@ -133,12 +116,12 @@ class MathOptBackend(Backend):
 
     def _rebuilt(self, *, exact: bool) -> tuple[model_pb2.ModelProto, dict[int, int]]:
         """The model with the added rows in force and no freed row (``exact``: no row divided,
-        `_append_row`), and the position of each added row in it."""
-        proto = _model_proto(self.model, with_names=False)
+        `append_row`), and the position of each added row in it."""
+        proto = model_proto(self.model, with_names=False)
         position: dict[int, int] = {}
         for row, constraint in sorted(self._active.items()):
             position[row] = len(proto.linear_constraints.ids)
-            _append_row(proto, row, constraint, with_name=False, exact=exact)
+            append_row(proto, row, constraint, with_name=False, exact=exact)
         return proto, position
 
     def _set_objective(self, proto: model_pb2.ModelProto, terms: Terms) -> None:
@@ -322,17 +305,18 @@ class MathOptBackend(Backend):
         )
         started = time.perf_counter()
         try:
-            result = _core_solve(
+            result = core_solve(
                 self._proto if proto is None else proto,
                 ENGINES[engine],
-                self._parameters_proto(
+                solve_parameters(
                     params,
                     engine,
                     tight=tight,
                     started=bool(hint),
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
+                    primal_heuristics=self.options.primal_heuristics,
                 ),
-                _hint_parameters(hint),
+                hint_parameters(hint),
             )
         except Exception as error:  # noqa: BLE001 - any solver failure is an error outcome
             return Outcome(
@@ -345,7 +329,7 @@ class MathOptBackend(Backend):
         """The linear relaxation solved by GLOP, OR-Tools' simplex code. Only GLOP's proof of
         infeasibility answers ``False``; on the national instance a probe takes 0.04-0.16 s
         where SCIP's integer probe takes 0.09-0.45 s (benchmarks/RESULTS.md, run 5)."""
-        result = _solve_relaxation(self._relaxed(), time_limit)
+        result = solve_relaxation(self._relaxed(), time_limit)
         if result is None:
             return None
         reason = result.termination.reason
@@ -378,7 +362,7 @@ class MathOptBackend(Backend):
             matrix.coefficients.extend(c for _, c in entries)
         relaxed.objective.linear_coefficients.ids.append(level)
         relaxed.objective.linear_coefficients.values.append(1.0)
-        result = _solve_relaxation(relaxed, time_limit)
+        result = solve_relaxation(relaxed, time_limit)
         if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
             return None
         return float(result.solutions[0].primal_solution.objective_value)
@@ -391,65 +375,6 @@ class MathOptBackend(Backend):
         del relaxed.variables.integers[:]
         relaxed.variables.integers.extend([False] * len(relaxed.variables.ids))
         return relaxed
-
-    def _parameters_proto(
-        self,
-        params: mathopt.SolveParameters,
-        engine: str,
-        *,
-        tight: bool = False,
-        started: bool = False,
-        small_objective: bool = False,
-    ) -> parameters_pb2.SolveParametersProto:
-        """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
-        small models its presolve was seen cycling for tens of thousands of rounds, adding and
-        deleting the same constraints, and never reaching the search).
-
-        A solve ``started`` from a known answer (a later stage, which carries the earlier stages
-        as fixed rows) presolves at SCIP's fast emphasis: the default probing built hundreds of
-        thousands of implications on the programme stage of a 342 x 8 region and took 10 of its
-        12 seconds, for a search that then closed at the root. Without a start (the first stage,
-        the feasibility probes of min-max stages) the default stays: there the fast emphasis made
-        the needs stage of 5,000 x 8 take 281 s instead of 46 s (benchmarks/RESULTS.md, run 4).
-
-        A started solve also runs without the heuristics and separators of
-        `SCIP_OFF_WHEN_STARTED`: with the start as incumbent these stages close at the root, and
-        SCIP's statistics showed those plug-ins taking over 60% of the time of the programme
-        stage of syn-1000-g8 for no cut or solution; with them off (and the scaling below) the
-        stages after the first took 39 s instead of 81 s there and 2.5-3.3 s instead of 6.4-8.0 s
-        on syn-342-g8, with the same answers (run 5).
-
-        Where the objective's coefficients are small (`SMALL_OBJECTIVE`: needs, programme,
-        tie-break, feasibility probes) SoPlex scales the LP aggressively: after ``equal_burden``
-        the programme stage's root LP of the national instance had "unresolved numerical
-        troubles" and SCIP branched for 17.7 s; with it the stage closed at the root in 0.6 s.
-        That cure depends on the path of the earlier stages (run 5, "Doubts").
-
-        Without ``primal_heuristics`` (the building MIPs of the placement network, whose search
-        reaches the LP bound by itself) SCIP runs no primal heuristic: the least building cost
-        of syn-5000-g8 took 3.7 s instead of 13.1 s, of syn-1000-g8 1.1 s instead of 2.2 s, and
-        the national instance's 0.2 s either way (benchmarks/RESULTS.md, run 6).
-
-        SCIP's rapid learning (a sub-SCIP at the root that collects conflicts) is off: on the
-        programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
-        82 of 85 seconds and learnt nothing that was used; without it that stage takes 1.7 s, and
-        the other stages measured were no slower (run 4).
-        """
-        proto = params.to_proto()
-        if engine == "scip":
-            proto.gscip.int_params["presolving/maxrounds"] = SCIP_PRESOLVE_ROUNDS
-            proto.gscip.int_params["separating/rapidlearning/freq"] = -1
-            if started:
-                proto.gscip.presolve = gscip_pb2.GScipParameters.FAST
-                for name, _ in SCIP_OFF_WHEN_STARTED:
-                    proto.gscip.int_params[name] = -1
-            if small_objective:
-                proto.gscip.int_params["lp/scaling"] = 2
-            if tight:
-                proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
-            if not self.options.primal_heuristics:
-                proto.gscip.heuristics = gscip_pb2.GScipParameters.OFF
-        return proto
 
     def _outcome(
         self, result: result_pb2.SolveResultProto, integral: bool, seconds: float, out_of_time: bool
@@ -539,123 +464,3 @@ def _better_bound(first: float | None, retry: Outcome) -> float | None:
         return None
     bound = max(bounds)
     return bound if retry.objective is None else min(bound, retry.objective)
-
-
-def _solve_relaxation(
-    proto: model_pb2.ModelProto, time_limit: float
-) -> result_pb2.SolveResultProto | None:
-    """Solve a continuous model with GLOP; ``None`` if GLOP fails."""
-    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
-    try:
-        return _core_solve(
-            proto,
-            mathopt.SolverType.GLOP,
-            params.to_proto(),
-            model_parameters_pb2.ModelSolveParametersProto(),
-        )
-    except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
-        return None
-
-
-def _core_solve(
-    proto: model_pb2.ModelProto,
-    solver: mathopt.SolverType,
-    parameters: parameters_pb2.SolveParametersProto,
-    model_parameters: model_parameters_pb2.ModelSolveParametersProto,
-) -> result_pb2.SolveResultProto:
-    """One solve through MathOpt's solver core, without callbacks or interruption."""
-    return mathopt_core.solve(
-        proto,
-        solver.value,
-        mathopt.StreamableSolverInitArguments().to_proto(),
-        parameters,
-        model_parameters,
-        None,
-        mathopt.CallbackRegistration().to_proto(),
-        None,
-        None,
-    )
-
-
-def _hint_parameters(
-    hint: Mapping[int, int] | None,
-) -> model_parameters_pb2.ModelSolveParametersProto:
-    """Model parameters carrying a solution hint (a known feasible point speeds up the search)."""
-    parameters = model_parameters_pb2.ModelSolveParametersProto()
-    if hint:
-        values = parameters.solution_hints.add().variable_values
-        ordered = sorted(hint.items())
-        values.ids.extend(i for i, _ in ordered)
-        values.values.extend(float(v) for _, v in ordered)
-    return parameters
-
-
-def _model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProto:
-    """The model as a MathOpt ``ModelProto``, written with bulk appends (its rows as they are:
-    only added rows can have large coefficients, `_append_row`)."""
-    proto = model_pb2.ModelProto(name="fairshare")
-    variables = proto.variables
-    variables.ids.extend(range(len(model.variables)))
-    variables.lower_bounds.extend(float(v.lower) for v in model.variables)
-    variables.upper_bounds.extend(
-        math.inf if v.upper is None else float(v.upper) for v in model.variables
-    )
-    variables.integers.extend(v.integer for v in model.variables)
-    if with_names:
-        variables.names.extend(v.name for v in model.variables)
-    rows = proto.linear_constraints
-    rows.ids.extend(range(len(model.constraints)))
-    rows.lower_bounds.extend(
-        -math.inf if c.sense == "<=" else float(c.rhs) for c in model.constraints
-    )
-    rows.upper_bounds.extend(
-        math.inf if c.sense == ">=" else float(c.rhs) for c in model.constraints
-    )
-    if with_names:
-        rows.names.extend(c.name for c in model.constraints)
-    matrix = proto.linear_constraint_matrix
-    row_ids: list[int] = []
-    column_ids: list[int] = []
-    coefficients: list[float] = []
-    for row, constraint in enumerate(model.constraints):
-        row_ids.extend([row] * len(constraint.terms))
-        column_ids.extend(i for i, _ in constraint.terms)
-        coefficients.extend(float(c) for _, c in constraint.terms)
-    matrix.row_ids.extend(row_ids)
-    matrix.column_ids.extend(column_ids)
-    matrix.coefficients.extend(coefficients)
-    return proto
-
-
-def _append_row(
-    proto: model_pb2.ModelProto,
-    row: int,
-    constraint: Constraint,
-    *,
-    with_name: bool,
-    exact: bool = False,
-) -> None:
-    """Append one constraint as row ``row`` (rows must be appended in increasing order).
-
-    For a solver (``with_name`` false) a row whose largest coefficient exceeds
-    `LARGE_COEFFICIENT` is divided by that coefficient, unless ``exact`` (for CP-SAT, which
-    reasons in integers and would have to scale the fractions back): the fixed row of the
-    fairness stage, in units of ``1/L`` household for the quotas' common denominator ``L``, has
-    coefficients up to ``2L`` (18 million nationally), which put SCIP's root LP of the programme
-    stage after ``equal_burden`` into "unresolved numerical troubles" (run 5). The exact integer
-    row is still what every answer is checked against (`MathOptBackend._broken`); an MPS file
-    keeps it."""
-    largest = max((abs(c) for _, c in constraint.terms), default=1)
-    scaled = not with_name and not exact and largest > LARGE_COEFFICIENT
-    divisor = float(largest) if scaled else 1.0
-    rhs = constraint.rhs / divisor
-    rows = proto.linear_constraints
-    rows.ids.append(row)
-    rows.lower_bounds.append(-math.inf if constraint.sense == "<=" else rhs)
-    rows.upper_bounds.append(math.inf if constraint.sense == ">=" else rhs)
-    if with_name:
-        rows.names.append(constraint.name)
-    matrix = proto.linear_constraint_matrix
-    matrix.row_ids.extend([row] * len(constraint.terms))
-    matrix.column_ids.extend(i for i, _ in constraint.terms)
-    matrix.coefficients.extend(c / divisor for _, c in constraint.terms)

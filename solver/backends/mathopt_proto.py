@@ -1,0 +1,138 @@
+"""Models and solves in MathOpt's protocol buffers: a `LinearModel` written into a ``ModelProto``
+with bulk appends (`model_proto`, `append_row`), a start as model parameters
+(`hint_parameters`), and one solve through MathOpt's solver core (`core_solve`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import timedelta
+
+from ortools.math_opt import model_parameters_pb2, model_pb2, parameters_pb2, result_pb2
+from ortools.math_opt.core.python import solver as mathopt_core
+from ortools.math_opt.python import mathopt
+
+from solver.model import Constraint, LinearModel
+
+#: Largest coefficient of a row handed to a solver as it is (`append_row`).
+LARGE_COEFFICIENT = 10**5
+
+
+def solve_relaxation(
+    proto: model_pb2.ModelProto, time_limit: float
+) -> result_pb2.SolveResultProto | None:
+    """Solve a continuous model with GLOP; ``None`` if GLOP fails."""
+    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
+    try:
+        return core_solve(
+            proto,
+            mathopt.SolverType.GLOP,
+            params.to_proto(),
+            model_parameters_pb2.ModelSolveParametersProto(),
+        )
+    except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
+        return None
+
+
+def core_solve(
+    proto: model_pb2.ModelProto,
+    solver: mathopt.SolverType,
+    parameters: parameters_pb2.SolveParametersProto,
+    model_parameters: model_parameters_pb2.ModelSolveParametersProto,
+) -> result_pb2.SolveResultProto:
+    """One solve through MathOpt's solver core, without callbacks or interruption."""
+    return mathopt_core.solve(
+        proto,
+        solver.value,
+        mathopt.StreamableSolverInitArguments().to_proto(),
+        parameters,
+        model_parameters,
+        None,
+        mathopt.CallbackRegistration().to_proto(),
+        None,
+        None,
+    )
+
+
+def hint_parameters(
+    hint: Mapping[int, int] | None,
+) -> model_parameters_pb2.ModelSolveParametersProto:
+    """Model parameters carrying a solution hint (a known feasible point speeds up the search)."""
+    parameters = model_parameters_pb2.ModelSolveParametersProto()
+    if hint:
+        values = parameters.solution_hints.add().variable_values
+        ordered = sorted(hint.items())
+        values.ids.extend(i for i, _ in ordered)
+        values.values.extend(float(v) for _, v in ordered)
+    return parameters
+
+
+def model_proto(model: LinearModel, *, with_names: bool) -> model_pb2.ModelProto:
+    """The model as a MathOpt ``ModelProto``, written with bulk appends (its rows as they are:
+    only added rows can have large coefficients, `append_row`)."""
+    proto = model_pb2.ModelProto(name="fairshare")
+    variables = proto.variables
+    variables.ids.extend(range(len(model.variables)))
+    variables.lower_bounds.extend(float(v.lower) for v in model.variables)
+    variables.upper_bounds.extend(
+        math.inf if v.upper is None else float(v.upper) for v in model.variables
+    )
+    variables.integers.extend(v.integer for v in model.variables)
+    if with_names:
+        variables.names.extend(v.name for v in model.variables)
+    rows = proto.linear_constraints
+    rows.ids.extend(range(len(model.constraints)))
+    rows.lower_bounds.extend(
+        -math.inf if c.sense == "<=" else float(c.rhs) for c in model.constraints
+    )
+    rows.upper_bounds.extend(
+        math.inf if c.sense == ">=" else float(c.rhs) for c in model.constraints
+    )
+    if with_names:
+        rows.names.extend(c.name for c in model.constraints)
+    matrix = proto.linear_constraint_matrix
+    row_ids: list[int] = []
+    column_ids: list[int] = []
+    coefficients: list[float] = []
+    for row, constraint in enumerate(model.constraints):
+        row_ids.extend([row] * len(constraint.terms))
+        column_ids.extend(i for i, _ in constraint.terms)
+        coefficients.extend(float(c) for _, c in constraint.terms)
+    matrix.row_ids.extend(row_ids)
+    matrix.column_ids.extend(column_ids)
+    matrix.coefficients.extend(coefficients)
+    return proto
+
+
+def append_row(
+    proto: model_pb2.ModelProto,
+    row: int,
+    constraint: Constraint,
+    *,
+    with_name: bool,
+    exact: bool = False,
+) -> None:
+    """Append one constraint as row ``row`` (rows must be appended in increasing order).
+
+    For a solver (``with_name`` false) a row whose largest coefficient exceeds
+    `LARGE_COEFFICIENT` is divided by that coefficient, unless ``exact`` (for CP-SAT, which
+    reasons in integers and would have to scale the fractions back): the fixed row of the
+    fairness stage, in units of ``1/L`` household for the quotas' common denominator ``L``, has
+    coefficients up to ``2L`` (18 million nationally), which put SCIP's root LP of the programme
+    stage after ``equal_burden`` into "unresolved numerical troubles" (run 5). The exact integer
+    row is still what every answer is checked against
+    (`solver.backends.ortools_mathopt.MathOptBackend._broken`); an MPS file keeps it."""
+    largest = max((abs(c) for _, c in constraint.terms), default=1)
+    scaled = not with_name and not exact and largest > LARGE_COEFFICIENT
+    divisor = float(largest) if scaled else 1.0
+    rhs = constraint.rhs / divisor
+    rows = proto.linear_constraints
+    rows.ids.append(row)
+    rows.lower_bounds.append(-math.inf if constraint.sense == "<=" else rhs)
+    rows.upper_bounds.append(math.inf if constraint.sense == ">=" else rhs)
+    if with_name:
+        rows.names.append(constraint.name)
+    matrix = proto.linear_constraint_matrix
+    matrix.row_ids.extend([row] * len(constraint.terms))
+    matrix.column_ids.extend(i for i, _ in constraint.terms)
+    matrix.coefficients.extend(c / divisor for _, c in constraint.terms)
