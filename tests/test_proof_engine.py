@@ -46,6 +46,7 @@ class _Engines:
         engine: str | None = None,
         node_limit: int | None = None,
         proto: Any = None,
+        first_answer: bool = False,
     ) -> Outcome:
         self.calls.append((engine, None if hint is None else dict(hint), node_limit))
         self.protos.append(proto)

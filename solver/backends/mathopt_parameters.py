@@ -24,6 +24,11 @@ SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
     ("heuristics/vbounds/freq", "0.20 s of 1.8, no solution"),
     ("separating/zerohalf/freq", "213.6 s of 245.5 in the fairness stage of syn-5000-g8"),
 )
+#: Cuts HiGHS's pool keeps (``mip_pool_soft_limit``, default 10,000) when it searches only for a
+#: start (`solve_parameters`). On the programme stage of syn-5000-g8 HiGHS's memory grows with its
+#: search: 10,000 cuts peaked at 927 MiB after 150 s, 1,000 at 763-765 MiB after 93-117 s and 100
+#: at 666 MiB after 197 s, each with the same answer (the optimum; benchmarks/RESULTS.md, run 12).
+HIGHS_FIRST_ANSWER_POOL = 1000
 #: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
 SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
@@ -39,6 +44,7 @@ def solve_parameters(
     started: bool = False,
     small_objective: bool = False,
     primal_heuristics: bool = True,
+    first_answer: bool = False,
 ) -> parameters_pb2.SolveParametersProto:
     """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
     small models its presolve was seen cycling for tens of thousands of rounds, adding and
@@ -73,6 +79,9 @@ def solve_parameters(
     programme stage after a ``max_abs_deviation`` stage of the national instance it ran for
     82 of 85 seconds and learnt nothing that was used; without it that stage takes 1.7 s, and
     the other stages measured were no slower (run 4).
+
+    HiGHS's ``first_answer`` (a start for SCIP on the programme stage of 5,000 municipalities)
+    keeps a cut pool of at most `HIGHS_FIRST_ANSWER_POOL` cuts.
     """
     proto = params.to_proto()
     if engine == "scip":
@@ -88,4 +97,6 @@ def solve_parameters(
             proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         if not primal_heuristics:
             proto.gscip.heuristics = gscip_pb2.GScipParameters.OFF
+    if engine == "highs" and first_answer:
+        proto.highs.int_options["mip_pool_soft_limit"] = HIGHS_FIRST_ANSWER_POOL
     return proto

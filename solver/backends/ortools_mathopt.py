@@ -41,6 +41,7 @@ from solver.backends.mathopt_proto import (
     model_proto,
     solve_relaxation,
 )
+from solver.memory import TRIM_AFTER_SECONDS, release_freed_memory
 from solver.model import Constraint, LevelRow, LinearModel, Terms, evaluate
 from solver.mps import mps_text
 
@@ -155,7 +156,9 @@ class MathOptBackend(Backend):
         every row exactly and is better than ``hint``; otherwise ``hint``. The engine's status
         and bound are not used: on the tie-break stage of syn-5000-g8 HiGHS claimed a value
         optimal that a checked answer beat (benchmarks/RESULTS.md, run 9)."""
-        values = self._solve(terms, time_limit, hint, tight=False, engine=engine).values
+        values = self._solve(
+            terms, time_limit, hint, tight=False, engine=engine, first_answer=True
+        ).values
         if values is not None and self._broken(values) is not None:
             return hint
         return _better_start(terms, values, hint)
@@ -288,9 +291,12 @@ class MathOptBackend(Backend):
         engine: str | None = None,
         node_limit: int | None = None,
         proto: model_pb2.ModelProto | None = None,
+        first_answer: bool = False,
     ) -> Outcome:
         """One solve on ``engine`` (the backend's own if not given) of ``proto`` (the backend's
-        model if not given)."""
+        model if not given); ``first_answer``: a solve for a start only (`_first_answer`). A solve
+        of `TRIM_AFTER_SECONDS` or more hands the memory it freed back to the system
+        (`solver.memory.release_freed_memory`)."""
         engine = engine or self.engine
         integral = all(self.model.variables[i].integer for i in terms)
         params = mathopt.SolveParameters(
@@ -315,6 +321,7 @@ class MathOptBackend(Backend):
                     started=bool(hint),
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
                     primal_heuristics=self.options.primal_heuristics,
+                    first_answer=first_answer,
                 ),
                 hint_parameters(hint),
             )
@@ -323,6 +330,8 @@ class MathOptBackend(Backend):
                 Status.ERROR, f"error: {error}", None, None, None, time.perf_counter() - started
             )
         seconds = time.perf_counter() - started
+        if seconds >= TRIM_AFTER_SECONDS:
+            release_freed_memory()
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
 
     def relaxation_feasible(self, time_limit: float) -> bool | None:

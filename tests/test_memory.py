@@ -1,0 +1,70 @@
+"""Memory of long solves: a solve of `TRIM_AFTER_SECONDS` or more hands the memory it freed back
+to the system, a shorter one does not, and HiGHS's search for a start keeps a smaller cut pool
+than a HiGHS solve of its own."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import pytest
+
+import solver.backends.ortools_mathopt as backend_module
+from solver.backends.base import SolverOptions, Status
+from solver.backends.mathopt_parameters import HIGHS_FIRST_ANSWER_POOL
+from solver.backends.mathopt_proto import core_solve
+from solver.backends.ortools_mathopt import MathOptBackend
+from solver.memory import release_freed_memory
+from solver.model import LinearModel
+
+
+def _backend(engine: str = "scip") -> MathOptBackend:
+    """Minimise x + y with 2x + 3y >= 7 (optimum 3) on whole numbers."""
+    model = LinearModel()
+    model.add_variable("x", 0, 10)
+    model.add_variable("y", 0, 10)
+    model.add_constraint("cover", "test", {0: 2, 1: 3}, ">=", 7)
+    return MathOptBackend(model, SolverOptions(time_limit=10, engine=engine))
+
+
+@pytest.mark.skipif(
+    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc only"
+)
+def test_freed_memory_is_handed_back_on_glibc() -> None:
+    assert release_freed_memory() is True
+
+
+@pytest.mark.parametrize(("threshold", "trims"), [(0.0, 1), (3600.0, 0)])
+def test_a_solve_trims_memory_only_from_the_threshold_on(
+    monkeypatch: pytest.MonkeyPatch, threshold: float, trims: int
+) -> None:
+    calls: list[None] = []
+    monkeypatch.setattr(backend_module, "TRIM_AFTER_SECONDS", threshold)
+    monkeypatch.setattr(backend_module, "release_freed_memory", lambda: calls.append(None))
+    outcome = _backend().minimize({0: 1, 1: 1}, 10)
+    assert outcome.status == Status.OPTIMAL and outcome.objective == pytest.approx(3)
+    assert len(calls) == trims
+
+
+def _highs_parameters(monkeypatch: pytest.MonkeyPatch, *, first_answer: bool) -> Any:
+    """The solve parameters HiGHS gets, the solve itself still run."""
+    seen: list[Any] = []
+
+    def recording(proto: Any, solver: Any, parameters: Any, model_parameters: Any) -> Any:
+        seen.append(parameters)
+        return core_solve(proto, solver, parameters, model_parameters)
+
+    monkeypatch.setattr(backend_module, "core_solve", recording)
+    backend = _backend("highs")
+    outcome = backend._solve({0: 1, 1: 1}, 10, None, tight=False, first_answer=first_answer)
+    assert outcome.status == Status.OPTIMAL
+    return seen[0]
+
+
+def test_highs_keeps_a_smaller_cut_pool_only_when_it_searches_for_a_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = _highs_parameters(monkeypatch, first_answer=True)
+    assert first.highs.int_options["mip_pool_soft_limit"] == HIGHS_FIRST_ANSWER_POOL
+    own = _highs_parameters(monkeypatch, first_answer=False)
+    assert "mip_pool_soft_limit" not in own.highs.int_options
