@@ -31,9 +31,9 @@ def release_freed_memory() -> bool:
 
     A solver frees its working memory when it returns, but glibc keeps the pages for later
     allocations, so without this a process holds the peak of every solve so far: at 5,000
-    municipalities 410 MiB after the first of the needs stage's MIPs, against 300 MiB before it,
-    and 1,141 MiB after HiGHS's first answer on the programme stage, while SCIP's proof that
-    follows needs less (benchmarks/RESULTS.md, run 12)."""
+    municipalities it held 294 MiB before the first of the needs stage's MIPs and 398 MiB after
+    it, and 1,114 MiB after HiGHS's first answer on the programme stage, into SCIP's proof that
+    followed (benchmarks/RESULTS.md, run 12)."""
     if _TRIM is None:
         return False
     _TRIM(0)
