@@ -7,7 +7,7 @@ import ctypes.util
 from collections.abc import Callable
 
 #: A solve shorter than this is not followed by a trim: short solves free little, and a trim of a
-#: fragmented heap of 300 MB took about 11 ms, which hundreds of feasibility probes would add up.
+#: fragmented heap of 300 MB took 12-15 ms, which hundreds of feasibility probes would add up.
 TRIM_AFTER_SECONDS = 1.0
 
 
