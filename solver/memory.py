@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable
 
 #: A solve shorter than this is not followed by a trim: short solves free little, and a trim of a
@@ -12,12 +11,11 @@ TRIM_AFTER_SECONDS = 1.0
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or ``None`` where the C library has none (macOS, musl)."""
-    name = ctypes.util.find_library("c")
+    """glibc's ``malloc_trim`` among the symbols the process has loaded, or ``None`` where the
+    C library has none (macOS, musl)."""
     try:
-        library = ctypes.CDLL(name)
-        trim: Callable[[int], int] = library.malloc_trim
-    except (OSError, AttributeError, TypeError):
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
         return None
     return trim
 
