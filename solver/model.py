@@ -20,7 +20,7 @@ Terms = dict[int, int]
 LevelRow = tuple[Terms, float, Literal["<=", ">="], float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Variable:
     """A decision variable; ``upper`` is ``None`` for no upper bound."""
 
@@ -31,7 +31,7 @@ class Variable:
     integer: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constraint:
     """``sum(coef * var) <sense> rhs`` with the rule it implements."""
 
@@ -51,7 +51,7 @@ class Constraint:
         return left == self.rhs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Split:
     """An integer expression ``x`` written around ``low`` as ``x = low - under + step + over``
     (row ``row``), ``step`` at most ``high - low``: the auxiliary variables of an absolute

@@ -20,6 +20,7 @@ from solver.allocation import Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.formulation import Formulation, formulate
+from solver.memory import release_freed_memory
 from solver.minmax import (
     MinMaxStage,
     absolute_deviation_stage,
@@ -174,6 +175,8 @@ class Run:
         if reduction is None:
             return
         self.reduction = reduction
+        # Only linear stages after the fairness stages follow, which the network does not solve.
+        self.network = None
         self._reduced_on = frozenset(self.rows)
         self._checker = PointChecker(self.f.model)
         options = self.options
@@ -188,10 +191,15 @@ class Run:
                 )
             else:
                 options = replace(options, proof_engine=PROOF_ENGINE)
-        self.backend = backend_class(self.backend.name)(reduction.model, options)
+        name = self.backend.name
+        # The whole model's backend goes before the reduced model's is built, and the memory
+        # both freed goes back to the system before the longest solves of the run.
+        del self.backend
+        self.backend = backend_class(name)(reduction.model, options)
         self.rows = {
             handle: (self._add_to_backend(row), row) for handle, (_, row) in self.rows.items()
         }
+        release_freed_memory()
 
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
         row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)

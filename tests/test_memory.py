@@ -1,6 +1,7 @@
 """Memory of long solves: a solve of `TRIM_AFTER_SECONDS` or more hands the memory it freed back
-to the system, a shorter one does not, and HiGHS's search for a start keeps a smaller cut pool
-than a HiGHS solve of its own."""
+to the system, a shorter one does not; a run that moves to the reduced model lets go of the
+placement network and the whole model's backend and hands their memory back; and HiGHS's search
+for a start keeps a smaller cut pool than a HiGHS solve of its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ from typing import Any
 import pytest
 
 import solver.backends.ortools_mathopt as backend_module
+import solver.run as run_module
+from instances import bundled_instance
+from models.loader import load_instance
 from solver.backends.base import SolverOptions, Status
 from solver.backends.mathopt_parameters import HIGHS_FIRST_ANSWER_POOL
 from solver.backends.mathopt_proto import core_solve
 from solver.backends.ortools_mathopt import MathOptBackend
+from solver.linear_stage import linear_stage
 from solver.memory import release_freed_memory
 from solver.model import LinearModel
+from solver.objectives import Stage
+from solver.run import Run
+from solver.solve import REDUCED_FROM
 
 
 def _backend(engine: str = "scip") -> MathOptBackend:
@@ -44,6 +52,30 @@ def test_a_solve_trims_memory_only_from_the_threshold_on(
     outcome = _backend().minimize({0: 1, 1: 1}, 10)
     assert outcome.status == Status.OPTIMAL and outcome.objective == pytest.approx(3)
     assert len(calls) == trims
+
+
+def test_the_reduced_run_lets_go_of_the_network_and_the_whole_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only linear stages follow the reduction, and the network solves none of them: it goes,
+    with the backend of the whole model, and the memory they held is handed back once."""
+    calls: list[None] = []
+    monkeypatch.setattr(run_module, "release_freed_memory", lambda: calls.append(None))
+    region = load_instance(bundled_instance("haaglanden")).region
+    run = Run(region, "ortools", SolverOptions(time_limit=30))
+    for stage in run.stages:
+        if stage.name == REDUCED_FROM:
+            break
+        assert isinstance(stage, Stage)
+        linear_stage(run, stage)
+    whole = run.backend
+    assert run.network is not None
+    run.reduce()
+    assert run.reduction is not None
+    assert run.network is None
+    assert run.backend is not whole
+    assert len(run.backend.model.variables) < len(whole.model.variables)
+    assert len(calls) == 1
 
 
 def _highs_parameters(monkeypatch: pytest.MonkeyPatch, *, first_answer: bool) -> Any:
