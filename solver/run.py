@@ -96,8 +96,9 @@ class Run:
         #: of `solver.linear_stage.FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`).
         self.first_answer_engine: str | None = None
         self._checker: PointChecker | None = None
-        #: The handles of the rows in force when the model was reduced (its fixings rest on them).
-        self._reduced_on: frozenset[int] = frozenset()
+        #: The rows in force when the model was reduced, whose fixings rest on them, are those
+        #: whose handles are below this one (handles only grow).
+        self._reduced_below = 0
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
@@ -127,7 +128,7 @@ class Run:
         return None if reduced is None else self.backend.add_constraint(reduced)
 
     def remove_row(self, handle: int) -> None:
-        if handle in self._reduced_on:
+        if handle < self._reduced_below:
             raise RuntimeError("a row the reduced model was built on cannot be removed")
         backend_handle, _ = self.rows.pop(handle)
         if backend_handle is not None:
@@ -177,7 +178,7 @@ class Run:
         self.reduction = reduction
         # Only linear stages after the fairness stages follow, which the network does not solve.
         self.network = None
-        self._reduced_on = frozenset(self.rows)
+        self._reduced_below = max(self.rows, default=-1) + 1
         self._checker = PointChecker(self.f.model)
         options = self.options
         if self.backend.name == "ortools" and self.backend.engine == "scip":
