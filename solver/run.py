@@ -176,7 +176,7 @@ class Run:
         if reduction is None:
             return
         self.reduction = reduction
-        # Only linear stages after the fairness stages follow, which the network does not solve.
+        # Only the programme and tie-break stages follow, and the network solves neither.
         self.network = None
         self._reduced_below = max(self.rows, default=-1) + 1
         self._checker = PointChecker(self.f.model)
