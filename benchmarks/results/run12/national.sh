@@ -1,10 +1,11 @@
 #!/bin/bash
-# The national instance, old (e1b4a11, /tmp/old) and new (this tree) interleaved, five rounds per
-# objective; output files compared in every round. Timed by /usr/bin/time through cmd.sh of run 11.
+# The national instance, old (the tree at /tmp/old: e1b4a11 in run 12, f17b281 in run 13) and new
+# (this tree) interleaved, five rounds per objective; output files compared in every round. Timed
+# by /usr/bin/time through cmd.sh of run 11. OUT: the directory for the raw files (/tmp/run12).
 here=$(cd "$(dirname "$0")" && pwd)
 new=$(cd "$here/../../.." && pwd)
 cmd="$new/benchmarks/results/run11/cmd.sh"
-out=/tmp/run12
+out=${OUT:-/tmp/run12}
 mkdir -p $out
 for objective in sum_abs_deviation leximin; do
     for round in 1 2 3 4 5; do

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import os
 from typing import Any
 
 import solver.backends.ortools_mathopt as backend_module
+from benchmarks.resident import resident_mib
 from models.generate import generate_region
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.memory import release_freed_memory
@@ -28,18 +28,15 @@ from solver.solve import solve
 REDUCED_FROM_VARIABLES = 40_000
 
 
-class _StopError(Exception):
-    """Raised where the measurement is taken."""
-
-
-def _resident_mib() -> int:
+def _held_mib() -> int:
+    """Resident MiB after a garbage collection and a trim."""
     gc.collect()
     release_freed_memory()
-    with open(f"/proc/{os.getpid()}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) // 1024
-    return 0
+    return resident_mib()
+
+
+class _StopError(Exception):
+    """Raised where the measurement is taken."""
 
 
 def main() -> None:
@@ -57,7 +54,7 @@ def main() -> None:
             value = evaluate(terms, hint)
             return Outcome(Status.OPTIMAL, "optimal", dict(hint), value, value, 0.0)
         stage = "programme" if programme else "tie-break"
-        print(f"{stage} stage begins: {_resident_mib()} MiB resident", flush=True)
+        print(f"{stage} stage begins: {_held_mib()} MiB resident", flush=True)
         raise _StopError
 
     backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign]

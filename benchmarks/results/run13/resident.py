@@ -13,38 +13,30 @@ and stops at LIMIT.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import threading
 import time
 from typing import Any
 
 import solver.backends.ortools_mathopt as backend_module
+from benchmarks.resident import resident_mib
 from models.generate import generate_region
 from solver.backends.base import Outcome, SolverOptions
 from solver.backends.mathopt_parameters import solve_parameters
 from solver.solve import solve
 
 
-def _resident_mib() -> int:
-    with open(f"/proc/{os.getpid()}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) // 1024
-    return 0
-
-
 def _sample_every_solve(started: float) -> None:
     original = backend_module.MathOptBackend._solve
 
     def sampled(self: Any, terms: Any, time_limit: float, hint: Any, **options: Any) -> Outcome:
-        before = _resident_mib()
+        before = resident_mib()
         peak = [before]
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.05):
-                peak[0] = max(peak[0], _resident_mib())
+                peak[0] = max(peak[0], resident_mib())
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -54,7 +46,7 @@ def _sample_every_solve(started: float) -> None:
         finally:
             done.set()
             sampler.join()
-            after = _resident_mib()
+            after = resident_mib()
             engine = options.get("engine") or self.engine
             print(
                 f"  t={time.perf_counter() - started:7.1f} {engine:6s} "
@@ -91,7 +83,7 @@ def main() -> None:
     result = solve(region, "ortools", SolverOptions(time_limit=args.time_limit), hard_limit=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(
-        f"solve {time.perf_counter() - started:.1f} {result.status} rss {_resident_mib()} "
+        f"solve {time.perf_counter() - started:.1f} {result.status} rss {resident_mib()} "
         f"maxrss MiB {peak}"
     )
     for stage in result.stages:
