@@ -1,7 +1,7 @@
 """HiGHS's search for a start on the programme stage of a synthetic region, with a given cut pool:
 its seconds, its answer and the process's peak memory (sampled every 0.05 s).
 
-    python benchmarks/results/run12/highs_pool.py --municipalities 5000 --pool 1000
+    python -m benchmarks.results.run12.highs_pool --municipalities 5000 --pool 1000
 
 The problem is the one `solver.solve.stage_problem` builds; rows with large coefficients are added
 to the backend as a run adds its rows in force, so that they reach HiGHS scaled, as in a run.

@@ -4,8 +4,8 @@ trim, in MiB resident. For measuring memory only: with ``--answer-programme-with
 programme stage is answered by its start instead of solved, so that the tie-break stage begins
 within a minute.
 
-    python benchmarks/results/run13/held.py
-    python benchmarks/results/run13/held.py --answer-programme-with-start
+    python -m benchmarks.results.run13.held
+    python -m benchmarks.results.run13.held --answer-programme-with-start
 """
 
 from __future__ import annotations

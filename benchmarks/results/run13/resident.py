@@ -2,8 +2,8 @@
 (`generate_region(5000, 8, seed=2024)`, the suite's instance), sampled every 0.05 s during each
 solve, then the peak (``ru_maxrss``) and the stage values.
 
-    python benchmarks/results/run13/resident.py --time-limit 1200
-    python benchmarks/results/run13/resident.py --time-limit 1200 --scip-memory 900 0.5
+    python -m benchmarks.results.run13.resident --time-limit 1200
+    python -m benchmarks.results.run13.resident --time-limit 1200 --scip-memory 900 0.5
 
 ``--scip-memory LIMIT SAVEFAC`` gives every SCIP solve ``limits/memory`` LIMIT (MB) and
 ``memory/savefac`` SAVEFAC: SCIP searches depth first once its own memory passes SAVEFAC x LIMIT
