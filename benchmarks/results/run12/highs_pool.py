@@ -1,7 +1,7 @@
 """HiGHS's search for a start on the programme stage of a synthetic region, with a given cut pool:
 its seconds, its answer and the process's peak memory (sampled every 0.05 s).
 
-    python -m benchmarks.results.run12.highs_pool --municipalities 5000 --pool 1000
+    python benchmarks/results/run12/highs_pool.py --municipalities 5000 --pool 1000
 
 The problem is the one `solver.solve.stage_problem` builds; rows with large coefficients are added
 to the backend as a run adds its rows in force, so that they reach HiGHS scaled, as in a run.
@@ -10,17 +10,25 @@ to the backend as a run adds its rows in force, so that they reach HiGHS scaled,
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 
 import solver.backends.mathopt_parameters as parameters_module
-from benchmarks.resident import resident_mib
 from models.generate import generate_region
 from solver.backends.base import SolverOptions
 from solver.backends.mathopt_proto import LARGE_COEFFICIENT
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.model import Constraint, evaluate
 from solver.solve import stage_problem
+
+
+def _resident_mib() -> int:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 def main() -> None:
@@ -51,11 +59,11 @@ def main() -> None:
 
     def sample() -> None:
         while True:
-            peak[0] = max(peak[0], resident_mib())
+            peak[0] = max(peak[0], _resident_mib())
             time.sleep(0.05)
 
     threading.Thread(target=sample, daemon=True).start()
-    before = resident_mib()
+    before = _resident_mib()
     started = time.perf_counter()
     values = backend._first_answer("highs", problem.terms, args.time_limit, problem.start)
     seconds = time.perf_counter() - started

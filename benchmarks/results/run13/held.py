@@ -2,10 +2,11 @@
 begin on syn-5000-g8 (`generate_region(5000, 8, seed=2024)`), after a garbage collection and a
 trim, in MiB resident. For measuring memory only: with ``--answer-programme-with-start`` the
 programme stage is answered by its start instead of solved, so that the tie-break stage begins
-within a minute.
+within a minute. The script imports nothing of the benchmarks, so that it runs against an
+older tree too (``PYTHONPATH=/tmp/old``).
 
-    python -m benchmarks.results.run13.held
-    python -m benchmarks.results.run13.held --answer-programme-with-start
+    python benchmarks/results/run13/held.py
+    python benchmarks/results/run13/held.py --answer-programme-with-start
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import os
 from typing import Any
 
 import solver.backends.ortools_mathopt as backend_module
-from benchmarks.resident import resident_mib
 from models.generate import generate_region
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.memory import release_freed_memory
@@ -28,15 +29,18 @@ from solver.solve import solve
 REDUCED_FROM_VARIABLES = 40_000
 
 
-def _held_mib() -> int:
-    """Resident MiB after a garbage collection and a trim."""
-    gc.collect()
-    release_freed_memory()
-    return resident_mib()
-
-
 class _StopError(Exception):
     """Raised where the measurement is taken."""
+
+
+def _resident_mib() -> int:
+    gc.collect()
+    release_freed_memory()
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 def main() -> None:
@@ -54,7 +58,7 @@ def main() -> None:
             value = evaluate(terms, hint)
             return Outcome(Status.OPTIMAL, "optimal", dict(hint), value, value, 0.0)
         stage = "programme" if programme else "tie-break"
-        print(f"{stage} stage begins: {_held_mib()} MiB resident", flush=True)
+        print(f"{stage} stage begins: {_resident_mib()} MiB resident", flush=True)
         raise _StopError
 
     backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign]

@@ -2,41 +2,50 @@
 (`generate_region(5000, 8, seed=2024)`, the suite's instance), sampled every 0.05 s during each
 solve, then the peak (``ru_maxrss``) and the stage values.
 
-    python -m benchmarks.results.run13.resident --time-limit 1200
-    python -m benchmarks.results.run13.resident --time-limit 1200 --scip-memory 900 0.5
+    python benchmarks/results/run13/resident.py --time-limit 1200
+    python benchmarks/results/run13/resident.py --time-limit 1200 --scip-memory 900 0.5
 
 ``--scip-memory LIMIT SAVEFAC`` gives every SCIP solve ``limits/memory`` LIMIT (MB) and
 ``memory/savefac`` SAVEFAC: SCIP searches depth first once its own memory passes SAVEFAC x LIMIT
-and stops at LIMIT.
+and stops at LIMIT. The script imports nothing of the benchmarks, so that it runs against an
+older tree too (``PYTHONPATH=/tmp/old``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import threading
 import time
 from typing import Any
 
 import solver.backends.ortools_mathopt as backend_module
-from benchmarks.resident import resident_mib
 from models.generate import generate_region
 from solver.backends.base import Outcome, SolverOptions
 from solver.backends.mathopt_parameters import solve_parameters
 from solver.solve import solve
 
 
+def _resident_mib() -> int:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
 def _sample_every_solve(started: float) -> None:
     original = backend_module.MathOptBackend._solve
 
     def sampled(self: Any, terms: Any, time_limit: float, hint: Any, **options: Any) -> Outcome:
-        before = resident_mib()
+        before = _resident_mib()
         peak = [before]
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.05):
-                peak[0] = max(peak[0], resident_mib())
+                peak[0] = max(peak[0], _resident_mib())
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -46,7 +55,7 @@ def _sample_every_solve(started: float) -> None:
         finally:
             done.set()
             sampler.join()
-            after = resident_mib()
+            after = _resident_mib()
             engine = options.get("engine") or self.engine
             print(
                 f"  t={time.perf_counter() - started:7.1f} {engine:6s} "
@@ -83,7 +92,7 @@ def main() -> None:
     result = solve(region, "ortools", SolverOptions(time_limit=args.time_limit), hard_limit=False)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(
-        f"solve {time.perf_counter() - started:.1f} {result.status} rss {resident_mib()} "
+        f"solve {time.perf_counter() - started:.1f} {result.status} rss {_resident_mib()} "
         f"maxrss MiB {peak}"
     )
     for stage in result.stages:
