@@ -59,7 +59,9 @@ class Split:
     value of ``x``, the one every stage that prices these variables reaches."""
 
     row: str
-    expression: Terms
+    #: ``x`` as (variable, coefficient) pairs by variable (a tuple: at 5,000 municipalities
+    #: the 50,500 splits held 7 MiB more with a dict each).
+    expression: tuple[tuple[int, int], ...]
     low: int
     high: int
     under: int

@@ -31,14 +31,14 @@ which fixes or narrows most placements for the stages after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from solver.backends.base import Outcome
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import Formulation
-from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable, evaluate
+from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
 
 #: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
 Totals = tuple[int | None, int | None]
@@ -517,8 +517,8 @@ def complete(
         cells = (f.placements[(c, group)] for c in f.region.codes if (c, group) in f.placements)
         values[index] = network.supply[group] - sum(placed[i] for i in cells)
     for split in model.splits:
-        if all(i in values for i in split.expression):
-            values.update(split.values(evaluate(split.expression, values)))
+        if all(i in values for i, _ in split.expression):
+            values.update(split.values(sum(c * values[i] for i, c in split.expression)))
     return values
 
 
@@ -541,39 +541,48 @@ class PointChecker:
     """`holds` for a run of points that differ in a few variables (the allocations of a level
     search): the model's bounds and rows are read again only where a variable differs from the
     last point that met them all; a row none of whose variables changed has the same value
-    there. The rows in force (``fixed``) are read in full every time."""
+    there. The rows in force (``fixed``) are read in full every time.
 
-    def __init__(self, model: LinearModel) -> None:
+    ``watched``: the variables that may differ between points (by default every one; on a
+    reduced model the free ones). Only their rows are indexed, and a point in which another
+    variable differs is read in full."""
+
+    def __init__(self, model: LinearModel, watched: Iterable[int] | None = None) -> None:
         self.model = model
+        self._watched = None if watched is None else sorted(set(watched))
         self._size = (-1, -1)
-        self._rows_of: list[tuple[Constraint, ...]] = []
+        self._rows_of: dict[int, tuple[Constraint, ...]] = {}
         self._held: list[int] = []
 
     def _index(self) -> None:
-        """Each variable's rows, (re)built for the model as it is now (kept as tuples, which
-        hold no spare room as lists do: as lists the index took 19 MiB at 5,000
-        municipalities)."""
+        """The rows of each watched variable, (re)built for the model as it is now (kept as
+        tuples, which hold no spare room as lists do: as lists the index took 19 MiB at 5,000
+        municipalities, when every variable was indexed)."""
         self._size = (len(self.model.variables), len(self.model.constraints))
-        rows_of: list[list[Constraint]] = [[] for _ in self.model.variables]
+        watched = range(self._size[0]) if self._watched is None else self._watched
+        rows_of: dict[int, list[Constraint]] = {index: [] for index in watched}
         for row in self.model.constraints:
             for index, _ in row.terms:
-                rows_of[index].append(row)
-        self._rows_of = [tuple(rows) for rows in rows_of]
+                rows = rows_of.get(index)
+                if rows is not None:
+                    rows.append(row)
+        self._rows_of = {index: tuple(rows) for index, rows in rows_of.items()}
         self._held = []
 
     def holds(self, fixed: Sequence[Constraint], values: Mapping[int, int]) -> bool:
         """The same answer as `holds` on the model."""
         if self._size != (len(self.model.variables), len(self.model.constraints)):
             self._index()
-        if not self._held:
+        changed = [i for i, held in enumerate(self._held) if values.get(i) != held]
+        rows_of = self._rows_of
+        if not self._held or any(i not in rows_of for i in changed):
             if not holds(self.model, (), values):
                 return False
         else:
-            changed = [i for i, held in enumerate(self._held) if values.get(i) != held]
             variables = self.model.variables
             if not all(_within_bounds(variables[i], values.get(i)) for i in changed):
                 return False
-            rows = {id(row): row for i in changed for row in self._rows_of[i]}
+            rows = {id(row): row for i in changed for row in rows_of[i]}
             if not all(row.holds(values) for row in rows.values()):
                 return False
         self._held = [values[v.index] for v in self.model.variables]
@@ -589,7 +598,7 @@ def split_costs(
     splits: dict[int, Split] = {}
     for split in network.f.model.splits:
         if len(split.expression) == 1 and split.under in terms:
-            ((index, coefficient),) = split.expression.items()
+            ((index, coefficient),) = split.expression
             if coefficient != 1 or index in splits:
                 return None
             splits[index] = split

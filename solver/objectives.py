@@ -199,7 +199,7 @@ def add_split(
     row = model.add_constraint(
         f"{prefix}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
     )
-    split = Split(row.name, dict(expression), low, high, under, step, over)
+    split = Split(row.name, tuple(sorted(expression.items())), low, high, under, step, over)
     model.splits.append(split)
     return split
 

@@ -67,7 +67,7 @@ def test_split_records_the_row_of_its_variables() -> None:
     p = model.add_variable("p", 0, 5)
     add_absolute_deviation(model, {p: 1}, Fraction(5, 2), (0, 5), 2, "c", "dev")
     (split,) = model.splits
-    assert split == Split("dev[c]", {p: 1}, 2, 3, split.under, split.step, split.over)
+    assert split == Split("dev[c]", ((p, 1),), 2, 3, split.under, split.step, split.over)
     assert [c.name for c in model.constraints] == ["dev[c]"]
 
 
