@@ -1,7 +1,7 @@
 """What the level search remembers gives the answers it would compute afresh: the members'
 largest measures below a level (`MinMaxStage.below_each`, kept for the most recent levels only),
 the relative measure in its one-fraction form, and `PointChecker`, which re-reads only the rows of
-the variables that changed."""
+the variables that changed (of those it watches; the whole point where another one changed)."""
 
 from __future__ import annotations
 
@@ -77,12 +77,15 @@ def _random_model(rng: random.Random) -> LinearModel:
     return model
 
 
-@given(st.integers(0, 10**6))
+@given(st.integers(0, 10**6), st.booleans())
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int) -> None:
+def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int, some: bool) -> None:
+    """Watching every variable or only some (a variable not watched that changes has the whole
+    point read)."""
     rng = random.Random(seed)
     model = _random_model(rng)
-    checker = PointChecker(model)
+    watched = rng.sample(range(8), rng.randint(0, 7)) if some else None
+    checker = PointChecker(model, watched=watched)
     point = dict.fromkeys(range(8), 0)
     answers = []
     for step in range(200):

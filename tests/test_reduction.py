@@ -208,6 +208,26 @@ def test_a_row_the_reduction_rests_on_cannot_be_removed() -> None:
     run.remove_row(added)  # a row added afterwards may go
 
 
+def test_the_reduced_run_keeps_only_the_rows_in_force_with_a_free_variable() -> None:
+    """A row over fixed variables alone holds at every point of the reduced model: the run no
+    longer keeps it (on Haaglanden the flow rows that fix placements), and keeps every other."""
+    r = load_instance(bundled_instance("haaglanden")).region
+    run = Run(r, "ortools", SolverOptions(time_limit=30))
+    for stage in run.stages:
+        if stage.name == solve_module.REDUCED_FROM:
+            break
+        assert isinstance(stage, Stage)
+        linear_stage(run, stage)
+    before = run.fixed
+    run.reduce()
+    reduction = run.reduction
+    assert reduction is not None
+    free = set(reduction.free)
+    with_free = [row for row in before if any(i in free for i, _ in row.terms)]
+    assert run.fixed == with_free
+    assert len(with_free) < len(before)
+
+
 def test_a_model_with_a_continuous_variable_is_not_reduced() -> None:
     model = LinearModel()
     model.add_variable("x", 0, 5)
