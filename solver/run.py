@@ -184,8 +184,6 @@ class Run:
         options = self.options
         if self.backend.name == "ortools" and self.backend.engine == "scip":
             if len(reduction.model.variables) >= FIRST_ANSWER_FROM:
-                # SCIP's searches there run long; the conflicts it learns fill its memory.
-                options = replace(options, conflict_analysis=False)
                 self.first_answer_engine = "highs"
                 self.notes.append(
                     "The programme stage, on a reduced model of "

@@ -1,8 +1,7 @@
 """Memory of long solves: a solve of `TRIM_AFTER_SECONDS` or more hands the memory it freed back
 to the system, a shorter one does not; a run that moves to the reduced model lets go of the
-placement network and the whole model's backend and hands their memory back; HiGHS's search
-for a start keeps a smaller cut pool than a HiGHS solve of its own; and SCIP learns no conflicts
-on the later stages of a large reduced model."""
+placement network and the whole model's backend and hands their memory back; and HiGHS's search
+for a start keeps a smaller cut pool than a HiGHS solve of its own."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ from solver.memory import release_freed_memory
 from solver.model import LinearModel
 from solver.objectives import Stage
 from solver.run import Run
-from solver.solve import REDUCED_FROM, solve
+from solver.solve import REDUCED_FROM
 
 
 def _backend(engine: str = "scip") -> MathOptBackend:
@@ -101,48 +100,3 @@ def test_highs_keeps_a_smaller_cut_pool_only_when_it_searches_for_a_start(
     assert first.highs.int_options["mip_pool_soft_limit"] == HIGHS_FIRST_ANSWER_POOL
     own = _highs_parameters(monkeypatch, first_answer=False)
     assert "mip_pool_soft_limit" not in own.highs.int_options
-
-
-def _scip_conflict_settings(
-    monkeypatch: pytest.MonkeyPatch, threshold: int
-) -> tuple[list[tuple[int, bool]], int]:
-    """Every SCIP solve of a Haaglanden run with `FIRST_ANSWER_FROM` at ``threshold``: its
-    variables and whether SCIP's conflict analysis is on; and the variables of the reduced
-    model. The run's answer must be optimal."""
-    seen: list[tuple[int, bool]] = []
-    reduced: list[int] = []
-
-    def recording(proto: Any, solver: Any, parameters: Any, model_parameters: Any) -> Any:
-        if solver == backend_module.ENGINES["scip"]:
-            enabled = parameters.gscip.bool_params.get("conflict/enable", True)
-            seen.append((len(proto.variables.ids), enabled))
-        return core_solve(proto, solver, parameters, model_parameters)
-
-    reduce = Run.reduce
-
-    def reducing(run: Run) -> None:
-        reduce(run)
-        assert run.reduction is not None
-        reduced.append(len(run.reduction.model.variables))
-
-    monkeypatch.setattr(backend_module, "core_solve", recording)
-    monkeypatch.setattr(run_module, "FIRST_ANSWER_FROM", threshold)
-    monkeypatch.setattr(Run, "reduce", reducing)
-    region = load_instance(bundled_instance("haaglanden")).region
-    result = solve(region, "ortools", SolverOptions(time_limit=60), hard_limit=False)
-    assert result.status == "optimal"
-    (size,) = reduced
-    return seen, size
-
-
-def test_scip_learns_no_conflicts_only_on_the_later_stages_of_a_large_reduced_model(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """From `FIRST_ANSWER_FROM` variables of the reduced model on (here from 0) its SCIP solves
-    run without conflict analysis, every other solve with it (the building MIPs of the needs
-    stage); below the threshold every solve keeps it."""
-    large, size = _scip_conflict_settings(monkeypatch, 0)
-    assert {enabled for variables, enabled in large if variables == size} == {False}
-    assert {enabled for variables, enabled in large if variables != size} == {True}
-    small, _ = _scip_conflict_settings(monkeypatch, 10**9)
-    assert all(enabled for _, enabled in small)

@@ -43,8 +43,7 @@ class SolverOptions:
     ``proof_engine``: another engine of the backend that takes over where the backend's own
     engine stops without proof after `PROOF_AFTER_NODES` nodes, for at most `PROOF_SHARE` of the
     time left; its proof of optimality is used (the OR-Tools backend only, with CP-SAT, which
-    reasons in integers); ``conflict_analysis``: false switches SCIP's conflict analysis off
-    (`solver.backends.mathopt_parameters.solve_parameters`)."""
+    reasons in integers)."""
 
     time_limit: float = 60.0
     seed: int = 0
@@ -56,7 +55,6 @@ class SolverOptions:
     log: bool = False
     first_answer_engine: str | None = None
     proof_engine: str | None = None
-    conflict_analysis: bool = True
 
 
 #: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.

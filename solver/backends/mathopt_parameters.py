@@ -27,9 +27,8 @@ SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
 #: Cuts HiGHS's pool keeps (``mip_pool_soft_limit``, default 10,000) when it searches only for a
 #: start (`solve_parameters`). On the programme stage of syn-5000-g8 HiGHS's memory grows with its
 #: search: 10,000 cuts peaked at 927 MiB after 150 s, 1,000 at 763-765 MiB after 93-117 s and 100
-#: at 666 MiB after 197 s, each with the same answer (the optimum; benchmarks/RESULTS.md, run 12);
-#: 300 took 440 MiB over its 135 s where 1,000 had taken 511 MiB over 86 s (run 14).
-HIGHS_FIRST_ANSWER_POOL = 300
+#: at 666 MiB after 197 s, each with the same answer (the optimum; benchmarks/RESULTS.md, run 12).
+HIGHS_FIRST_ANSWER_POOL = 1000
 #: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
 SMALL_OBJECTIVE = 4096
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
@@ -46,7 +45,6 @@ def solve_parameters(
     small_objective: bool = False,
     primal_heuristics: bool = True,
     first_answer: bool = False,
-    conflict_analysis: bool = True,
 ) -> parameters_pb2.SolveParametersProto:
     """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
     small models its presolve was seen cycling for tens of thousands of rounds, adding and
@@ -84,12 +82,6 @@ def solve_parameters(
 
     HiGHS's ``first_answer`` (a start for SCIP on the programme stage of 5,000 municipalities)
     keeps a cut pool of at most `HIGHS_FIRST_ANSWER_POOL` cuts.
-
-    Without ``conflict_analysis`` SCIP learns no conflict constraints (the later stages of a
-    large reduced model, `solver.run.Run.reduce`): on the tie-break stage of syn-5000-g8, 300 s
-    from the same start, it held 569 instead of 588 MiB at its peak and its bound was 120.1
-    instead of 116.2 million (in the reduced model's units), with the same answer
-    (benchmarks/RESULTS.md, run 14).
     """
     proto = params.to_proto()
     if engine == "scip":
@@ -105,8 +97,6 @@ def solve_parameters(
             proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         if not primal_heuristics:
             proto.gscip.heuristics = gscip_pb2.GScipParameters.OFF
-        if not conflict_analysis:
-            proto.gscip.bool_params["conflict/enable"] = False
     if engine == "highs" and first_answer:
         proto.highs.int_options["mip_pool_soft_limit"] = HIGHS_FIRST_ANSWER_POOL
     return proto

@@ -322,7 +322,6 @@ class MathOptBackend(Backend):
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
                     primal_heuristics=self.options.primal_heuristics,
                     first_answer=first_answer,
-                    conflict_analysis=self.options.conflict_analysis,
                 ),
                 hint_parameters(hint),
             )
