@@ -68,6 +68,12 @@ class Split:
     step: int
     over: int
 
+    def expression_at(self, values: Mapping[int, int]) -> int | None:
+        """The value of ``x`` at ``values``; ``None`` if a variable of it has none there."""
+        if not all(i in values for i, _ in self.expression):
+            return None
+        return sum(c * values[i] for i, c in self.expression)
+
     def values(self, x: int) -> dict[int, int]:
         """``under``, ``step`` and ``over`` for the value ``x``: units below ``low``, the part of
         the step to ``high`` that ``x`` covers, and units above ``high``."""

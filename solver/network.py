@@ -517,8 +517,9 @@ def complete(
         cells = (f.placements[(c, group)] for c in f.region.codes if (c, group) in f.placements)
         values[index] = network.supply[group] - sum(placed[i] for i in cells)
     for split in model.splits:
-        if all(i in values for i, _ in split.expression):
-            values.update(split.values(sum(c * values[i] for i, c in split.expression)))
+        x = split.expression_at(values)
+        if x is not None:
+            values.update(split.values(x))
     return values
 
 

@@ -196,9 +196,9 @@ def _fix_splits(
     """Fix the variables of every split whose expression is fixed at its cheapest values; False
     where a variable is already fixed at another value."""
     for split in model.splits:
-        if not all(i in fixed for i, _ in split.expression):
+        x = split.expression_at(fixed)
+        if x is None:
             continue
-        x = sum(c * fixed[i] for i, c in split.expression)
         for index, value in split.values(x).items():
             if fixed.get(index, value) != value:
                 return False

@@ -9,21 +9,16 @@ import platform
 from typing import Any
 
 import pytest
+from tiny_regions import haaglanden_before_the_reduction
 
 import solver.backends.ortools_mathopt as backend_module
 import solver.run as run_module
-from instances import bundled_instance
-from models.loader import load_instance
 from solver.backends.base import SolverOptions, Status
 from solver.backends.mathopt_parameters import HIGHS_FIRST_ANSWER_POOL
 from solver.backends.mathopt_proto import core_solve
 from solver.backends.ortools_mathopt import MathOptBackend
-from solver.linear_stage import linear_stage
 from solver.memory import release_freed_memory
 from solver.model import LinearModel
-from solver.objectives import Stage
-from solver.run import Run
-from solver.solve import REDUCED_FROM
 
 
 def _backend(engine: str = "scip") -> MathOptBackend:
@@ -61,13 +56,7 @@ def test_the_reduced_run_lets_go_of_the_network_and_the_whole_backend(
     with the backend of the whole model, and the memory they held is handed back once."""
     calls: list[None] = []
     monkeypatch.setattr(run_module, "release_freed_memory", lambda: calls.append(None))
-    region = load_instance(bundled_instance("haaglanden")).region
-    run = Run(region, "ortools", SolverOptions(time_limit=30))
-    for stage in run.stages:
-        if stage.name == REDUCED_FROM:
-            break
-        assert isinstance(stage, Stage)
-        linear_stage(run, stage)
+    run = haaglanden_before_the_reduction()
     whole = run.backend
     assert run.network is not None
     run.reduce()

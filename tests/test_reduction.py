@@ -9,7 +9,12 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tiny_regions import assert_solved, small_regions, stage_values
+from tiny_regions import (
+    assert_solved,
+    haaglanden_before_the_reduction,
+    small_regions,
+    stage_values,
+)
 
 import solver.solve as solve_module
 from instances import bundled_instance
@@ -192,20 +197,8 @@ def test_with_a_relative_gap_every_stage_runs_on_the_whole_model(
     assert all(backend == whole for backend, whole in sizes.values())
 
 
-def _haaglanden_before_the_reduction() -> Run:
-    """A run on Haaglanden with every stage before `REDUCED_FROM` solved."""
-    r = load_instance(bundled_instance("haaglanden")).region
-    run = Run(r, "ortools", SolverOptions(time_limit=30))
-    for stage in run.stages:
-        if stage.name == solve_module.REDUCED_FROM:
-            break
-        assert isinstance(stage, Stage)
-        linear_stage(run, stage)
-    return run
-
-
 def test_a_row_the_reduction_rests_on_cannot_be_removed() -> None:
-    run = _haaglanden_before_the_reduction()
+    run = haaglanden_before_the_reduction()
     run.reduce()
     assert run.reduction is not None
     with pytest.raises(RuntimeError, match="reduced model was built on"):
@@ -217,7 +210,7 @@ def test_a_row_the_reduction_rests_on_cannot_be_removed() -> None:
 def test_the_reduced_run_keeps_only_the_rows_in_force_with_a_free_variable() -> None:
     """A row over fixed variables alone holds at every point of the reduced model: the run no
     longer keeps it (on Haaglanden the flow rows that fix placements), and keeps every other."""
-    run = _haaglanden_before_the_reduction()
+    run = haaglanden_before_the_reduction()
     before = run.fixed
     run.reduce()
     reduction = run.reduction

@@ -20,13 +20,18 @@ from math import ceil
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from instances import bundled_instance
+from models.loader import load_instance
 from models.policy import RULES, Policy
 from models.region import Municipality, Region, TargetGroup, Targets, Unit
 from solver.allocation import Allocation
 from solver.backends.base import SolverOptions
 from solver.check import check_allocation
+from solver.linear_stage import linear_stage
+from solver.objectives import Stage
 from solver.result import Result
-from solver.solve import solve
+from solver.run import Run
+from solver.solve import REDUCED_FROM, solve
 
 #: Codes of the municipalities A, B, C, D (and more for generated regions).
 A, B, C, D = "GM0001", "GM0002", "GM0003", "GM0004"
@@ -263,3 +268,15 @@ def placements(result: Result, group_id: str, codes: Sequence[str]) -> list[int]
     """Placements of one group in the municipalities, in the order given (0 where forbidden)."""
     a = allocation_of(result)
     return [a.placed.get((c, group_id), 0) for c in codes]
+
+
+def haaglanden_before_the_reduction() -> Run:
+    """A run on the bundled Haaglanden instance with every stage before
+    `solver.solve.REDUCED_FROM` solved, its model not yet reduced."""
+    run = Run(load_instance(bundled_instance("haaglanden")).region, "ortools", OPTIONS)
+    for stage in run.stages:
+        if stage.name == REDUCED_FROM:
+            break
+        assert isinstance(stage, Stage)
+        linear_stage(run, stage)
+    return run
