@@ -42,6 +42,7 @@ from solver.objectives import (
     tie_break_stage,
 )
 from solver.reduction import Reduction, reduce_model
+from solver.relaxation_first import solve_by_relaxation
 from solver.result import StageRecord
 
 #: Variables of the reduced model from which HiGHS's answer starts SCIP on the stages of
@@ -237,10 +238,23 @@ class Run:
     def solve_building(self, model: LinearModel, terms: Terms) -> Outcome:
         """A MIP over the building variables alone, on the run's backend (`solver.network`),
         within half the time left, so that the whole MIP keeps the other half if the network
-        proves nothing."""
+        proves nothing: proven by its relaxation where that is enough
+        (`solver.relaxation_first`), else solved whole."""
+        started = time.perf_counter()
         remaining = max(self.remaining() / 2, 0.001)
         options = replace(self.options, time_limit=remaining, primal_heuristics=False)
-        return backend_class(self.backend.name)(model, options).minimize(terms, remaining)
+        backend_type = backend_class(self.backend.name)
+
+        def backend_for(sub: LinearModel) -> Backend:
+            return backend_type(sub, options)
+
+        backend = backend_for(model)
+        proven = solve_by_relaxation(backend, terms, remaining, backend_for)
+        if proven is not None:
+            return proven
+        left = max(remaining - (time.perf_counter() - started), 0.001)
+        outcome = backend.minimize(terms, left)
+        return replace(outcome, seconds=time.perf_counter() - started)
 
 
 def _shifted(value: float | None, constant: int) -> float | None:

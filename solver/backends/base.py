@@ -89,6 +89,16 @@ class Outcome:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Relaxation:
+    """An optimal vertex of a linear relaxation: ``values`` by variable index, ``duals`` by the
+    position of the row in the model's constraints (floats: a guide, and the multipliers of a
+    bound computed exactly from them, `solver.dual_bound`)."""
+
+    values: dict[int, float]
+    duals: dict[int, float]
+
+
 class Backend(ABC):
     """A solver behind the common interface."""
 
@@ -124,6 +134,13 @@ class Backend(ABC):
         far) has a solution. ``False`` proves that the integer model has none; ``True`` proves
         nothing about it; ``None``: the backend cannot tell (no LP engine, time limit, numerical
         trouble). A backend without an LP engine of its own keeps this default."""
+        return None
+
+    def relaxation(self, terms: Terms, time_limit: float) -> Relaxation | None:
+        """The linear relaxation of the model as given (without the constraints added since)
+        minimising ``terms``: a vertex and the duals of the rows. ``None``: the backend cannot
+        tell (no LP engine, rows added, time limit, no optimum). A backend without an LP engine
+        of its own keeps this default."""
         return None
 
     def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:

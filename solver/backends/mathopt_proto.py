@@ -19,14 +19,16 @@ LARGE_COEFFICIENT = 10**5
 
 
 def solve_relaxation(
-    proto: model_pb2.ModelProto, time_limit: float
+    proto: model_pb2.ModelProto,
+    time_limit: float,
+    solver: mathopt.SolverType = mathopt.SolverType.GLOP,
 ) -> result_pb2.SolveResultProto | None:
-    """Solve a continuous model with GLOP; ``None`` if GLOP fails."""
+    """Solve a continuous model with ``solver`` (GLOP by default); ``None`` if it fails."""
     params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
     try:
         return core_solve(
             proto,
-            mathopt.SolverType.GLOP,
+            solver,
             params.to_proto(),
             model_parameters_pb2.ModelSolveParametersProto(),
         )

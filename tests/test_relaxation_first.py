@@ -1,0 +1,85 @@
+"""A MIP proven by its linear relaxation (`solver.relaxation_first.solve_by_relaxation`): an
+answer that reaches the duals' bound is optimal; anything else is left to the whole MIP; on a
+pilot region every building MIP of the placement network is proven this way, at the optimum the
+whole MIP finds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+import solver.run as run_module
+from instances import bundled_instance
+from models.loader import load_instance
+from solver.backends import backend_class
+from solver.backends.base import Backend, Outcome, SolverOptions, Status
+from solver.model import LinearModel, Terms, evaluate
+from solver.network import holds
+from solver.relaxation_first import solve_by_relaxation
+from solver.solve import solve
+
+OPTIONS = SolverOptions(time_limit=10)
+
+
+def _backend(model: LinearModel) -> Backend:
+    return backend_class("ortools")(model, OPTIONS)
+
+
+def _by_relaxation(model: LinearModel, terms: Terms) -> Outcome | None:
+    return solve_by_relaxation(_backend(model), terms, 10, _backend)
+
+
+def test_an_answer_that_reaches_the_bound_is_proven_from_a_fractional_relaxation() -> None:
+    # max x + y  s.t.  2x + 2y <= 3, x, y in {0, 1}: the relaxation stops at 1.5 with one of
+    # them at 1/2, its bound rounds up to -1, and fixing the whole one leaves an answer of -1.
+    model = LinearModel()
+    x = model.add_variable("x", 0, 1)
+    y = model.add_variable("y", 0, 1)
+    model.add_constraint("row", "test", {x: 2, y: 2}, "<=", 3)
+    outcome = _by_relaxation(model, {x: -1, y: -1})
+    assert outcome is not None and outcome.status == Status.OPTIMAL
+    assert outcome.values is not None and holds(model, (), outcome.values)
+    assert outcome.objective == outcome.bound == -1 == evaluate({x: -1, y: -1}, outcome.values)
+
+
+def test_nothing_is_claimed_where_the_integers_stay_above_the_bound() -> None:
+    # An odd cycle: x + y, y + z, x + z <= 1 over 0/1 variables, max 2(x + y + z). The
+    # relaxation reaches 3 at one half each, the bound -3; the integers reach only -2.
+    model = LinearModel()
+    x, y, z = (model.add_variable(name, 0, 1) for name in "xyz")
+    for name, pair in (("xy", (x, y)), ("yz", (y, z)), ("xz", (x, z))):
+        model.add_constraint(name, "test", dict.fromkeys(pair, 1), "<=", 1)
+    assert _by_relaxation(model, {x: -2, y: -2, z: -2}) is None
+    whole = _backend(model).minimize({x: -2, y: -2, z: -2}, 10)
+    assert whole.status == Status.OPTIMAL and whole.objective == -2
+
+
+def test_nothing_is_claimed_for_a_model_without_an_answer() -> None:
+    model = LinearModel()
+    x = model.add_variable("x", 0, 3)
+    model.add_constraint("row", "test", {x: 2}, "==", 3)
+    assert _by_relaxation(model, {x: 1}) is None
+
+
+def test_every_building_mip_of_a_pilot_region_is_proven_at_the_whole_mips_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    solved: list[tuple[LinearModel, Terms, Outcome | None]] = []
+
+    def recorded(
+        backend: Backend, terms: Terms, time_limit: float, backend_for: Callable[..., Backend]
+    ) -> Outcome | None:
+        outcome = solve_by_relaxation(backend, terms, time_limit, backend_for)
+        solved.append((backend.model, terms, outcome))
+        return outcome
+
+    monkeypatch.setattr(run_module, "solve_by_relaxation", recorded)
+    region = load_instance(bundled_instance("haaglanden")).region
+    assert solve(region, "ortools", OPTIONS, hard_limit=False).status == "optimal"
+    assert len(solved) >= 2  # the least building cost and the widest pools
+    for model, terms, outcome in solved:
+        assert outcome is not None and outcome.values is not None
+        assert holds(model, (), outcome.values)
+        whole = _backend(model).minimize(terms, 10)
+        assert whole.status == Status.OPTIMAL and outcome.objective == whole.objective
