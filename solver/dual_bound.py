@@ -26,8 +26,6 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping
 
-from networkx.utils import UnionFind
-
 from solver.model import LinearModel, Terms
 
 
@@ -69,10 +67,21 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
     return sum(-(-part // denominator) for part in parts.values())
 
 
-def _blocks(model: LinearModel) -> UnionFind:
-    """The variables joined wherever a row links them: ``blocks[i]`` names the block of ``i``."""
-    blocks = UnionFind(range(len(model.variables)))
+def _blocks(model: LinearModel) -> list[int]:
+    """The block of each variable, named by one of its variables: variables that a row links
+    share a block. (A union-find of its own: networkx's takes a sixth of a second to import,
+    half the time this bound saves nationally.)"""
+    parent = list(range(len(model.variables)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
     for row in model.constraints:
         if len(row.terms) > 1:
-            blocks.union(*(index for index, _ in row.terms))
-    return blocks
+            first = root(row.terms[0][0])
+            for index, _ in row.terms[1:]:
+                parent[root(index)] = first
+    return [root(index) for index in range(len(parent))]

@@ -7,12 +7,13 @@ from __future__ import annotations
 import itertools
 import math
 
+import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.dual_bound import integer_bound
+from solver.dual_bound import _blocks, integer_bound
 from solver.model import LinearModel, Sense
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -112,3 +113,22 @@ def test_the_bound_is_never_above_the_integer_optimum_whatever_the_multipliers(
     assert bound is not None  # every variable is bounded
     if feasible:
         assert bound <= min(feasible)
+
+
+@PROPERTY
+@given(st.lists(st.lists(st.integers(0, 7), min_size=1, max_size=4, unique=True), max_size=6))
+def test_blocks_are_the_connected_components_of_the_variables_the_rows_link(
+    rows: list[list[int]],
+) -> None:
+    model = LinearModel()
+    for i in range(8):
+        model.add_variable(f"x{i}", 0, 1)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(8))
+    for r, indices in enumerate(rows):
+        model.add_constraint(f"r{r}", "test", dict.fromkeys(indices, 1), "<=", 1)
+        graph.add_edges_from(itertools.pairwise(indices))
+    blocks = _blocks(model)
+    for component in nx.connected_components(graph):
+        assert len({blocks[i] for i in component}) == 1
+    assert len(set(blocks)) == nx.number_connected_components(graph)
