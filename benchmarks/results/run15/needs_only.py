@@ -1,7 +1,7 @@
 """The needs and fairness stages of one instance, with the seconds of each building MIP.
 
-Usage: ``python benchmarks/results/run15/needs_only.py INSTANCE`` (a directory or a benchmark
-id such as ``syn-5000-g8``), from the root of the tree to measure (``PYTHONPATH`` set to it).
+Usage: ``PYTHONPATH=TREE python benchmarks/results/run15/needs_only.py INSTANCE`` (a directory
+or a benchmark id such as ``syn-5000-g8``), run in TREE, the tree to measure.
 Self-contained on purpose, so that it runs against older trees too.
 """
 
