@@ -109,6 +109,17 @@ class PlacementNetwork:
         """Checks whole points against the model (`PointChecker`)."""
         return PointChecker(self.f.model)
 
+    @cached_property
+    def cells(self) -> tuple[tuple[int, str, str, int | None, tuple[Cap, ...]], ...]:
+        """Each placement variable with its municipality, its group, its upper bound and the
+        caps on it alone, in the order of the formulation's placements (for `place`, which
+        runs for every probe of a level search; read once the network is complete)."""
+        variables = self.f.model.variables
+        return tuple(
+            (index, code, group, variables[index].upper, tuple(self.cell_caps.get(index, ())))
+            for (code, group), index in self.f.placements.items()
+        )
+
     def caps(self) -> list[Cap]:
         """Every cap, those of municipalities first."""
         return [
@@ -288,25 +299,32 @@ def place(
         return len(arcs) - 1
 
     pieces: list[tuple[int, int]] = []
-    for (code, group), index in f.placements.items():
-        upper = f.model.variables[index].upper
-        least, most = _within(limits.cells.get(index), 0, total if upper is None else upper)
-        room = min([most] + [_most(cap, social) for cap in network.cell_caps.get(index, [])])
+    cell_limits = limits.cells
+    for index, code, group, upper, cell_caps in network.cells:
+        least, most = _within(cell_limits.get(index), 0, total if upper is None else upper)
+        room = most
+        for cap in cell_caps:
+            room = min(room, _most(cap, social))
         if least > room:
             return None
         if cell_costs is None:
-            steps = [(room, 0)]
+            steps: tuple[tuple[int, int], ...] = ((room, 0),)
         else:
             low, high, below, step, above = cell_costs[index]
-            steps = [(low, -below), (high - low, step), (room, above)]
+            steps = ((low, -below), (high - low, step), (room, above))
+        tail, head = group_node[group], municipality_node[code]
         for size, cost in steps:
             size = min(size, room)
             room -= size
             if size > 0:
+                # the arc of `add`, written out: this loop makes most of the arcs
                 forced = min(size, least)
                 least -= forced
-                tail, head = group_node[group], municipality_node[code]
-                pieces.append((index, add(tail, head, forced, size, cost)))
+                supplies[tail] -= forced
+                supplies[head] += forced
+                given.append(forced)
+                pieces.append((index, len(arcs)))
+                arcs.append(Arc(tail, head, size - forced, cost))
     pools: dict[str, int] = {}
     for code in codes:
         caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
