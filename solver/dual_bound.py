@@ -69,8 +69,8 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
 
 def _blocks(model: LinearModel) -> list[int]:
     """The block of each variable, named by one of its variables: variables that a row links
-    share a block. (A union-find of its own: networkx's takes a sixth of a second to import,
-    half the time this bound saves nationally.)"""
+    share a block. (A union-find of its own: networkx takes 0.17 s to import, more than the
+    relaxation saves on the national instance's least building cost.)"""
     parent = list(range(len(model.variables)))
 
     def root(index: int) -> int:

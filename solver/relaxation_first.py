@@ -1,7 +1,7 @@
 """A MIP proven by its linear relaxation where that is enough (`solve_by_relaxation`).
 
 The relaxation is solved once. Every variable its vertex puts at a whole number is fixed there,
-and a MIP over the others (the model reduced by `solver.reduction`, often a tenth of it)
+and a MIP over the others (the model reduced by `solver.reduction`, a tenth of it or less here)
 completes the answer. The duals give an exact lower bound for integer points
 (`solver.dual_bound.integer_bound`); an answer that meets every row of the model and reaches
 it is optimal, whoever found it. Otherwise nothing is claimed and the caller solves the whole
