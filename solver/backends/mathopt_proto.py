@@ -22,9 +22,13 @@ def solve_relaxation(
     proto: model_pb2.ModelProto,
     time_limit: float,
     solver: mathopt.SolverType = mathopt.SolverType.GLOP,
+    algorithm: mathopt.LPAlgorithm | None = None,
 ) -> result_pb2.SolveResultProto | None:
-    """Solve a continuous model with ``solver`` (GLOP by default); ``None`` if it fails."""
-    params = mathopt.SolveParameters(time_limit=timedelta(seconds=max(time_limit, 0.001)))
+    """Solve a continuous model with ``solver`` (GLOP by default) and ``algorithm`` (the
+    solver's choice by default); ``None`` if it fails."""
+    params = mathopt.SolveParameters(
+        time_limit=timedelta(seconds=max(time_limit, 0.001)), lp_algorithm=algorithm
+    )
     try:
         return core_solve(
             proto,

@@ -351,14 +351,17 @@ class MathOptBackend(Backend):
 
     def relaxation(self, terms: Terms, time_limit: float) -> Relaxation | None:
         """The linear relaxation solved by HiGHS's simplex code: on the least-building MIP of
-        syn-5000-g8 it took 0.2 s where GLOP took 2.2 s (benchmarks/RESULTS.md, run 15). Only
+        syn-5000-g8 it took 0.2 s where GLOP took 2.2 s. Without an objective (a feasibility
+        problem) by the primal simplex: on the building MIP of that region's fairness stage
+        0.9 s instead of 1.7 s by HiGHS's own choice (benchmarks/RESULTS.md, run 15). Only
         for the model as given: the rows of `model_proto` are the model's constraints, in
         order and unscaled, so that each dual belongs to one `Constraint`."""
         if self._rows != len(self.model.constraints):
             return None
         relaxed = self._relaxed()
         self._set_objective(relaxed, terms)
-        result = solve_relaxation(relaxed, time_limit, ENGINES["highs"])
+        algorithm = mathopt.LPAlgorithm.PRIMAL_SIMPLEX if not terms else None
+        result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
         if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
             return None
         if not result.solutions or not result.solutions[0].HasField("dual_solution"):
