@@ -19,14 +19,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from solver.backends.base import Backend, Outcome, Status
+from solver.backends.base import INTEGRALITY_TOLERANCE, Backend, Outcome, Status
 from solver.dual_bound import integer_bound
 from solver.model import Constraint, LinearModel, Terms, evaluate
 from solver.network import holds
 from solver.reduction import reduce_model
-
-#: Largest distance of a relaxation's value from a whole number at which it is fixed there.
-WHOLE_TOLERANCE = 1e-9
 
 
 def solve_by_relaxation(
@@ -49,7 +46,7 @@ def solve_by_relaxation(
     whole = {
         index: round(value)
         for index, value in relaxation.values.items()
-        if abs(value - round(value)) <= WHOLE_TOLERANCE
+        if abs(value - round(value)) <= INTEGRALITY_TOLERANCE
     }
     rows = [
         Constraint(f"relaxation[{index}]", "relaxation", ((index, 1),), "==", value)
