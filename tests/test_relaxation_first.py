@@ -14,7 +14,7 @@ from instances import bundled_instance
 from models.loader import load_instance
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
-from solver.model import LinearModel, Terms, evaluate
+from solver.model import Constraint, LinearModel, Terms, evaluate
 from solver.network import holds
 from solver.relaxation_first import solve_by_relaxation
 from solver.solve import solve
@@ -83,3 +83,16 @@ def test_every_building_mip_of_a_pilot_region_is_proven_at_the_whole_mips_optimu
         assert holds(model, (), outcome.values)
         whole = _backend(model).minimize(terms, 10)
         assert whole.status == Status.OPTIMAL and outcome.objective == whole.objective
+
+
+def test_no_relaxation_once_rows_were_added_to_the_backend() -> None:
+    # The duals are read against the model's own rows; a row added since has no `Constraint`
+    # among them (and may be scaled), so the backend gives no relaxation then.
+    model = LinearModel()
+    x = model.add_variable("x", 0, 3)
+    model.add_constraint("row", "test", {x: 2}, "<=", 5)
+    backend = _backend(model)
+    assert backend.relaxation({x: -1}, 10) is not None
+    backend.add_constraint(Constraint("added", "test", ((x, 1),), "<=", 1))
+    assert backend.relaxation({x: -1}, 10) is None
+    assert _by_relaxation(model, {x: -1}) is not None
