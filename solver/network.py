@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
+
 from solver.backends.base import Outcome
 from solver.backends.flow import Arc, cheapest_flow
 from solver.formulation import Formulation
@@ -110,15 +112,9 @@ class PlacementNetwork:
         return PointChecker(self.f.model)
 
     @cached_property
-    def cells(self) -> tuple[tuple[int, str, str, int | None, tuple[Cap, ...]], ...]:
-        """Each placement variable with its municipality, its group, its upper bound and the
-        caps on it alone, in the order of the formulation's placements (for `place`, which
-        runs for every probe of a level search; read once the network is complete)."""
-        variables = self.f.model.variables
-        return tuple(
-            (index, code, group, variables[index].upper, tuple(self.cell_caps.get(index, ())))
-            for (code, group), index in self.f.placements.items()
-        )
+    def cell_table(self) -> CellTable:
+        """The placement variables as arrays (`CellTable`), read once the network is complete."""
+        return CellTable.of(self)
 
     def caps(self) -> list[Cap]:
         """Every cap, those of municipalities first."""
@@ -126,6 +122,44 @@ class PlacementNetwork:
             *(cap for caps in self.municipality_caps.values() for cap in caps),
             *(cap for caps in self.cell_caps.values() for cap in caps),
         ]
+
+
+@dataclass(frozen=True)
+class CellTable:
+    """The placement variables in the order of the formulation's placements, as `place` reads
+    them for every probe of a level search: each one's index, the nodes of its group and of its
+    municipality, its upper bound (-1 for none), and the caps on it alone where it has any."""
+
+    indices: np.ndarray
+    tails: np.ndarray
+    heads: np.ndarray
+    upper: np.ndarray
+    position: dict[int, int]
+    capped: tuple[tuple[int, tuple[Cap, ...]], ...]
+
+    @classmethod
+    def of(cls, network: PlacementNetwork) -> CellTable:
+        f = network.f
+        groups = {g: i for i, g in enumerate(network.groups)}
+        codes = {c: len(groups) + i for i, c in enumerate(f.region.codes)}
+        cells = list(f.placements.items())
+        variables = f.model.variables
+        indices = [index for _, index in cells]
+        return cls(
+            np.array(indices, dtype=np.int64),
+            np.array([groups[group] for (_, group), _ in cells], dtype=np.int64),
+            np.array([codes[code] for (code, _), _ in cells], dtype=np.int64),
+            np.array(
+                [-1 if variables[i].upper is None else variables[i].upper for i in indices],
+                dtype=np.int64,
+            ),
+            {index: place for place, index in enumerate(indices)},
+            tuple(
+                (place, tuple(network.cell_caps[index]))
+                for place, index in enumerate(indices)
+                if network.cell_caps.get(index)
+            ),
+        )
 
 
 def read_network(f: Formulation) -> PlacementNetwork | None:
@@ -288,8 +322,11 @@ def place(
     hub, sink = len(groups) + len(codes), len(groups) + len(codes) + 1
     total = sum(network.supply.values())
     supplies = [network.supply[g] for g in groups] + [0] * (len(codes) + 1) + [-total]
-    arcs: list[Arc] = []
-    given: list[int] = []
+    cells = _cell_arcs(network.cell_table, social, total, cell_costs, limits, len(supplies))
+    if cells is None:
+        return None
+    arcs, given, pieces, moved = cells
+    supplies = [supply + change for supply, change in zip(supplies, moved, strict=True)]
 
     def add(tail: int, head: int, least: int, room: int, cost: int) -> int:
         supplies[tail] -= least
@@ -298,33 +335,6 @@ def place(
         arcs.append(Arc(tail, head, room - least, cost))
         return len(arcs) - 1
 
-    pieces: list[tuple[int, int]] = []
-    cell_limits = limits.cells
-    for index, code, group, upper, cell_caps in network.cells:
-        least, most = _within(cell_limits.get(index), 0, total if upper is None else upper)
-        room = most
-        for cap in cell_caps:
-            room = min(room, _most(cap, social))
-        if least > room:
-            return None
-        if cell_costs is None:
-            steps: tuple[tuple[int, int], ...] = ((room, 0),)
-        else:
-            low, high, below, step, above = cell_costs[index]
-            steps = ((low, -below), (high - low, step), (room, above))
-        tail, head = group_node[group], municipality_node[code]
-        for size, cost in steps:
-            size = min(size, room)
-            room -= size
-            if size > 0:
-                # the arc of `add`, written out: this loop makes most of the arcs
-                forced = min(size, least)
-                least -= forced
-                supplies[tail] -= forced
-                supplies[head] += forced
-                given.append(forced)
-                pieces.append((index, len(arcs)))
-                arcs.append(Arc(tail, head, size - forced, cost))
     pools: dict[str, int] = {}
     for code in codes:
         caps = [_most(cap, social) for cap in network.municipality_caps.get(code, [])]
@@ -360,6 +370,71 @@ def place(
         pools,
         unmet,
         all_unmet,
+    )
+
+
+def _cell_arcs(
+    table: CellTable,
+    social: Mapping[int, int],
+    total: int,
+    cell_costs: Mapping[int, tuple[int, int, int, int, int]] | None,
+    limits: Limits,
+    nodes: int,
+) -> tuple[list[Arc], list[int], list[tuple[int, int]], list[int]] | None:
+    """The arcs of the placement variables for `place`, in the order of ``table`` and within a
+    variable cheapest piece first, each given its share of the variable's least flow: the arcs,
+    what each is given, ``(variable, arc)`` per arc, and the change the givens make to each
+    node's supply; ``None`` where a variable must carry more than its room.
+
+    Worked on arrays, a column per piece: the national network has 2,736 variables and is made
+    for every probe of a level search (benchmarks/RESULTS.md, run 15)."""
+    least = np.zeros(len(table.indices), dtype=np.int64)
+    most = np.where(table.upper < 0, total, table.upper)
+    for index, bounds in limits.cells.items():
+        place = table.position[index]
+        least[place], most[place] = _within(bounds, 0, int(most[place]))
+    room = most
+    for place, caps in table.capped:
+        room[place] = min(int(room[place]), *(_most(cap, social) for cap in caps))
+    if np.any(least > room):
+        return None
+    if cell_costs is None:
+        sizes, costs = room[:, None], np.zeros((len(room), 1), dtype=np.int64)
+    else:
+        split = np.array([cell_costs[i] for i in table.indices.tolist()], dtype=np.int64)
+        low, high, below, step, above = split.reshape(len(room), 5).T
+        sizes = np.stack([low, high - low, room], axis=1)
+        costs = np.stack([-below, step, above], axis=1)
+    pieces = np.empty_like(sizes)
+    forced = np.zeros_like(sizes)
+    room_left, least_left = room.copy(), least.copy()
+    for piece in range(sizes.shape[1]):
+        size = np.minimum(sizes[:, piece], room_left)
+        room_left -= size
+        force = np.where(size > 0, np.minimum(size, least_left), 0)
+        least_left -= force
+        pieces[:, piece], forced[:, piece] = size, force
+    kept = np.flatnonzero(pieces.ravel() > 0)
+    cell = kept // sizes.shape[1]
+    arcs = list(
+        map(
+            Arc,
+            table.tails[cell].tolist(),
+            table.heads[cell].tolist(),
+            (pieces - forced).ravel()[kept].tolist(),
+            costs.ravel()[kept].tolist(),
+        )
+    )
+    moved = np.zeros(nodes, dtype=np.int64)
+    carried = forced.sum(axis=1)
+    np.subtract.at(moved, table.tails, carried)
+    np.add.at(moved, table.heads, carried)
+    variables = table.indices[cell].tolist()
+    return (
+        arcs,
+        forced.ravel()[kept].tolist(),
+        list(zip(variables, range(len(kept)), strict=True)),
+        moved.tolist(),
     )
 
 
