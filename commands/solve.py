@@ -20,7 +20,7 @@ from reports.summary import solution_text
 from solver.allocation import Stability
 from solver.allocation_io import read_allocation
 from solver.backends import BACKENDS
-from solver.backends.base import SolverOptions
+from solver.backends.base import MEMORY_LIMIT, SolverOptions
 from solver.explain import explain as explain_region
 from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
 
@@ -46,6 +46,13 @@ from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
     default=60.0,
     show_default=True,
     help="Seconds for the whole solve; a hard limit kills it shortly after.",
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="MiB of memory the solve may use: SCIP's searches stop there with their best answer, "
+    "never called optimal (HiGHS, CP-SAT and CBC run unlimited).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Solver random seed.")
 @click.option(
@@ -118,6 +125,7 @@ def solve(
     backend: str,
     engine: str | None,
     time_limit: float,
+    memory_limit: int | None,
     seed: int,
     threads: int,
     gap: float,
@@ -157,6 +165,7 @@ def solve(
     )
     options = SolverOptions(
         time_limit=time_limit,
+        memory_limit=memory_limit,
         seed=seed,
         threads=threads,
         gap=gap,
@@ -181,9 +190,9 @@ def solve(
             click.echo(explanation.text())
         raise InfeasibleError("the policy rules cannot all hold for this instance")
     if status == NO_SOLUTION:
-        raise NoSolutionError(
-            f"no solution within the limits ({report.result.stop_reason}); raise --time-limit"
-        )
+        stop = report.result.stop_reason
+        limit = "--memory-limit" if stop == MEMORY_LIMIT else "--time-limit"
+        raise NoSolutionError(f"no solution within the limits ({stop}); raise {limit}")
     if status == ERROR:
         raise InternalError(f"solver failure: {report.result.message}")
 

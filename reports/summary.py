@@ -58,6 +58,7 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
         "seed": result.seed,
         "threads": result.threads,
         "time_limit_s": result.time_limit,
+        "memory_limit_mib": result.memory_limit,
         "gap": result.gap,
         "versions": {
             "fairshare": _fairshare_version(),

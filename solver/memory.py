@@ -36,3 +36,16 @@ def release_freed_memory() -> bool:
         return False
     _TRIM(0)
     return True
+
+
+def resident_mib() -> int | None:
+    """The process's resident memory in MiB (``VmRSS`` of ``/proc/self/status``); ``None``
+    where the system has no such file (macOS, Windows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None

@@ -57,6 +57,8 @@ class Result:
     solve_seconds: float = 0.0
     message: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: ``SolverOptions.memory_limit``: MiB the solve was to stay within, if any.
+    memory_limit: int | None = None
 
     @property
     def proven_optimal(self) -> bool:

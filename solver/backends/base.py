@@ -55,8 +55,11 @@ class SolverOptions:
     log: bool = False
     first_answer_engine: str | None = None
     proof_engine: str | None = None
+    memory_limit: int | None = None
 
 
+#: The stop reason of a solve stopped at ``SolverOptions.memory_limit``.
+MEMORY_LIMIT = "memory_limit"
 #: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.
 FIRST_ANSWER_SHARE = 0.5
 #: Nodes of the backend's own engine before ``SolverOptions.proof_engine`` takes over. Every

@@ -31,6 +31,8 @@ SCIP_OFF_WHEN_STARTED: tuple[tuple[str, str], ...] = (
 HIGHS_FIRST_ANSWER_POOL = 1000
 #: Largest objective coefficient for which SCIP's LP solver scales the LP aggressively.
 SMALL_OBJECTIVE = 4096
+#: The least ``limits/memory`` handed to SCIP, in MB: with the budget spent, SCIP stops at once.
+SCIP_LEAST_MEMORY_MB = 1.0
 #: SCIP's feasibility tolerance for a second solve when the first answer broke a row after
 #: rounding (its default is 1e-6).
 TIGHT_FEASIBILITY_TOLERANCE = 1e-9
@@ -45,6 +47,7 @@ def solve_parameters(
     small_objective: bool = False,
     primal_heuristics: bool = True,
     first_answer: bool = False,
+    memory_mb: float | None = None,
 ) -> parameters_pb2.SolveParametersProto:
     """The solve parameters, with SCIP's presolve limited to a fixed number of rounds (on some
     small models its presolve was seen cycling for tens of thousands of rounds, adding and
@@ -82,6 +85,9 @@ def solve_parameters(
 
     HiGHS's ``first_answer`` (a start for SCIP on the programme stage of 5,000 municipalities)
     keeps a cut pool of at most `HIGHS_FIRST_ANSWER_POOL` cuts.
+
+    ``memory_mb`` is SCIP's ``limits/memory``, in megabytes of SCIP's own count
+    (`scip_memory_limit`): SCIP stops there with its best answer, unproven.
     """
     proto = params.to_proto()
     if engine == "scip":
@@ -97,6 +103,25 @@ def solve_parameters(
             proto.gscip.real_params["numerics/feastol"] = TIGHT_FEASIBILITY_TOLERANCE
         if not primal_heuristics:
             proto.gscip.heuristics = gscip_pb2.GScipParameters.OFF
+        if memory_mb is not None:
+            proto.gscip.real_params["limits/memory"] = memory_mb
     if engine == "highs" and first_answer:
         proto.highs.int_options["mip_pool_soft_limit"] = HIGHS_FIRST_ANSWER_POOL
     return proto
+
+
+def scip_memory_limit(budget_mib: int, resident_mib: int | None) -> float:
+    """SCIP's ``limits/memory`` for a solve in a process that may hold ``budget_mib`` MiB and
+    holds ``resident_mib`` MiB as the solve begins: the rest of the budget, at least
+    `SCIP_LEAST_MEMORY_MB`; the whole budget where the resident memory is unknown.
+
+    SCIP counts the memory it allocated itself and an estimate of its LP solver's, in MB of
+    2**20 bytes, checks that count between nodes and stops once it passes the limit. So the
+    limit holds the search, not each of its steps. On the tie-break stage of syn-5000-g8,
+    replayed from a process holding 119 MiB, a limit of 250 stopped SCIP after 2 s at a peak
+    of 323 MiB resident, and a limit of 500 held it at 588 MiB (benchmarks/RESULTS.md,
+    run 16).
+    """
+    if resident_mib is None:
+        return float(budget_mib)
+    return max(float(budget_mib - resident_mib), SCIP_LEAST_MEMORY_MB)

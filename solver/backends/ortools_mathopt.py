@@ -24,6 +24,7 @@ from ortools.math_opt.python import mathopt
 
 from solver.backends.base import (
     FIRST_ANSWER_SHARE,
+    MEMORY_LIMIT,
     PROOF_AFTER_NODES,
     PROOF_SHARE,
     Backend,
@@ -34,7 +35,11 @@ from solver.backends.base import (
     fractional_outcome,
     round_values,
 )
-from solver.backends.mathopt_parameters import SMALL_OBJECTIVE, solve_parameters
+from solver.backends.mathopt_parameters import (
+    SMALL_OBJECTIVE,
+    scip_memory_limit,
+    solve_parameters,
+)
 from solver.backends.mathopt_proto import (
     append_row,
     core_solve,
@@ -42,7 +47,7 @@ from solver.backends.mathopt_proto import (
     model_proto,
     solve_relaxation,
 )
-from solver.memory import TRIM_AFTER_SECONDS, release_freed_memory
+from solver.memory import TRIM_AFTER_SECONDS, release_freed_memory, resident_mib
 from solver.model import Constraint, LevelRow, LinearModel, Terms, evaluate
 from solver.mps import mps_text
 
@@ -323,6 +328,7 @@ class MathOptBackend(Backend):
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
                     primal_heuristics=self.options.primal_heuristics,
                     first_answer=first_answer,
+                    memory_mb=self._memory_mb(engine),
                 ),
                 hint_parameters(hint),
             )
@@ -334,6 +340,13 @@ class MathOptBackend(Backend):
         if seconds >= TRIM_AFTER_SECONDS:
             release_freed_memory()
         return self._outcome(result, integral, seconds, seconds >= 0.98 * time_limit)
+
+    def _memory_mb(self, engine: str) -> float | None:
+        """SCIP's memory limit for a solve starting now (`scip_memory_limit`); ``None`` for
+        the other engines or without ``SolverOptions.memory_limit``."""
+        if engine != "scip" or self.options.memory_limit is None:
+            return None
+        return scip_memory_limit(self.options.memory_limit, resident_mib())
 
     def relaxation_feasible(self, time_limit: float) -> bool | None:
         """The linear relaxation solved by GLOP, OR-Tools' simplex code. Only GLOP's proof of
@@ -431,6 +444,8 @@ class MathOptBackend(Backend):
                 stop = "time_limit"
             elif limit == _LIMIT.LIMIT_NODE:
                 stop = NODE_LIMIT
+            elif limit == _LIMIT.LIMIT_MEMORY:
+                stop = MEMORY_LIMIT
             else:
                 stop = f"no solution ({_LIMIT.Name(limit)})"
             return Outcome(Status.NO_SOLUTION, stop, None, None, bound, seconds)
@@ -461,6 +476,8 @@ class MathOptBackend(Backend):
             stop = "time_limit"
         elif limit == _LIMIT.LIMIT_NODE:
             stop = NODE_LIMIT
+        elif limit == _LIMIT.LIMIT_MEMORY:
+            stop = MEMORY_LIMIT
         elif self.options.gap > 0:
             stop = "gap_limit"
         else:
