@@ -119,8 +119,8 @@ def scip_memory_limit(budget_mib: int, resident_mib: int | None) -> float:
     2**20 bytes, checks that count between nodes and stops once it passes the limit. So the
     limit holds the search, not each of its steps. On the tie-break stage of syn-5000-g8,
     replayed from a process holding 119 MiB, a limit of 250 stopped SCIP after 2 s at a peak
-    of 323 MiB resident, and a limit of 500 held it at 588 MiB (benchmarks/RESULTS.md,
-    run 16).
+    of 323 MiB resident, one of 400 after 406 s at 525 MiB: the count follows the resident
+    memory SCIP adds (benchmarks/RESULTS.md, run 16).
     """
     if resident_mib is None:
         return float(budget_mib)
