@@ -11,6 +11,7 @@ one run, solved, checked and measured like ``fairshare solve``. Shape, every tab
     seed = 0                     # solver seed
     gap = 0                      # relative gap accepted per stage (0: prove optimality)
     hard_limit = false           # true: fork each local solve, killed shortly after its limit
+    memory_limit = 2000          # MiB each run may use (SCIP stops there); none by default
 
     [[instances]]
     name = "haaglanden"          # a bundled instance, or a label for the instance at
@@ -88,7 +89,15 @@ from models.settings import (
 from solver.backends import BACKENDS
 
 SECTIONS: tuple[str, ...] = ("batch", "instances", "policies", "scenarios")
-BATCH_KEYS: tuple[str, ...] = ("backend", "engine", "time_limit", "seed", "gap", "hard_limit")
+BATCH_KEYS: tuple[str, ...] = (
+    "backend",
+    "engine",
+    "time_limit",
+    "seed",
+    "gap",
+    "hard_limit",
+    "memory_limit",
+)
 INSTANCE_KEYS: tuple[str, ...] = ("name", "path")
 FACTOR_KEYS: tuple[str, ...] = (
     "demand_factor",
@@ -270,6 +279,17 @@ def _read_batch(reader: _Reader) -> BatchSettings:
             values["seed"] = seed
         else:
             reader.report(("batch", "seed"), "not a valid seed", "give a whole number >= 0", seed)
+    if "memory_limit" in raw:
+        limit = raw["memory_limit"]
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1:
+            values["memory_limit"] = limit
+        else:
+            reader.report(
+                ("batch", "memory_limit"),
+                "not a valid memory limit",
+                "give the MiB each run may use as a whole number >= 1, or remove it",
+                limit,
+            )
     if "hard_limit" in raw:
         if isinstance(raw["hard_limit"], bool):
             values["hard_limit"] = raw["hard_limit"]

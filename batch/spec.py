@@ -38,10 +38,14 @@ class BatchSettings:
     seed: int = 0
     gap: float = 0.0
     hard_limit: bool = False
+    #: MiB each run's process may use (`SolverOptions.memory_limit`); ``None``: no limit.
+    memory_limit: int | None = None
 
     def canonical(self) -> dict[str, Any]:
-        """What changes a result (``hard_limit`` only acts on a solver that overruns)."""
-        return {
+        """What changes a result (``hard_limit`` only acts on a solver that overruns). The
+        memory limit is named only where it is set, so that plans without one keep their run
+        ids."""
+        canonical: dict[str, Any] = {
             "backend": self.backend,
             "engine": self.engine,
             "time_limit": self.time_limit,
@@ -49,6 +53,9 @@ class BatchSettings:
             "gap": self.gap,
             "threads": 1,
         }
+        if self.memory_limit is not None:
+            canonical["memory_limit"] = self.memory_limit
+        return canonical
 
 
 @dataclass(frozen=True)

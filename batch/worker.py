@@ -165,6 +165,7 @@ def execute_run(task: RunTask) -> RunOutcome:
             threads=1,
             gap=settings.gap,
             engine=settings.engine,
+            memory_limit=settings.memory_limit,
         )
         result = solve(
             region, settings.backend, options, hard_limit=settings.hard_limit and may_fork()

@@ -278,6 +278,47 @@ def test_the_hard_limit_changes_neither_run_ids_nor_results(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(municipalities, forked_municipalities)
 
 
+def test_a_memory_limit_names_new_runs_and_stops_a_run_over_it(tmp_path: Path) -> None:
+    """Plans without ``memory_limit`` keep their run ids (the key is named only where set); a
+    run over its budget ends without a solution, saying why."""
+    text = SMALL_PLAN.split("[[policies]]")[0] + '[[scenarios]]\nname = "a"\n'
+    plain = write_plan(tmp_path / "plain", text)
+    limited = write_plan(tmp_path / "limited", text.replace("[batch]", "[batch]\nmemory_limit = 1"))
+    ample = write_plan(
+        tmp_path / "ample", text.replace("[batch]", "[batch]\nmemory_limit = 1000000")
+    )
+    assert set(load_plan(plain).settings.canonical()) == {
+        "backend",
+        "engine",
+        "time_limit",
+        "seed",
+        "gap",
+        "threads",
+    }
+    plain_ids = [t.run_id for t in plan_tasks(load_plan(plain))]
+    assert plain_ids != [t.run_id for t in plan_tasks(load_plan(limited))]
+    result = run(str(limited), "--out", str(limited.parent / "out"), "--quiet")
+    assert result.exit_code == 0, result.output
+    runs, _ = load_store(limited.parent / "out")
+    assert list(runs["status"]) == ["no_solution"]
+    assert list(runs["stop_reason"]) == ["memory_limit"]
+    result = run(str(ample), "--out", str(ample.parent / "out"), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert list(load_store(ample.parent / "out")[0]["status"]) == ["optimal"]
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", '"2000"', "true"])
+def test_a_memory_limit_that_is_not_a_whole_number_of_mib_is_refused(
+    tmp_path: Path, value: str
+) -> None:
+    text = SMALL_PLAN.replace("[batch]", f"[batch]\nmemory_limit = {value}")
+    with pytest.raises(InputError) as caught:
+        load_plan(write_plan(tmp_path, text))
+    problems = [p for p in caught.value.problems if p.column == "batch.memory_limit"]
+    assert len(problems) == 1 and problems[0].row == 2
+    assert "whole number >= 1" in problems[0].fix
+
+
 def test_rerun_skips_completed_runs_and_redoes_a_missing_one(tmp_path: Path) -> None:
     out = tmp_path / "out"
     plan = write_plan(
