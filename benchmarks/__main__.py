@@ -3,7 +3,8 @@
 ::
 
     python -m benchmarks run [--instances ID,...] [--solvers NAME,...] [--time-limit S]
-                             [--timeout S] [--out FILE.csv] [--json FILE.json]
+                             [--memory-limit MIB] [--timeout S] [--out FILE.csv]
+                             [--json FILE.json]
     python -m benchmarks scaling [--sizes 50,342,1000,5000] [--groups 4,8,12] [--time-limit S]
                                  [--solvers NAME,...] --out DIR
     python -m benchmarks scaling --from-json FILE.json ... --out DIR   # redraw only
@@ -84,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="wall-clock limit per child process (default 1.5 x limit + 60 s)",
     )
+    run.add_argument(
+        "--memory-limit",
+        type=int,
+        default=None,
+        help="MiB each fairshare run may use (fairshare solve --memory-limit; default none)",
+    )
     run.add_argument("--out", type=Path, default=None, help="CSV file, one row per run")
     run.add_argument("--json", type=Path, default=None, help="JSON file with every field")
 
@@ -149,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     child.add_argument("--solver", required=True)
     child.add_argument("--time-limit", type=float, required=True)
     child.add_argument("--result", type=Path, required=True)
+    child.add_argument("--memory-limit", type=int, default=None)
     return parser
 
 
@@ -194,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (2 for an unknown instance or solver)."""
     args = _parser().parse_args(argv)
     if args.command == "child":
-        child_main(args.instance, args.solver, args.time_limit, args.result)
+        child_main(args.instance, args.solver, args.time_limit, args.result, args.memory_limit)
         return 0
     if args.command == "list":
         _list()
@@ -250,6 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out,
             json_out=args.json,
             echo=_progress,
+            memory_limit=args.memory_limit,
         )
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)

@@ -49,6 +49,7 @@ class Row:
         reference_note: why ``matches_reference`` is false or empty, if it is.
         proven: the needs and fairness stages were both proven optimal.
         time_limit: the solver time limit of the run, seconds.
+        memory_limit: ``SolverOptions.memory_limit`` of a fairshare run, MiB (``None``: none).
         stages: per stage: name, status, stop reason, value, bound and seconds.
     """
 
@@ -71,6 +72,7 @@ class Row:
     proven: bool = False
     time_limit: float | None = None
     children_peak_mb: float | None = None
+    memory_limit: int | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
 

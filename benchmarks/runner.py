@@ -114,10 +114,16 @@ def _stage_names(region: Region) -> list[str]:
     return [*names, "programme", "tie_break"]
 
 
-def _fairshare_run(region: Region, solver: str, time_limit: float) -> dict[str, Any]:
+def _fairshare_run(
+    region: Region, solver: str, time_limit: float, memory_limit: int | None
+) -> dict[str, Any]:
     backend, engine, threads = FAIRSHARE_SOLVERS[solver]
     options = SolverOptions(
-        time_limit=time_limit, engine=engine, threads=threads, network=solver != "ortools-mip"
+        time_limit=time_limit,
+        engine=engine,
+        threads=threads,
+        network=solver != "ortools-mip",
+        memory_limit=memory_limit,
     )
     started = time.perf_counter()
     result = solve(region, backend, options, hard_limit=False)
@@ -221,8 +227,11 @@ def _straightforward_run(region: Region, time_limit: float) -> dict[str, Any]:
     }
 
 
-def measure(instance_id: str, solver: str, time_limit: float) -> dict[str, Any]:
+def measure(
+    instance_id: str, solver: str, time_limit: float, memory_limit: int | None = None
+) -> dict[str, Any]:
     """One run in this process: load the instance, solve, check; a JSON-ready record.
+    ``memory_limit`` is handed to fairshare's own solvers only.
 
     Raises:
         KeyError: for an unknown instance or solver.
@@ -230,7 +239,7 @@ def measure(instance_id: str, solver: str, time_limit: float) -> dict[str, Any]:
     solver = canonical(solver)
     region = get_instance(instance_id).load()
     if solver in FAIRSHARE_SOLVERS:
-        record = _fairshare_run(region, solver, time_limit)
+        record = _fairshare_run(region, solver, time_limit, memory_limit)
     elif solver == STRAIGHTFORWARD:
         record = _straightforward_run(region, time_limit)
     else:
@@ -240,20 +249,32 @@ def measure(instance_id: str, solver: str, time_limit: float) -> dict[str, Any]:
     return record
 
 
-def child_main(instance_id: str, solver: str, time_limit: float, result_path: Path) -> None:
+def child_main(
+    instance_id: str,
+    solver: str,
+    time_limit: float,
+    result_path: Path,
+    memory_limit: int | None = None,
+) -> None:
     """The child process: `measure` and write its record as JSON to ``result_path``. Both
     backends are imported first, outside every clock, as the straightforward formulation imports
     PuLP with this module (importing OR-Tools' MathOpt takes about 0.25 s)."""
     for name in ("ortools", "cbc"):
         backend_class(name)
-    record = measure(instance_id, solver, time_limit)
+    record = measure(instance_id, solver, time_limit, memory_limit)
     result_path.write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
 # --- the parent: subprocesses, reference, output ----------------------------------------------
 
 
-def run_one(instance_id: str, solver: str, time_limit: float, timeout: float) -> Row:
+def run_one(
+    instance_id: str,
+    solver: str,
+    time_limit: float,
+    timeout: float,
+    memory_limit: int | None = None,
+) -> Row:
     """Run one (instance, solver) in a fresh subprocess, killed after ``timeout`` seconds.
 
     Raises:
@@ -261,7 +282,14 @@ def run_one(instance_id: str, solver: str, time_limit: float, timeout: float) ->
     """
     entry = get_instance(instance_id)
     solver = canonical(solver)
-    row = Row(instance_id, solver, entry.municipalities, entry.groups, time_limit=time_limit)
+    row = Row(
+        instance_id,
+        solver,
+        entry.municipalities,
+        entry.groups,
+        time_limit=time_limit,
+        memory_limit=memory_limit if solver in FAIRSHARE_SOLVERS else None,
+    )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryDirectory(prefix="fairshare-bench-") as folder:
@@ -282,6 +310,8 @@ def run_one(instance_id: str, solver: str, time_limit: float, timeout: float) ->
             "--result",
             str(result_path),
         ]
+        if row.memory_limit is not None:
+            command += ["--memory-limit", str(row.memory_limit)]
         started = time.perf_counter()
         process = subprocess.Popen(
             command,
@@ -348,13 +378,15 @@ def run_benchmarks(
     json_out: Path | None = None,
     echo: Callable[[str], None] | None = None,
     references: dict[str, Reference] | None = None,
+    memory_limit: int | None = None,
 ) -> list[Row]:
     """Run every instance with every solver, each in a fresh subprocess; the rows in run order.
 
     The default solver runs first on each instance. Every row is compared with ``references``
     (default: ``benchmarks/references.json``). With ``out`` (CSV) and ``json_out`` (every field,
     stage by stage) the files are rewritten after every run, so an interrupted run keeps what it
-    measured. ``echo`` receives the table line by line as runs finish.
+    measured. ``echo`` receives the table line by line as runs finish. ``memory_limit``
+    (MiB, `solver.backends.base.SolverOptions.memory_limit`) applies to fairshare's own solvers.
 
     Raises:
         KeyError: for an unknown instance or solver (before anything runs).
@@ -374,7 +406,7 @@ def run_benchmarks(
         for solver in ordered:
             if echo:
                 print(f"[{len(rows) + 1}/{count}] {instance_id} {solver} ...", file=sys.stderr)
-            row = run_one(instance_id, solver, time_limit, limit)
+            row = run_one(instance_id, solver, time_limit, limit, memory_limit)
             in_run.append(row)
             judge(row, known, in_run)
             rows.append(row)

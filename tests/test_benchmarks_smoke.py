@@ -116,6 +116,20 @@ def test_csv_written(
     assert [r["solver"] for r in read] == list(SOLVERS)
 
 
+def test_a_memory_limit_reaches_the_child_and_is_recorded() -> None:
+    """The child runs fairshare with the limit (a spent budget stops it, saying why); the other
+    solvers have none, and their rows say so."""
+    limited = run_benchmarks(
+        [BASE], ("ortools-default", "lp-relaxation"), time_limit=20.0, timeout=90.0, memory_limit=1
+    )
+    by_solver = {row.solver: row for row in limited}
+    fairshare = by_solver["ortools-default"]
+    assert fairshare.memory_limit == 1
+    assert fairshare.status == "no_solution" and fairshare.stop_reason == "memory_limit"
+    relaxation = by_solver["lp-relaxation"]
+    assert relaxation.memory_limit is None and relaxation.status == "optimal"
+
+
 def test_alias_and_scaling_helpers() -> None:
     assert canonical("ortools-scip") == "ortools-default"
     assert scaling_instances([342, 50], [8, 4]) == ["syn-50-g8", "syn-342-g8", "syn-342-g4"]
