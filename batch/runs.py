@@ -7,6 +7,7 @@ no spaces, exact numbers as text) of::
      "policy":   <PolicyVariation.canonical()>,
      "scenario": <Scenario.canonical(draw)>,          # Monte Carlo seed and draw index included
      "solver":   <BatchSettings.canonical()>,         # backend, engine, time limit, seed, gap
+                                                      # (and the memory limit, where set)
      "versions": {"fairshare": ..., "ortools": ..., "pulp": ...}}
 
 The instance digest is the SHA-256 of the instance as fairshare reads it (`instance_digest`:

@@ -54,6 +54,16 @@ def _integers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers: {text!r}") from error
 
 
+def _mebibytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a whole number of MiB: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 MiB: {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
@@ -87,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--memory-limit",
-        type=int,
+        type=_mebibytes,
         default=None,
         help="MiB each fairshare run may use (fairshare solve --memory-limit; default none)",
     )
