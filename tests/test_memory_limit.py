@@ -32,7 +32,7 @@ AMPLE_MIB = 1_000_000
 
 
 def _knapsack(memory_limit: int | None, engine: str = "scip") -> MathOptBackend:
-    """Maximise the value of whole items under a weight budget: a MIP that SCIP has to search."""
+    """Maximise the value of whole items (up to 3 of each) under a weight budget."""
     model = LinearModel()
     weights = [23, 31, 29, 44, 53, 38, 63, 85, 89, 82]
     for index in range(len(weights)):
