@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +25,11 @@ from solver.backends import BACKENDS
 from solver.backends.base import MEMORY_LIMIT, SolverOptions
 from solver.explain import explain as explain_region
 from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
+
+#: Seconds a solve runs before its progress (`solver.solve.Progress`) appears on standard error,
+#: the lines held until then first: the pilot regions and the national instance under the default
+#: objective finish sooner and print none.
+PROGRESS_AFTER_SECONDS = 3.0
 
 
 @click.command()
@@ -175,7 +182,11 @@ def solve(
     )
     region, rows = _with_period(region, period, ledger, out)
     stability = _stability(region, previous, stability_weight)
-    report = solve_and_check(region, backend, options, stability=stability)
+    progress = _ProgressLines(PROGRESS_AFTER_SECONDS)
+    try:
+        report = solve_and_check(region, backend, options, stability=stability, progress=progress)
+    finally:
+        progress.close()
     click.echo(solution_text(region, report.result, report.municipality_rows))
     if out is not None:
         files = report.files(output_format)
@@ -195,6 +206,45 @@ def solve(
         raise NoSolutionError(f"no solution within the limits ({stop}); raise {limit}")
     if status == ERROR:
         raise InternalError(f"solver failure: {report.result.message}")
+
+
+class _ProgressLines:
+    """`solver.solve.Progress` on standard error once the solve has run ``after_seconds``: the
+    lines until then are held and shown at that moment (by a timer, so that a long first stage
+    does not hide them), none if the solve ends sooner (`close`)."""
+
+    def __init__(self, after_seconds: float) -> None:
+        self._due = time.perf_counter() + after_seconds
+        self._held: list[str] = []
+        self._shown = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __call__(self, line: str) -> None:
+        with self._lock:
+            if self._shown:
+                click.echo(f"progress: {line}", err=True)
+                return
+            self._held.append(line)
+            if self._timer is None:
+                self._timer = threading.Timer(max(0.0, self._due - time.perf_counter()), self._show)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _show(self) -> None:
+        with self._lock:
+            self._shown = True
+            for line in self._held:
+                click.echo(f"progress: {line}", err=True)
+            self._held.clear()
+
+    def close(self) -> None:
+        """No line after this (the solve is over)."""
+        with self._lock:
+            self._shown = False
+            self._held.clear()
+            if self._timer is not None:
+                self._timer.cancel()
 
 
 #: Largest denominator of the stability weight, so that the fairness stage stays exact.

@@ -26,7 +26,7 @@ from solver.backends.base import SolverOptions
 from solver.check import Violation, check_allocation
 from solver.quotas import compute_quotas
 from solver.result import Result
-from solver.solve import solve
+from solver.solve import Progress, solve
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,22 @@ def solve_and_check(
     *,
     hard_limit: bool = True,
     stability: Stability | None = None,
+    progress: Progress | None = None,
 ) -> SolveReport:
-    """Solve, check the answer independently, and build the output tables.
+    """Solve, check the answer independently, and build the output tables (``progress``: as
+    `solver.solve.solve`).
 
     Raises:
         InternalError: if the checker finds a violation in an answer the solver called feasible.
     """
-    result = solve(region, backend, options, hard_limit=hard_limit, stability=stability)
+    result = solve(
+        region,
+        backend,
+        options,
+        hard_limit=hard_limit,
+        stability=stability,
+        progress=progress,
+    )
     violations: list[Violation] = []
     municipalities: list[dict[str, str]] = []
     placements: list[dict[str, str]] = []

@@ -17,6 +17,8 @@ leximin stage.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.region import Region
@@ -36,6 +38,9 @@ from solver.run import Run, reduction_row
 #: Seconds allowed beyond the time limit before the solve is killed.
 HARD_LIMIT_GRACE = 5.0
 
+#: Receives a line of progress as the solve goes: the model built, each stage begun and ended.
+Progress = Callable[[str], None]
+
 
 def solve(
     region: Region,
@@ -44,19 +49,22 @@ def solve(
     *,
     hard_limit: bool = True,
     stability: Stability | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Solve the region on a backend (``ortools`` or ``cbc``) within the options' limits
-    (``stability``: stay close to an earlier allocation, `solver.allocation.Stability`).
+    (``stability``: stay close to an earlier allocation, `solver.allocation.Stability`;
+    ``progress``: called with a line as the model is built and as each stage begins and ends,
+    from the child process under the hard limit).
 
     With ``hard_limit`` the solve runs in a child process that is killed ``HARD_LIMIT_GRACE``
     seconds after the time limit (plus 10%); the result then has status ``no_solution``.
     """
     options = options or SolverOptions()
     if not hard_limit:
-        return _solve(region, backend, options, stability)
+        return _solve(region, backend, options, stability, progress)
     seconds = options.time_limit * 1.1 + HARD_LIMIT_GRACE
     try:
-        return run_with_deadline(_solve, (region, backend, options, stability), seconds)
+        return run_with_deadline(_solve, (region, backend, options, stability, progress), seconds)
     except DeadlineExceededError as error:
         return _empty(backend, options, NO_SOLUTION, "hard_time_limit", str(error))
 
@@ -87,17 +95,29 @@ REDUCED_FROM = "programme"
 
 
 def _solve(
-    region: Region, backend_name: str, options: SolverOptions, stability: Stability | None
+    region: Region,
+    backend_name: str,
+    options: SolverOptions,
+    stability: Stability | None,
+    progress: Progress | None = None,
 ) -> Result:
     run = Run(region, backend_name, options, stability)
+    tell = progress or _silent
+    model = run.f.model
+    tell(
+        f"model built: {len(model.variables):,} variables, {len(model.constraints):,} rows "
+        f"({run.build_seconds:.1f} s)"
+    )
     status, stop, message = OPTIMAL, "optimal", ""
     for stage in run.stages:
         if run.remaining() <= 0:
             status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
             break
         solved_before = run.values is not None
+        tell(f"stage {stage.name}: solving ({_since(run):.1f} s in)")
         _prepare(run, stage)
         outcome = _solve_stage(run, stage)
+        tell(f"stage {stage.name}: {_ended(run, stage.name, outcome)}, {_since(run):.1f} s in")
         if outcome.status == Status.OPTIMAL:
             continue
         if outcome.status == Status.INFEASIBLE:
@@ -135,6 +155,25 @@ def _solve(
             *run.notes,
         ),
     )
+
+
+def _silent(_: str) -> None:
+    """No progress wanted."""
+
+
+def _since(run: Run) -> float:
+    return time.perf_counter() - run.started
+
+
+def _ended(run: Run, name: str, outcome: Outcome) -> str:
+    """How a stage ended, for a progress line: its status, why it stopped if not proven, and
+    its value where it has one."""
+    status = outcome.status.value
+    text = status if outcome.stop_reason == status else f"{status} ({outcome.stop_reason})"
+    record = run.records[-1] if run.records and run.records[-1].name == name else None
+    if record is not None and record.value is not None:
+        text += f", value {float(record.value):,.4f} {record.unit}"
+    return text
 
 
 def _prepare(run: Run, stage: Stage | MinMaxStage) -> None:
