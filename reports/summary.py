@@ -94,11 +94,13 @@ def summary_data(region: Region, result: Result, violations: Sequence[Violation]
 
 
 def timings_data(result: Result) -> dict[str, Any]:
-    """Build and solve times (seconds); these differ between runs."""
+    """Build and solve times (seconds) and the solving process's peak memory; these differ
+    between runs."""
     return {
         "build_s": round(result.build_seconds, 4),
         "solve_s": round(result.solve_seconds, 4),
         "stages": {s.name: round(s.seconds, 4) for s in result.stages},
+        "peak_memory_mib": result.peak_memory_mib,
         "machine": {"cpu_count": _cpu_count(), "platform": platform.platform()},
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import sys
 from collections.abc import Callable
 
 #: A solve shorter than this is not followed by a trim: short solves free little, and a trim of a
@@ -49,3 +50,14 @@ def resident_mib() -> int | None:
     except OSError:
         return None
     return None
+
+
+def peak_resident_mib() -> int | None:
+    """The most resident memory the process has held so far, in MiB (``ru_maxrss``: KiB on
+    Linux, bytes on macOS); ``None`` where the system does not say (Windows)."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 2**20 if sys.platform == "darwin" else peak // 1024

@@ -59,6 +59,8 @@ class Result:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: ``SolverOptions.memory_limit``: MiB the solve was to stay within, if any.
     memory_limit: int | None = None
+    #: The most resident memory the solving process held, MiB (`solver.memory`), if known.
+    peak_memory_mib: int | None = None
 
     @property
     def proven_optimal(self) -> bool:

@@ -29,6 +29,7 @@ from solver.formulation import Formulation
 from solver.levels import min_max
 from solver.leximin import leximin
 from solver.linear_stage import linear_stage
+from solver.memory import peak_resident_mib
 from solver.minmax import MinMaxStage
 from solver.model import LinearModel, Terms
 from solver.objectives import Stage, Values, placed
@@ -147,6 +148,7 @@ def _solve(
         memory_limit=options.memory_limit,
         gap=options.gap,
         versions=run.backend.versions(),
+        peak_memory_mib=peak_resident_mib(),
         build_seconds=run.build_seconds,
         solve_seconds=sum(r.seconds for r in run.records),
         message=message,
@@ -166,14 +168,15 @@ def _since(run: Run) -> float:
 
 
 def _ended(run: Run, name: str, outcome: Outcome) -> str:
-    """How a stage ended, for a progress line: its status, why it stopped if not proven, and
-    its value where it has one."""
+    """How a stage ended, for a progress line: its status, why it stopped if not proven, its
+    value where it has one, and the process's peak memory so far where known."""
     status = outcome.status.value
     text = status if outcome.stop_reason == status else f"{status} ({outcome.stop_reason})"
     record = run.records[-1] if run.records and run.records[-1].name == name else None
     if record is not None and record.value is not None:
         text += f", value {float(record.value):,.4f} {record.unit}"
-    return text
+    peak = peak_resident_mib()
+    return text if peak is None else f"{text}, peak memory {peak:,} MiB"
 
 
 def _prepare(run: Run, stage: Stage | MinMaxStage) -> None:

@@ -145,3 +145,21 @@ def test_the_command_exits_4_naming_the_memory_limit(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["memory_limit_mib"] == AMPLE_MIB
     assert summary["status"] == OPTIMAL
+
+
+@pytest.mark.skipif(not LINUX, reason="ru_maxrss is read in KiB on Linux")
+def test_the_solve_reports_the_peak_memory_of_its_process(tmp_path: Path) -> None:
+    region = load_region(bundled_instance("groningen"))
+    result = solve(region, options=SolverOptions(), hard_limit=False)
+    now = resident_mib()
+    assert result.peak_memory_mib is not None and now is not None
+    assert result.peak_memory_mib >= now
+    out = tmp_path / "out"
+    command = CliRunner().invoke(
+        main, ["solve", str(bundled_instance("groningen")), "--out", str(out)]
+    )
+    assert command.exit_code == 0, command.output
+    timings = json.loads((out / "timings.json").read_text())
+    assert timings["peak_memory_mib"] > 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert "peak_memory_mib" not in summary

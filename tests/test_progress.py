@@ -4,6 +4,8 @@ begins and ends; ``fairshare solve`` shows those lines on standard error once th
 
 from __future__ import annotations
 
+import platform
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +40,15 @@ def test_the_solve_tells_how_a_stage_stopped_short() -> None:
     region = load_region(bundled_instance("groningen"))
     solve(region, options=SolverOptions(memory_limit=1), hard_limit=False, progress=lines.append)
     assert lines[-1].startswith("stage needs: no_solution (memory_limit)")
+
+
+@pytest.mark.skipif(platform.system() != "Linux", reason="ru_maxrss is read in KiB on Linux")
+def test_each_stage_ends_with_the_peak_memory_so_far() -> None:
+    lines: list[str] = []
+    region = load_region(bundled_instance("groningen"))
+    solve(region, options=SolverOptions(), hard_limit=False, progress=lines.append)
+    ends = [line for line in lines if line.startswith("stage ") and "solving" not in line]
+    assert ends and all(re.search(r", peak memory [0-9,]+ MiB, [0-9.]+ s in$", e) for e in ends)
 
 
 def _solve_command(threshold: float | None) -> subprocess.CompletedProcess[str]:
