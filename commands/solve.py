@@ -27,8 +27,9 @@ from solver.explain import explain as explain_region
 from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
 
 #: Seconds a solve runs before its progress (`solver.solve.Progress`) appears on standard error,
-#: the lines held until then first: the pilot regions and the national instance under the default
-#: objective finish sooner and print none.
+#: the lines held until then first: on the 2-core machine of benchmarks/RESULTS.md the pilot
+#: regions and the national instance under the default objective (1.0-1.3 s) finish sooner and
+#: print none.
 PROGRESS_AFTER_SECONDS = 3.0
 
 
@@ -211,7 +212,9 @@ def solve(
 class _ProgressLines:
     """`solver.solve.Progress` on standard error once the solve has run ``after_seconds``: the
     lines until then are held and shown at that moment (by a timer, so that a long first stage
-    does not hide them), none if the solve ends sooner (`close`)."""
+    does not hide them), none if the solve ends sooner. The process that solves calls `close`
+    when it is done (`solver.solve`), which stops its timer; under the hard limit that is the
+    child, where the lines and the timer are."""
 
     def __init__(self, after_seconds: float) -> None:
         self._due = time.perf_counter() + after_seconds

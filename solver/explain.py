@@ -28,7 +28,7 @@ from math import lcm
 from models.errors import NoSolutionError
 from models.region import Region, Targets
 from solver.backends import backend_class
-from solver.backends.base import SolverOptions, Status
+from solver.backends.base import MEMORY_LIMIT, Outcome, SolverOptions, Status
 from solver.formulation import formulate, social_share_now
 from solver.model import Constraint, LinearModel, Terms, evaluate
 from solver.objectives import tie_break_weight
@@ -167,8 +167,16 @@ def _feasible(
     if outcome.status == Status.INFEASIBLE:
         return False
     if outcome.values is None:
-        raise NoSolutionError(f"the explanation did not finish: {outcome.stop_reason}")
+        raise NoSolutionError(
+            f"the explanation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
+        )
     return True
+
+
+def raise_limit(outcome: Outcome) -> str:
+    """The option to raise for a solve that stopped at a limit: the memory limit where SCIP
+    stopped there, else the time limit."""
+    return "raise --memory-limit" if outcome.stop_reason == MEMORY_LIMIT else "raise --time-limit"
 
 
 def _elastic(
@@ -280,7 +288,7 @@ def smallest_relaxation(
         return Relaxation(feasible=False)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
         raise NoSolutionError(
-            f"the relaxation did not finish: {outcome.stop_reason}; raise --time-limit"
+            f"the relaxation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
         )
     # Among the smallest relaxations, the one of least tie-break weight: the same on every
     # backend and every run.
@@ -293,7 +301,7 @@ def smallest_relaxation(
     outcome = solver.minimize(tie_break, options.time_limit, hint=outcome.values)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
         raise NoSolutionError(
-            f"the relaxation did not finish: {outcome.stop_reason}; raise --time-limit"
+            f"the relaxation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
         )
     by_name = {c.name: c for c in relaxable}
     gives = []

@@ -40,6 +40,8 @@ from solver.run import Run, reduction_row
 HARD_LIMIT_GRACE = 5.0
 
 #: Receives a line of progress as the solve goes: the model built, each stage begun and ended.
+#: If it has a ``close`` method, that is called in the process that solved (the child under the
+#: hard limit) when the solve is over, before the result goes back.
 Progress = Callable[[str], None]
 
 
@@ -102,8 +104,22 @@ def _solve(
     stability: Stability | None,
     progress: Progress | None = None,
 ) -> Result:
+    try:
+        return _solve_stages(region, backend_name, options, stability, progress or _silent)
+    finally:
+        close = getattr(progress, "close", None)
+        if close is not None:
+            close()
+
+
+def _solve_stages(
+    region: Region,
+    backend_name: str,
+    options: SolverOptions,
+    stability: Stability | None,
+    tell: Progress,
+) -> Result:
     run = Run(region, backend_name, options, stability)
-    tell = progress or _silent
     model = run.f.model
     tell(
         f"model built: {len(model.variables):,} variables, {len(model.constraints):,} rows "

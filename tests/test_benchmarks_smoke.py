@@ -117,8 +117,8 @@ def test_csv_written(
 
 
 def test_a_memory_limit_reaches_the_child_and_is_recorded() -> None:
-    """The child runs fairshare with the limit (a spent budget stops it, saying why); the other
-    solvers have none, and their rows say so."""
+    """The child runs fairshare with the limit (a spent budget stops it, saying why); the LP
+    relaxation, not fairshare's solve, has none, and its row says so."""
     limited = run_benchmarks(
         [BASE], ("ortools-default", "lp-relaxation"), time_limit=20.0, timeout=90.0, memory_limit=1
     )

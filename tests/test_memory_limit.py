@@ -17,10 +17,11 @@ import solver.backends.ortools_mathopt as backend_module
 from cli import main
 from instances import bundled_instance
 from models.loader import load_region
-from solver.backends.base import MEMORY_LIMIT, SolverOptions, Status
+from solver.backends.base import MEMORY_LIMIT, Outcome, SolverOptions, Status
 from solver.backends.mathopt_parameters import SCIP_LEAST_MEMORY_MB, scip_memory_limit
 from solver.backends.mathopt_proto import core_solve
 from solver.backends.ortools_mathopt import MathOptBackend
+from solver.explain import raise_limit
 from solver.memory import resident_mib
 from solver.model import LinearModel
 from solver.result import NO_SOLUTION, OPTIMAL
@@ -80,18 +81,29 @@ def _parameters(monkeypatch: pytest.MonkeyPatch, engine: str, memory_limit: int 
     return seen[0]
 
 
-def test_scip_is_given_a_memory_limit_only_with_the_option(
+@pytest.mark.skipif(not LINUX, reason="the budget is counted from the resident memory")
+def test_scip_is_given_the_rest_of_the_budget_only_with_the_option(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     limited = _parameters(monkeypatch, "scip", AMPLE_MIB)
-    assert limited.gscip.real_params["limits/memory"] > 0
+    resident = resident_mib()
+    assert resident is not None
+    assert limited.gscip.real_params["limits/memory"] == pytest.approx(AMPLE_MIB - resident, abs=16)
     unlimited = _parameters(monkeypatch, "scip", None)
     assert "limits/memory" not in unlimited.gscip.real_params
 
 
 def test_the_other_engines_get_no_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _knapsack(AMPLE_MIB, "highs")._memory_mb("highs") is None
     proto = _parameters(monkeypatch, "highs", AMPLE_MIB)
     assert "limits/memory" not in proto.gscip.real_params
+
+
+def test_a_stop_at_the_memory_limit_names_that_option() -> None:
+    stopped = Outcome(Status.NO_SOLUTION, MEMORY_LIMIT, None, None, None, 1.0)
+    assert raise_limit(stopped) == "raise --memory-limit"
+    timed_out = Outcome(Status.NO_SOLUTION, "time_limit", None, None, None, 1.0)
+    assert raise_limit(timed_out) == "raise --time-limit"
 
 
 @pytest.mark.skipif(not LINUX, reason="the budget is counted from the resident memory")
@@ -154,6 +166,8 @@ def test_the_solve_reports_the_peak_memory_of_its_process(tmp_path: Path) -> Non
     now = resident_mib()
     assert result.peak_memory_mib is not None and now is not None
     assert result.peak_memory_mib >= now
+    # the same peak as the kernel's high-water mark of resident memory, in MiB
+    assert abs(result.peak_memory_mib - _high_water_mib()) <= 2
     out = tmp_path / "out"
     command = CliRunner().invoke(
         main, ["solve", str(bundled_instance("groningen")), "--out", str(out)]
@@ -163,3 +177,11 @@ def test_the_solve_reports_the_peak_memory_of_its_process(tmp_path: Path) -> Non
     assert timings["peak_memory_mib"] > 0
     summary = json.loads((out / "summary.json").read_text())
     assert "peak_memory_mib" not in summary
+
+
+def _high_water_mib() -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    raise AssertionError("no VmHWM in /proc/self/status")

@@ -35,6 +35,27 @@ def test_the_solve_tells_the_model_and_each_stage_in_order() -> None:
         assert line.startswith(start), (line, start)
 
 
+class _Closing:
+    """A progress that records its lines and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.closed_after = -1
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+    def close(self) -> None:
+        self.closed_after = len(self.lines)
+
+
+def test_the_solving_process_closes_the_progress_after_the_last_line() -> None:
+    region = load_region(bundled_instance("groningen"))
+    progress = _Closing()
+    solve(region, options=SolverOptions(), hard_limit=False, progress=progress)
+    assert progress.lines and progress.closed_after == len(progress.lines)
+
+
 def test_the_solve_tells_how_a_stage_stopped_short() -> None:
     lines: list[str] = []
     region = load_region(bundled_instance("groningen"))

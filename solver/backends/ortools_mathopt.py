@@ -440,12 +440,12 @@ class MathOptBackend(Backend):
         ):
             return Outcome(Status.INFEASIBLE, "infeasible", None, None, bound, seconds)
         if reason == _REASON.TERMINATION_REASON_NO_SOLUTION_FOUND:
-            if stopped_by_time:
+            if limit == _LIMIT.LIMIT_MEMORY:
+                stop = MEMORY_LIMIT
+            elif stopped_by_time:
                 stop = "time_limit"
             elif limit == _LIMIT.LIMIT_NODE:
                 stop = NODE_LIMIT
-            elif limit == _LIMIT.LIMIT_MEMORY:
-                stop = MEMORY_LIMIT
             else:
                 stop = f"no solution ({_LIMIT.Name(limit)})"
             return Outcome(Status.NO_SOLUTION, stop, None, None, bound, seconds)
@@ -472,12 +472,12 @@ class MathOptBackend(Backend):
         )
         if proven:
             return Outcome(Status.OPTIMAL, "optimal", values, objective, bound, seconds)
-        if stopped_by_time:
+        if limit == _LIMIT.LIMIT_MEMORY:
+            stop = MEMORY_LIMIT
+        elif stopped_by_time:
             stop = "time_limit"
         elif limit == _LIMIT.LIMIT_NODE:
             stop = NODE_LIMIT
-        elif limit == _LIMIT.LIMIT_MEMORY:
-            stop = MEMORY_LIMIT
         elif self.options.gap > 0:
             stop = "gap_limit"
         else:
