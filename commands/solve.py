@@ -22,9 +22,9 @@ from reports.summary import solution_text
 from solver.allocation import Stability
 from solver.allocation_io import read_allocation
 from solver.backends import BACKENDS
-from solver.backends.base import MEMORY_LIMIT, SolverOptions
+from solver.backends.base import SolverOptions
 from solver.explain import explain as explain_region
-from solver.result import ERROR, INFEASIBLE, NO_SOLUTION
+from solver.result import ERROR, INFEASIBLE, NO_SOLUTION, raise_limit
 
 #: Seconds a solve runs before its progress (`solver.solve.Progress`) appears on standard error,
 #: the lines held until then first: on the 2-core machine of benchmarks/RESULTS.md the pilot
@@ -203,8 +203,7 @@ def solve(
         raise InfeasibleError("the policy rules cannot all hold for this instance")
     if status == NO_SOLUTION:
         stop = report.result.stop_reason
-        limit = "--memory-limit" if stop == MEMORY_LIMIT else "--time-limit"
-        raise NoSolutionError(f"no solution within the limits ({stop}); raise {limit}")
+        raise NoSolutionError(f"no solution within the limits ({stop}); {raise_limit(stop)}")
     if status == ERROR:
         raise InternalError(f"solver failure: {report.result.message}")
 

@@ -28,10 +28,11 @@ from math import lcm
 from models.errors import NoSolutionError
 from models.region import Region, Targets
 from solver.backends import backend_class
-from solver.backends.base import MEMORY_LIMIT, Outcome, SolverOptions, Status
+from solver.backends.base import SolverOptions, Status
 from solver.formulation import formulate, social_share_now
 from solver.model import Constraint, LinearModel, Terms, evaluate
 from solver.objectives import tie_break_weight
+from solver.result import raise_limit
 
 #: Rules whose constraints can make an instance infeasible.
 HARD_RULES: tuple[str, ...] = (
@@ -167,16 +168,13 @@ def _feasible(
     if outcome.status == Status.INFEASIBLE:
         return False
     if outcome.values is None:
-        raise NoSolutionError(
-            f"the explanation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
-        )
+        raise _unfinished("the explanation", outcome.stop_reason)
     return True
 
 
-def raise_limit(outcome: Outcome) -> str:
-    """The option to raise for a solve that stopped at a limit: the memory limit where SCIP
-    stopped there, else the time limit."""
-    return "raise --memory-limit" if outcome.stop_reason == MEMORY_LIMIT else "raise --time-limit"
+def _unfinished(what: str, stop_reason: str) -> NoSolutionError:
+    """The error for a solve of the explanation that stopped at a limit."""
+    return NoSolutionError(f"{what} did not finish: {stop_reason}; {raise_limit(stop_reason)}")
 
 
 def _elastic(
@@ -287,9 +285,7 @@ def smallest_relaxation(
     if outcome.status == Status.INFEASIBLE:
         return Relaxation(feasible=False)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
-        raise NoSolutionError(
-            f"the relaxation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
-        )
+        raise _unfinished("the relaxation", outcome.stop_reason)
     # Among the smallest relaxations, the one of least tie-break weight: the same on every
     # backend and every run.
     least = evaluate(objective, outcome.values)
@@ -300,9 +296,7 @@ def smallest_relaxation(
     tie_break = {i: tie_break_weight(names[i].name) for i in objective}
     outcome = solver.minimize(tie_break, options.time_limit, hint=outcome.values)
     if outcome.values is None or outcome.status != Status.OPTIMAL:
-        raise NoSolutionError(
-            f"the relaxation did not finish: {outcome.stop_reason}; {raise_limit(outcome)}"
-        )
+        raise _unfinished("the relaxation", outcome.stop_reason)
     by_name = {c.name: c for c in relaxable}
     gives = []
     for name, pairs in violation.items():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.allocation import Allocation
+from solver.backends.base import MEMORY_LIMIT
 
 #: Overall statuses, from best to worst.
 OPTIMAL, FEASIBLE, INFEASIBLE, NO_SOLUTION, ERROR = (
@@ -66,3 +67,9 @@ class Result:
     def proven_optimal(self) -> bool:
         """True only if every stage was proven optimal."""
         return self.status == OPTIMAL and all(s.status == OPTIMAL for s in self.stages)
+
+
+def raise_limit(stop_reason: str) -> str:
+    """What to do about a solve that stopped at a limit: raise the memory limit where SCIP
+    stopped there, else the time limit."""
+    return "raise --memory-limit" if stop_reason == MEMORY_LIMIT else "raise --time-limit"

@@ -21,10 +21,9 @@ from solver.backends.base import MEMORY_LIMIT, Outcome, SolverOptions, Status
 from solver.backends.mathopt_parameters import SCIP_LEAST_MEMORY_MB, scip_memory_limit
 from solver.backends.mathopt_proto import core_solve
 from solver.backends.ortools_mathopt import MathOptBackend
-from solver.explain import raise_limit
 from solver.memory import resident_mib
 from solver.model import LinearModel
-from solver.result import NO_SOLUTION, OPTIMAL
+from solver.result import NO_SOLUTION, OPTIMAL, raise_limit
 from solver.solve import solve
 
 LINUX = platform.system() == "Linux"
@@ -101,9 +100,9 @@ def test_the_other_engines_get_no_memory_limit(monkeypatch: pytest.MonkeyPatch) 
 
 def test_a_stop_at_the_memory_limit_names_that_option() -> None:
     stopped = Outcome(Status.NO_SOLUTION, MEMORY_LIMIT, None, None, None, 1.0)
-    assert raise_limit(stopped) == "raise --memory-limit"
+    assert raise_limit(stopped.stop_reason) == "raise --memory-limit"
     timed_out = Outcome(Status.NO_SOLUTION, "time_limit", None, None, None, 1.0)
-    assert raise_limit(timed_out) == "raise --time-limit"
+    assert raise_limit(timed_out.stop_reason) == "raise --time-limit"
 
 
 @pytest.mark.skipif(not LINUX, reason="the budget is counted from the resident memory")
