@@ -79,7 +79,6 @@ class Run:
         self.f: Formulation = formulate(region, stability=stability)
         self.stages = lexicographic_stages(self.f)
         self.backend: Backend = backend_class(backend_name)(self.f.model, options)
-        self.build_seconds = time.perf_counter() - self.started
         self.records: list[StageRecord] = []
         self.values: Values | None = None
         self.notes: list[str] = []
@@ -100,6 +99,8 @@ class Run:
         #: The rows in force when the model was reduced, whose fixings rest on them, are those
         #: whose handles are below this one (handles only grow).
         self._reduced_below = 0
+        #: The formulation, the stages, the backend's model and the placement network.
+        self.build_seconds = time.perf_counter() - self.started
 
     def remaining(self) -> float:
         return self.deadline - time.perf_counter()
