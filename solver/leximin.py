@@ -167,9 +167,11 @@ def floor_rounds(
     if holds == 0 or found is None:
         return FloorRounds([], free, bool(asked), False, time.perf_counter() - started)
     settled = floors[:holds]
+    at_least: dict[Fraction, list[str]] = {}
+    for code in free:
+        at_least.setdefault(stage.least(code), []).append(code)
     for level in settled:
-        blocked = tuple(code for code in free if stage.least(code) == level)
-        fix_level(run, stage, blocked, level, level_rows)
+        fix_level(run, stage, tuple(at_least[level]), level, level_rows)
     rest = tuple(code for code in free if stage.least(code) < settled[-1])
     fix_level(run, stage, rest, settled[-1], level_rows)
     run.values = found
