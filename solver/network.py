@@ -38,7 +38,7 @@ from functools import cached_property
 import numpy as np
 
 from solver.backends.base import Outcome
-from solver.backends.flow import Arc, cheapest_flow
+from solver.backends.flow import Arc, ArcColumns, cheapest_flow
 from solver.formulation import Formulation
 from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
 
@@ -274,7 +274,7 @@ class FlowPlacements:
     placed: dict[int, int]
     cost: int
     nodes: int
-    arcs: tuple[Arc, ...]
+    arcs: ArcColumns
     flows: tuple[int, ...]
     given: tuple[int, ...]
     pieces: tuple[tuple[int, int], ...]
@@ -325,15 +325,16 @@ def place(
     cells = _cell_arcs(network.cell_table, social, total, cell_costs, limits, len(supplies))
     if cells is None:
         return None
-    arcs, given, pieces, moved = cells
+    cell_arcs, given, pieces, moved = cells
     supplies = [supply + change for supply, change in zip(supplies, moved, strict=True)]
+    arcs: list[Arc] = []
 
     def add(tail: int, head: int, least: int, room: int, cost: int) -> int:
         supplies[tail] -= least
         supplies[head] += least
         given.append(least)
         arcs.append(Arc(tail, head, room - least, cost))
-        return len(arcs) - 1
+        return len(cell_arcs) + len(arcs) - 1
 
     pools: dict[str, int] = {}
     for code in codes:
@@ -352,7 +353,8 @@ def place(
     if least > most:
         return None
     all_unmet = add(hub, sink, least, most, 0)
-    answer = cheapest_flow(supplies, arcs)
+    columns = cell_arcs.joined(ArcColumns.of(arcs))
+    answer = cheapest_flow(supplies, columns)
     if answer is None:
         return None
     flows = tuple(g + x for g, x in zip(given, answer.flows, strict=True))
@@ -361,9 +363,9 @@ def place(
         placed[index] += flows[arc]
     return FlowPlacements(
         placed,
-        sum(a.cost * x for a, x in zip(arcs, flows, strict=True)),
+        columns.cost_of(flows),
         sink + 1,
-        tuple(arcs),
+        columns,
         answer.flows,
         tuple(given),
         tuple(pieces),
@@ -380,7 +382,7 @@ def _cell_arcs(
     cell_costs: Mapping[int, tuple[int, int, int, int, int]] | None,
     limits: Limits,
     nodes: int,
-) -> tuple[list[Arc], list[int], list[tuple[int, int]], list[int]] | None:
+) -> tuple[ArcColumns, list[int], list[tuple[int, int]], list[int]] | None:
     """The arcs of the placement variables for `place`, in the order of ``table`` and within a
     variable cheapest piece first, each given its share of the variable's least flow: the arcs,
     what each is given, ``(variable, arc)`` per arc, and the change the givens make to each
@@ -416,14 +418,11 @@ def _cell_arcs(
         pieces[:, piece], forced[:, piece] = size, force
     kept = np.flatnonzero(pieces.ravel() > 0)
     cell = kept // sizes.shape[1]
-    arcs = list(
-        map(
-            Arc,
-            table.tails[cell].tolist(),
-            table.heads[cell].tolist(),
-            (pieces - forced).ravel()[kept].tolist(),
-            costs.ravel()[kept].tolist(),
-        )
+    arcs = ArcColumns(
+        table.tails[cell].astype(np.int64),
+        table.heads[cell].astype(np.int64),
+        (pieces - forced).ravel()[kept].astype(np.int64),
+        costs.ravel()[kept].astype(np.int64),
     )
     moved = np.zeros(nodes, dtype=np.int64)
     carried = forced.sum(axis=1)
@@ -472,7 +471,7 @@ def flow_rows(
         """The most that ``arc`` may differ from its flow in ``flow``, if less than its room."""
         r = abs(reduced[arc])
         most = slack // r if r else None
-        return most if most is not None and most < flow.arcs[arc].capacity else None
+        return most if most is not None and most < flow.arcs.capacity(arc) else None
 
     least: dict[int, int] = {}
     most: dict[int, int] = {}
@@ -480,7 +479,7 @@ def flow_rows(
     for index, arc in flow.pieces:
         begins = start.get(index, 0)
         given = flow.given[arc]
-        size = given + flow.arcs[arc].capacity
+        size = given + flow.arcs.capacity(arc)
         start[index] = begins + size
         differ = within(arc)
         if differ is None:
@@ -516,7 +515,7 @@ def flow_rows(
         if reduced[arc] > 0:
             rows.append(_row(f"flow_most[{name}]", indices, "<=", given + differ))
         else:
-            full = given + flow.arcs[arc].capacity
+            full = given + flow.arcs.capacity(arc)
             rows.append(_row(f"flow_least[{name}]", indices, ">=", full - differ))
     return rows
 
