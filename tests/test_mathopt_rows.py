@@ -1,5 +1,6 @@
 """Rows of the OR-Tools backend (`MathOptBackend`): a removed row no longer binds, a kept one does,
-rows freed in many rounds do not pile up in the model, a row with large coefficients reaches the
+rows freed in many rounds do not pile up in the model, rows removed before the next solve never
+reach it, a row with large coefficients reaches the
 solver scaled and still binds, and an answer that breaks a row after rounding is solved again with
 a tight tolerance and is never reported as optimal."""
 
@@ -45,6 +46,7 @@ def test_rows_replaced_round_after_round_do_not_pile_up() -> None:
     previous = backend.add_constraint(_at_least(2))
     for round_number in range(3 * COMPACT_AFTER):
         current = backend.add_constraint(_at_least(2 + round_number % 5))
+        assert backend._proto is not None  # written into the model, as a solve writes it
         backend.remove_constraint(previous)
         previous = current
     rows = len(backend._proto.linear_constraints.ids)
@@ -55,6 +57,17 @@ def test_rows_replaced_round_after_round_do_not_pile_up() -> None:
     # Removing a row twice is harmless.
     backend.remove_constraint(kept)
     assert _least_x(backend) == 2 + (3 * COMPACT_AFTER - 1) % 5
+
+
+def test_rows_added_and_removed_between_two_solves_never_reach_the_model() -> None:
+    """A level search adds and removes thousands of bound rows between two solves."""
+    backend = _backend()
+    assert _least_x(backend) == 1
+    for value in range(2, 102):
+        backend.remove_constraint(backend.add_constraint(_at_least(value)))
+    backend.add_constraint(_at_least(3))
+    assert len(backend._proto.linear_constraints.ids) == 2
+    assert _least_x(backend) == 3
 
 
 def test_the_written_model_holds_only_the_rows_in_force() -> None:

@@ -86,30 +86,46 @@ class MathOptBackend(Backend):
             raise KeyError(
                 f"unknown OR-Tools engine {options.proof_engine!r}; known: {', '.join(ENGINES)}"
             )
-        self._proto = model_proto(model, with_names=False)
+        self._built = model_proto(model, with_names=False)
         self._rows = len(model.constraints)
         self._active: dict[int, Constraint] = {}
         self._position: dict[int, int] = {}
+        #: Rows added since the model was last handed to a solver, not yet written into it.
+        self._pending: dict[int, Constraint] = {}
         self._freed = 0
 
+    @property
+    def _proto(self) -> model_pb2.ModelProto:
+        """The model with every row added so far written into it."""
+        if self._pending:
+            exact = self.engine == "cpsat"
+            for row, constraint in self._pending.items():
+                self._position[row] = len(self._built.linear_constraints.ids)
+                append_row(self._built, row, constraint, with_name=False, exact=exact)
+            self._pending = {}
+        return self._built
+
     def add_constraint(self, constraint: Constraint) -> object:
-        """Append a row; its id is the handle."""
+        """Add a row, written into the model when it is next solved; its id is the handle."""
         row = self._rows
         self._rows += 1
-        self._position[row] = len(self._proto.linear_constraints.ids)
-        append_row(self._proto, row, constraint, with_name=False, exact=self.engine == "cpsat")
         self._active[row] = constraint
+        self._pending[row] = constraint
         return row
 
     def remove_constraint(self, handle: object) -> None:
-        """Free a row (bounds -inf..inf), which presolve drops; once freed rows outnumber the
-        added ones (and `COMPACT_AFTER`), the model is rebuilt without them, so that a leximin
-        stage, which replaces every member's bounds in every round, does not grow it."""
+        """Drop a row: one not yet written is forgotten (a level search adds and removes
+        thousands of bound rows between two solves); one written is freed (bounds -inf..inf),
+        which presolve drops. Once freed rows outnumber the added ones (and `COMPACT_AFTER`),
+        the model is rebuilt without them, so that a leximin stage, which replaces every
+        member's bounds in every round, does not grow it."""
         row = int(handle)  # type: ignore[call-overload]
         if self._active.pop(row, None) is None:
             return
+        if self._pending.pop(row, None) is not None:
+            return
         position = self._position.pop(row)
-        rows = self._proto.linear_constraints
+        rows = self._built.linear_constraints
         rows.lower_bounds[position] = -math.inf
         rows.upper_bounds[position] = math.inf
         self._freed += 1
@@ -118,7 +134,8 @@ class MathOptBackend(Backend):
 
     def _compact(self) -> None:
         """Rebuild the model from the base rows and the added rows still in force."""
-        self._proto, self._position = self._rebuilt(exact=self.engine == "cpsat")
+        self._built, self._position = self._rebuilt(exact=self.engine == "cpsat")
+        self._pending = {}
         self._freed = 0
 
     def _rebuilt(self, *, exact: bool) -> tuple[model_pb2.ModelProto, dict[int, int]]:
