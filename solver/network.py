@@ -31,7 +31,7 @@ which fixes or narrows most placements for the stages after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -41,6 +41,7 @@ from solver.backends.base import Outcome
 from solver.backends.flow import Arc, ArcColumns, cheapest_flow
 from solver.formulation import Formulation
 from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
+from solver.point_check import RowMatrix
 
 #: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
 Totals = tuple[int | None, int | None]
@@ -631,61 +632,28 @@ def _within_bounds(variable: Variable, value: int | None) -> bool:
 
 
 class PointChecker:
-    """`holds` for a run of points that differ in a few variables (the allocations of a level
-    search): the model's bounds and rows are read again only where a variable differs from the
-    last point that met them all; a row none of whose variables changed has the same value
-    there. The rows in force (``fixed``) are read in full every time.
+    """`holds` for a run of whole points of one model (the allocations of a level search, the
+    answers of the later stages): the model's bounds and rows are checked at once as integer
+    arrays (`solver.point_check.RowMatrix`, read again when the model grows), row by row only
+    where 64-bit integers cannot decide exactly; the rows in force (``fixed``) are read in
+    full every time."""
 
-    ``watched``: the variables that may differ between points (by default every one; on a
-    reduced model the free ones). Only their rows are indexed, and a point in which another
-    variable differs is read in full."""
-
-    def __init__(self, model: LinearModel, watched: Iterable[int] | None = None) -> None:
+    def __init__(self, model: LinearModel) -> None:
         self.model = model
-        self._watched = None if watched is None else sorted(set(watched))
-        self._size = (-1, -1)
-        self._rows_of: list[tuple[Constraint, ...] | None] = []
-        self._held: list[int] = []
-
-    def _index(self) -> None:
-        """The rows of each watched variable (``None`` for the others), (re)built for the model
-        as it is now (kept as tuples, which hold no spare room as lists do: as lists the index
-        took 19 MiB at 5,000 municipalities, when every variable was indexed)."""
-        self._size = (len(self.model.variables), len(self.model.constraints))
-        rows_of: list[list[Constraint] | None]
-        if self._watched is None:
-            rows_of = [[] for _ in self.model.variables]
-        else:
-            rows_of = [None] * self._size[0]
-            for index in self._watched:
-                rows_of[index] = []
-        for row in self.model.constraints:
-            for index, _ in row.terms:
-                rows = rows_of[index]
-                if rows is not None:
-                    rows.append(row)
-        self._rows_of = [None if rows is None else tuple(rows) for rows in rows_of]
-        self._held = []
+        self._matrix: RowMatrix | None = None
 
     def holds(self, fixed: Sequence[Constraint], values: Mapping[int, int]) -> bool:
         """The same answer as `holds` on the model."""
-        if self._size != (len(self.model.variables), len(self.model.constraints)):
-            self._index()
-        changed = [i for i, held in enumerate(self._held) if values.get(i) != held]
-        rows_of = self._rows_of
-        watched = [of_one for i in changed if (of_one := rows_of[i]) is not None]
-        if not self._held or len(watched) < len(changed):
-            if not holds(self.model, (), values):
-                return False
-        else:
-            variables = self.model.variables
-            if not all(_within_bounds(variables[i], values.get(i)) for i in changed):
-                return False
-            rows = {id(row): row for of_one in watched for row in of_one}
-            if not all(row.holds(values) for row in rows.values()):
-                return False
-        self._held = [values[v.index] for v in self.model.variables]
-        return all(row.holds(values) for row in fixed)
+        matrix = self._matrix
+        if matrix is None or matrix.size != (
+            len(self.model.variables),
+            len(self.model.constraints),
+        ):
+            matrix = self._matrix = RowMatrix(self.model)
+        verdict = matrix.holds(values)
+        if verdict is None:
+            verdict = holds(self.model, (), values)
+        return verdict and all(row.holds(values) for row in fixed)
 
 
 def split_costs(

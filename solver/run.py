@@ -182,7 +182,7 @@ class Run:
         # Only the programme and tie-break stages follow, and the network solves neither.
         self.network = None
         self._reduced_below = max(self.rows, default=-1) + 1
-        self._checker = PointChecker(self.f.model, watched=reduction.free)
+        self._checker = PointChecker(self.f.model)
         options = self.options
         if self.backend.name == "ortools" and self.backend.engine == "scip":
             if len(reduction.model.variables) >= FIRST_ANSWER_FROM:

@@ -1,7 +1,8 @@
 """What the level search remembers gives the answers it would compute afresh: the members'
 largest measures below a level (`MinMaxStage.below_each`, kept for the most recent levels only),
-the relative measure in its one-fraction form, and `PointChecker`, which re-reads only the rows of
-the variables that changed (of those it watches; the whole point where another one changed)."""
+the relative measure in its one-fraction form, and `PointChecker`, which checks a whole point as
+integer arrays (`solver.point_check.RowMatrix`) and row by row in Python integers only where 64-bit
+integers cannot decide exactly."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from solver.formulation import formulate
 from solver.minmax import RECENT_LEVELS, MinMaxStage, relative_deviation_stage
 from solver.model import Constraint, LinearModel
 from solver.network import PointChecker, holds
+from solver.point_check import RowMatrix
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 
@@ -64,28 +66,30 @@ def test_the_relative_measure_is_the_deviation_over_the_quota(region: Region, to
         assert stage.value_of(code, total) == abs(total - quota) / quota
 
 
-def _random_model(rng: random.Random) -> LinearModel:
-    """Variables within -3..9 and loose rows (most points near 0 meet them all, so that the
-    checker's short path runs), one of them an equality."""
+def _random_model(rng: random.Random, scale: int = 1) -> LinearModel:
+    """Variables within -3..9 and loose rows (most points near 0 meet them all), one of them an
+    equality, one a row without terms; ``scale`` multiplies one row's coefficients and
+    right-hand side."""
     model = LinearModel()
     for index in range(8):
         model.add_variable(f"x{index}", -3, rng.choice([None, 9]))
     for row in range(10):
         terms = {rng.randrange(8): rng.randint(-3, 3) for _ in range(rng.randint(1, 4))}
-        model.add_constraint(f"r{row}", "test", terms, "<=", rng.randint(2, 8))
+        model.add_constraint(f"r{row}", "test", terms, rng.choice(["<=", ">="]), rng.randint(2, 8))
+    model.add_constraint("empty", "test", {}, "<=", 0)
     model.add_constraint("e", "test", {0: 1, 1: -1}, "==", 0)
+    model.add_constraint("scaled", "test", {2: scale, 3: -scale}, "<=", 5 * scale)
     return model
 
 
-@given(st.integers(0, 10**6), st.booleans())
+@given(st.integers(0, 10**6), st.sampled_from([1, 7, 2**40, 2**62, 2**70]))
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int, some: bool) -> None:
-    """Watching every variable or only some (a variable not watched that changes has the whole
-    point read)."""
+def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int, scale: int) -> None:
+    """With coefficients of every size: from ``2**62`` on, 64-bit integers cannot decide and the
+    rows are read one by one."""
     rng = random.Random(seed)
-    model = _random_model(rng)
-    watched = rng.sample(range(8), rng.randint(0, 7)) if some else None
-    checker = PointChecker(model, watched=watched)
+    model = _random_model(rng, scale)
+    checker = PointChecker(model)
     point = dict.fromkeys(range(8), 0)
     answers = []
     for step in range(200):
@@ -104,6 +108,22 @@ def test_the_point_checker_answers_as_a_full_check_along_a_walk(seed: int, some:
         if rng.random() < 0.2:
             point = dict.fromkeys(range(8), 0)
     event(f"points that hold: {answers.count(True) // 20 * 10}%")
+    event(f"decided in 64-bit integers: {RowMatrix(model).exact}")
+
+
+def test_the_row_matrix_gives_no_verdict_where_64_bit_integers_could_overflow() -> None:
+    model = LinearModel()
+    x = model.add_variable("x", 0, None)
+    y = model.add_variable("y", 0, None)
+    model.add_constraint("r", "test", {x: 2**31, y: -(2**31)}, "<=", 0)
+    matrix = RowMatrix(model)
+    assert matrix.holds({x: 5, y: 5}) is True
+    assert matrix.holds({x: 6, y: 5}) is False
+    # 2**31 * (2**31 + 2**31) = 2**63 would overflow: no verdict, and the checker reads the row.
+    assert matrix.holds({x: 2**31, y: 2**31}) is None
+    assert PointChecker(model).holds((), {x: 2**31, y: 2**31})
+    assert matrix.holds({x: 2**70, y: 0}) is None
+    assert matrix.holds({x: 1}) is False
 
 
 def test_the_point_checker_reads_rows_added_to_the_model_after_it_was_made() -> None:
