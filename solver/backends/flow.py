@@ -84,9 +84,7 @@ class FlowError(RuntimeError):
     of its range, supplies that do not balance)."""
 
 
-def cheapest_flow(
-    supplies: Sequence[int], arcs: Sequence[Arc] | ArcColumns
-) -> FlowAnswer | None:
+def cheapest_flow(supplies: Sequence[int], arcs: Sequence[Arc] | ArcColumns) -> FlowAnswer | None:
     """The cheapest flow that sends every node's supply (negative: demand) over ``arcs``;
     ``None`` if no flow meets the supplies.
 
