@@ -181,10 +181,11 @@ class Run:
         if reduction is None:
             return
         self.reduction = reduction
-        # Only the programme and tie-break stages follow, and the network solves neither.
-        self.network = None
+        # Only the programme and tie-break stages follow, and the network solves neither; its
+        # checker, of the same whole model, checks their answers.
+        network, self.network = self.network, None
         self._reduced_below = max(self.rows, default=-1) + 1
-        self._checker = PointChecker(self.f.model)
+        self._checker = PointChecker(self.f.model) if network is None else network.checker
         options = self.options
         if self.backend.name == "ortools" and self.backend.engine == "scip":
             if len(reduction.model.variables) >= FIRST_ANSWER_FROM:
