@@ -25,7 +25,7 @@ class Arc(NamedTuple):
     cost: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArcColumns:
     """Arcs as four integer columns (tails, heads, capacities, unit costs): a network of the
     national instance has about 8,000 arcs and is made for every probe of a level search, and
@@ -139,4 +139,5 @@ def reduced_costs(
 
 
 def _columns(arcs: Sequence[Arc] | ArcColumns) -> ArcColumns:
+    """``arcs`` as columns."""
     return arcs if isinstance(arcs, ArcColumns) else ArcColumns.of(arcs)
