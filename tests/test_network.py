@@ -17,7 +17,7 @@ from tiny_regions import A, B, assert_solved, group, muni, region, small_regions
 from models.policy import RULES, Policy
 from models.region import Municipality, Region, TargetGroup, Targets
 from solver.backends.base import Outcome, SolverOptions, Status
-from solver.backends.flow import Arc, cheapest_flow
+from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
 from solver.model import LinearModel, Split
@@ -219,6 +219,18 @@ def test_cheapest_flow_is_exact_and_none_without_a_flow() -> None:
     ]
     assert answer.cost == min(costs) == 2 + 5 + 2 * 2
     assert cheapest_flow([3, 2, -4, -1], arcs[:2]) is None
+
+
+def test_arcs_as_columns_give_the_flow_and_reduced_costs_of_arcs_as_rows() -> None:
+    arcs = [Arc(0, 2, 2, 1), Arc(0, 3, 3, 5), Arc(1, 2, 2, 2), Arc(1, 3, 1, 1)]
+    columns = ArcColumns.of(arcs[:1]).joined(ArcColumns.of(arcs[1:]))
+    by_rows = cheapest_flow([3, 2, -4, -1], arcs)
+    by_columns = cheapest_flow([3, 2, -4, -1], columns)
+    assert by_rows is not None and by_rows == by_columns
+    assert len(columns) == 4 and [columns.capacity(a) for a in range(4)] == [2, 3, 2, 1]
+    assert columns.cost_of(by_rows.flows) == by_rows.cost
+    assert reduced_costs(4, columns, by_rows.flows) == reduced_costs(4, arcs, by_rows.flows)
+    assert cheapest_flow([3, 2, -4, -1], ArcColumns.of(arcs[:2])) is None
 
 
 def test_leximin_ties_do_not_depend_on_the_answer_returned() -> None:
