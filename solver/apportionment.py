@@ -89,10 +89,17 @@ def largest_remainder(total: int, weights: Mapping[str, Weight]) -> dict[str, in
     if weight_sum == 0:
         weights = dict.fromkeys(weights, 1)
         weight_sum = len(weights)
-    quotas = {key: Fraction(total * w, weight_sum) for key, w in weights.items()}
-    shares = {key: int(q) for key, q in quotas.items()}
+    if all(type(w) is int for w in weights.values()):
+        # Whole weights: every quota is ``total * w / sum`` over the same denominator, so its
+        # floor and remainder are whole-number division (at 5,000 keys much faster than fractions).
+        parts = {key: divmod(total * w, weight_sum) for key, w in weights.items()}
+        shares = {key: share for key, (share, _) in parts.items()}
+        ranked = sorted(parts, key=lambda key: (-parts[key][1], key))
+    else:
+        quotas = {key: Fraction(total * w, weight_sum) for key, w in weights.items()}
+        shares = {key: int(q) for key, q in quotas.items()}
+        ranked = sorted(quotas, key=lambda key: (-(quotas[key] - shares[key]), key))
     left = total - sum(shares.values())
-    ranked = sorted(quotas, key=lambda key: (-(quotas[key] - shares[key]), key))
     for key in ranked[:left]:
         shares[key] += 1
     return shares

@@ -289,11 +289,11 @@ def credited_split(
     while active:
         total = demand + sum(prior.get(c, 0) for c in active)
         weight_sum = sum((weights[c] for c in active), Fraction(0))
-        split = {
-            c: (total * weights[c] / weight_sum if weight_sum else Fraction(total, len(active)))
-            - prior.get(c, 0)
-            for c in active
-        }
+        if weight_sum:
+            per_weight = total / weight_sum
+            split = {c: per_weight * weights[c] - prior.get(c, 0) for c in active}
+        else:
+            split = {c: Fraction(total, len(active)) - prior.get(c, 0) for c in active}
         negative = {c for c, q in split.items() if q < 0}
         if not negative:
             quotas.update(split)

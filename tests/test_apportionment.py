@@ -262,6 +262,21 @@ def test_largest_remainder_keeps_its_behaviour() -> None:
     assert largest_remainder(0, {}) == {}
 
 
+@PROPERTY
+@given(
+    st.integers(0, 10**6),
+    st.dictionaries(st.sampled_from([f"GM{i:04d}" for i in range(12)]), st.integers(0, 10**5)),
+)
+def test_whole_weights_split_as_the_same_weights_as_fractions(
+    total: int, weights: dict[str, int]
+) -> None:
+    """Whole weights take whole-number division, fractions exact fractions: the same split."""
+    if not weights:
+        total = 0
+    as_fractions = {key: Fraction(w) for key, w in weights.items()}
+    assert largest_remainder(total, weights) == largest_remainder(total, as_fractions)
+
+
 @pytest.mark.parametrize("name", list(METHODS))
 @PROPERTY
 @given(weights=weight_maps(), extra=st.integers(0, 40))
