@@ -1,8 +1,8 @@
 """Rows of the OR-Tools backend (`MathOptBackend`): a removed row no longer binds, a kept one does,
 rows freed in many rounds do not pile up in the model, rows removed before the next solve never
-reach it, a row with large coefficients reaches the
-solver scaled and still binds, and an answer that breaks a row after rounding is solved again with
-a tight tolerance and is never reported as optimal."""
+reach it, a row with large coefficients reaches the solver scaled and still binds, and an answer
+that breaks a row after rounding is solved again with a tight tolerance and is never reported as
+optimal."""
 
 from __future__ import annotations
 
