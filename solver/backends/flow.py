@@ -16,8 +16,8 @@ from ortools.graph.python import min_cost_flow
 
 class Arc(NamedTuple):
     """An arc from node ``tail`` to node ``head`` carrying at most ``capacity`` units, each at
-    ``cost`` (a named tuple: a network of the national instance has 8,000 arcs and is made
-    for every probe of a level search; a frozen dataclass took twice as long to create)."""
+    ``cost``: one at a time, as `solver.network.place` adds the arcs of the pools and of unmet
+    demand (the placements' arcs, thousands per network, are made as `ArcColumns`)."""
 
     tail: int
     head: int
