@@ -18,6 +18,11 @@ number at every integer point, so each part is rounded up on its own: the MIP th
 municipality its most new social homes over its own rows (`solver.decomposition`) is one block
 per municipality, and its LP bound, 22 dwellings short of the optimum nationally, becomes the
 optimum (benchmarks/RESULTS.md, run 15).
+
+The same inequality bounds each variable once the value of ``c x`` is capped
+(`implied_bounds`, reduced-cost fixing): a stage fixed at its optimum caps its objective for
+every later stage, and the reduced costs of its relaxation then narrow, or fix, the variables
+the later stages search (`solver.run.Run.tighten`).
 """
 
 from __future__ import annotations
@@ -25,16 +30,34 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from solver.model import LinearModel, Terms
+from solver.model import LinearModel, Terms, Variable
 
 
-def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) -> int | None:
-    """The least value of ``terms`` at any integer point of ``model``, as the duals (by position
-    of the row in ``model.constraints``) prove it; ``None`` if a variable is continuous, a dual
-    is not finite, or a variable lacks the bound its reduced cost needs."""
-    if not all(v.integer for v in model.variables):
-        return None
+@dataclass(frozen=True)
+class Multiplied:
+    """The duals read exactly, every quantity scaled by ``denominator`` (a power of two):
+    ``reduced[j]`` is ``r_j``, and ``row_parts`` holds ``y_i b_i`` of each row with a multiplier,
+    with the index of the row's first variable (its block)."""
+
+    denominator: int
+    reduced: list[int]
+    row_parts: list[tuple[int, int]]
+
+    def variable_part(self, variable: Variable) -> int | None:
+        """``min(r_j l_j, r_j u_j)`` of the variable; ``None`` if it lacks that bound."""
+        r = self.reduced[variable.index]
+        if r == 0:
+            return 0
+        bound = variable.lower if r > 0 else variable.upper
+        return None if bound is None else r * bound
+
+
+def multiplied(model: LinearModel, terms: Terms, duals: Mapping[int, float]) -> Multiplied | None:
+    """The reduced costs and the rows' part of the bound, from the duals (by position of the row
+    in ``model.constraints``) in integers; a multiplier of the wrong sign is taken as 0. ``None``
+    if a dual is not finite."""
     multipliers: dict[int, tuple[int, int]] = {}
     denominator = 1
     for position, dual in duals.items():
@@ -44,27 +67,82 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
             numerator, power_of_two = dual.as_integer_ratio()
             multipliers[position] = (numerator, power_of_two)
             denominator = max(denominator, power_of_two)
-    blocks = _blocks(model)
-    # Everything below is scaled by ``denominator``: the reduced costs r_j and the parts.
     reduced = [terms.get(v.index, 0) * denominator for v in model.variables]
-    parts: dict[int, int] = defaultdict(int)
+    row_parts: list[tuple[int, int]] = []
     for position, (numerator, power_of_two) in multipliers.items():
         row = model.constraints[position]
         y = numerator * (denominator // power_of_two)
         if not row.terms or (y > 0 and row.sense == "<=") or (y < 0 and row.sense == ">="):
             continue
-        parts[blocks[row.terms[0][0]]] += y * row.rhs
+        row_parts.append((row.terms[0][0], y * row.rhs))
         for index, coefficient in row.terms:
             reduced[index] -= y * coefficient
+    return Multiplied(denominator, reduced, row_parts)
+
+
+def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) -> int | None:
+    """The least value of ``terms`` at any integer point of ``model``, as the duals (by position
+    of the row in ``model.constraints``) prove it; ``None`` if a variable is continuous, a dual
+    is not finite, or a variable lacks the bound its reduced cost needs."""
+    if not all(v.integer for v in model.variables):
+        return None
+    reading = multiplied(model, terms, duals)
+    if reading is None:
+        return None
+    blocks = _blocks(model)
+    parts: dict[int, int] = defaultdict(int)
+    for first, part in reading.row_parts:
+        parts[blocks[first]] += part
     for variable in model.variables:
-        r = reduced[variable.index]
-        if r == 0:
-            continue
-        bound = variable.lower if r > 0 else variable.upper
-        if bound is None:
+        part = reading.variable_part(variable)
+        if part is None:
             return None
-        parts[blocks[variable.index]] += r * bound
+        parts[blocks[variable.index]] += part
+    denominator = reading.denominator
     return sum(-(-part // denominator) for part in parts.values())
+
+
+def implied_bounds(
+    model: LinearModel, terms: Terms, value: int, duals: Mapping[int, float]
+) -> dict[int, tuple[int, int | None]] | None:
+    """Bounds that every integer point of ``model`` with ``terms <= value`` obeys, tighter than
+    the model's own, by variable index (reduced-cost fixing, done exactly).
+
+    With ``L`` the duals' bound above, every such point has ``L + r_j (x_j - l_j) <= value`` for
+    ``r_j > 0`` (each other part of the bound only grows away from its own bound), so
+    ``x_j <= l_j + floor((value - L) / r_j)``; and ``x_j >= u_j - floor((value - L) / -r_j)``
+    for ``r_j < 0``. With the relaxation's optimal duals and ``value`` its integer optimum
+    (``L = value``), every variable with a reduced cost is fixed at its bound.
+
+    ``None`` if a variable is continuous, a dual is not finite, a variable lacks the bound its
+    reduced cost needs, or the duals prove that no point has ``terms <= value``.
+    """
+    if not all(v.integer for v in model.variables):
+        return None
+    reading = multiplied(model, terms, duals)
+    if reading is None:
+        return None
+    least = sum(part for _, part in reading.row_parts)
+    for variable in model.variables:
+        part = reading.variable_part(variable)
+        if part is None:
+            return None
+        least += part
+    slack = value * reading.denominator - least
+    if slack < 0:
+        return None
+    bounds: dict[int, tuple[int, int | None]] = {}
+    for variable, r in zip(model.variables, reading.reduced, strict=True):
+        lower, upper = variable.lower, variable.upper
+        if r > 0:
+            top = lower + slack // r
+            if upper is None or top < upper:
+                bounds[variable.index] = (lower, top)
+        elif r < 0 and upper is not None:
+            bottom = upper - slack // -r
+            if bottom > lower:
+                bounds[variable.index] = (bottom, upper)
+    return bounds
 
 
 def _blocks(model: LinearModel) -> list[int]:

@@ -10,7 +10,7 @@ as it is. Constraints carry the id of the rule they come from and a name of the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Sense = Literal["<=", ">=", "=="]
@@ -124,6 +124,19 @@ class LinearModel:
         return LinearModel(
             variables=list(self.variables),
             constraints=list(constraints),
+            _names=set(self._names),
+            splits=list(self.splits),
+        )
+
+    def with_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> LinearModel:
+        """A model with the same constraints and the given variables' bounds replaced (by
+        variable index)."""
+        variables = list(self.variables)
+        for index, (lower, upper) in bounds.items():
+            variables[index] = replace(variables[index], lower=lower, upper=upper)
+        return LinearModel(
+            variables=variables,
+            constraints=list(self.constraints),
             _names=set(self._names),
             splits=list(self.splits),
         )

@@ -205,9 +205,11 @@ def _ended(run: Run, name: str, outcome: Outcome) -> str:
 
 
 def _prepare(run: Run, stage: Stage | MinMaxStage) -> None:
-    """Reduce the model before `REDUCED_FROM`, where the run has a network and no relative gap."""
+    """Reduce the model before `REDUCED_FROM`, where the run has a network and no relative gap;
+    on the reduced model, narrow the bounds by the stages fixed before this one (`Run.tighten`)."""
     if stage.name == REDUCED_FROM and run.network is not None and run.options.gap == 0:
         run.reduce()
+    run.tighten()
 
 
 def _solve_stage(run: Run, stage: Stage | MinMaxStage) -> Outcome:

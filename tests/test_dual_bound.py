@@ -1,6 +1,8 @@
 """The exact lower bound from a relaxation's duals (`solver.dual_bound.integer_bound`): hand-made
 cases, the blocks rounded up one by one, and on random small integer programs never above the
-optimum whatever the multipliers."""
+optimum whatever the multipliers. The bounds the same duals imply once the objective is capped
+(`implied_bounds`): a hand-made case, and on random small integer programs never cutting off a
+point within the cap."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.dual_bound import _blocks, integer_bound
+from solver.dual_bound import _blocks, implied_bounds, integer_bound
 from solver.model import LinearModel, Sense
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -132,3 +134,56 @@ def test_blocks_are_the_connected_components_of_the_variables_the_rows_link(
     for component in nx.connected_components(graph):
         assert len({blocks[i] for i in component}) == 1
     assert len(set(blocks)) == nx.number_connected_components(graph)
+
+
+def test_a_capped_objective_that_the_relaxation_reaches_fixes_every_reduced_cost() -> None:
+    # min x + y  s.t.  x + y >= 2, x - y >= 0, 0 <= x, y <= 5: the optimum is 2 (duals 1 and 0).
+    # Capped at 2, the reduced costs are 0 for both: nothing is fixed. With z (cost 1, no row)
+    # added, z has reduced cost 1 and the cap fixes it at 0; at a cap of 3 it may reach 1.
+    model = LinearModel()
+    x = model.add_variable("x", 0, 5)
+    y = model.add_variable("y", 0, 5)
+    z = model.add_variable("z", 0, 5)
+    model.add_constraint("sum", "test", {x: 1, y: 1}, ">=", 2)
+    model.add_constraint("order", "test", {x: 1, y: -1}, ">=", 0)
+    objective = {x: 1, y: 1, z: 1}
+    assert implied_bounds(model, objective, 2, {0: 1.0, 1: 0.0}) == {z: (0, 0)}
+    assert implied_bounds(model, objective, 3, {0: 1.0, 1: 0.0}) == {z: (0, 1)}
+    # A cap below the bound: no point is within it, and nothing is claimed.
+    assert implied_bounds(model, objective, 1, {0: 1.0, 1: 0.0}) is None
+
+
+def test_a_negative_reduced_cost_raises_the_lower_bound() -> None:
+    # min -x over 0 <= x <= 7 with no rows: capped at -5, x >= 5.
+    model = LinearModel()
+    x = model.add_variable("x", 0, 7)
+    assert implied_bounds(model, {x: -1}, -5, {}) == {x: (5, 7)}
+    assert implied_bounds(model, {x: -1}, -7, {}) == {x: (7, 7)}
+
+
+@PROPERTY
+@given(small_programs(), st.integers(-8, 8))
+def test_implied_bounds_keep_every_point_within_the_cap_whatever_the_multipliers(
+    program: tuple[LinearModel, dict[int, int], dict[int, float]], cap: int
+) -> None:
+    model, objective, duals = program
+    ranges = [range(v.lower, (v.upper or 0) + 1) for v in model.variables]
+    within = [
+        point
+        for point in itertools.product(*ranges)
+        if all(row.holds(dict(enumerate(point))) for row in model.constraints)
+        and sum(objective[i] * x for i, x in enumerate(point)) <= cap
+    ]
+    bounds = implied_bounds(model, objective, cap, duals)
+    if bounds is None:
+        # Only where the duals prove that no point is within the cap (every variable is bounded).
+        assert not within
+        return
+    narrowed = model.with_bounds(bounds)
+    for point in within:
+        for variable, value in zip(narrowed.variables, point, strict=True):
+            assert variable.lower <= value <= (variable.upper or 0)
+    for index, (lower, upper) in bounds.items():
+        original = model.variables[index]
+        assert original.lower <= lower and upper is not None and upper <= (original.upper or 0)
+        assert (lower, upper) != (original.lower, original.upper)

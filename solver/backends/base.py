@@ -132,6 +132,12 @@ class Backend(ABC):
         """Minimise ``terms`` within ``time_limit`` seconds, starting from the integer values in
         ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can."""
 
+    def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
+        """Replace variables' bounds (by variable index) with narrower ones that every answer
+        still wanted obeys (`solver.dual_bound.implied_bounds`); ``model`` becomes the model
+        with them. A backend that holds a model of its own narrows it too."""
+        self.model = self.model.with_bounds(bounds)
+
     def relaxation_feasible(self, time_limit: float) -> bool | None:
         """Whether the linear relaxation of the model as it stands (every constraint added so
         far) has a solution. ``False`` proves that the integer model has none; ``True`` proves

@@ -65,6 +65,13 @@ class PulpCbcBackend(Backend):
         """Delete a constraint added before."""
         del self._problem.constraints[str(handle)]
 
+    def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
+        """The bounds replaced in the model and on PuLP's variables."""
+        super().tighten_bounds(bounds)
+        for index, (lower, upper) in bounds.items():
+            self._variables[index].lowBound = lower
+            self._variables[index].upBound = upper
+
     def _set_objective(self, terms: Terms) -> None:
         # An empty objective would make PuLP add a dummy variable whose bound CBC then refuses
         # (it has no column); a zero coefficient on the first variable keeps the model valid.
