@@ -91,8 +91,8 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
         return None
     blocks = _blocks(model)
     parts: dict[int, int] = defaultdict(int)
-    for first, part in reading.row_parts:
-        parts[blocks[first]] += part
+    for first, row_part in reading.row_parts:
+        parts[blocks[first]] += row_part
     for variable in model.variables:
         part = reading.variable_part(variable)
         if part is None:

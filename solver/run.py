@@ -238,6 +238,8 @@ class Run:
             # A cap over fixed variables alone was dropped by `reduce`: it narrows nothing.
             if handle not in self.rows or self.rows[handle][1].name in self.implied:
                 continue
+            if self.remaining() <= 0:
+                return
             row = self.rows[handle][1]
             others = (reduction_row(reduction, r) for h, (_, r) in self.rows.items() if h != handle)
             model = reduction.model.with_constraints(
