@@ -54,6 +54,12 @@ from solver.result import StageRecord
 #: run 10). On syn-2500-g8 (25,000 variables) SCIP alone is 3x faster than HiGHS (run 9).
 FIRST_ANSWER_FROM = 40_000
 
+#: Variables of the reduced model from which `Run.tighten` narrows its bounds. Below, the
+#: relaxations cost more than they save: 2-18 ms more per solve of the four pilot regions and
+#: syn-50-g8 (95-505 variables); from 3,425 variables (the national instance, syn-342-g4) the
+#: later stages save 0.1-0.2 s (benchmarks/RESULTS.md, run 18).
+NARROW_FROM = 1_000
+
 #: The engine that takes over where SCIP stops without proof after
 #: `solver.backends.base.PROOF_AFTER_NODES` nodes on the later stages of a reduced model below
 #: `FIRST_ANSWER_FROM` variables (`SolverOptions.proof_engine`): after ``max_abs_deviation`` or
@@ -219,7 +225,8 @@ class Run:
         release_freed_memory()
 
     def tighten(self) -> None:
-        """Narrow the reduced model's bounds by the stages fixed (`fix`) since the last call.
+        """Narrow the reduced model's bounds by the stages fixed (`fix`) since the last call,
+        from `NARROW_FROM` variables on.
 
         Each ``stage[...]`` row caps its stage's objective at the optimum for every later stage.
         The relaxation of that objective over the reduced model and the other caps gives, by its
@@ -237,7 +244,7 @@ class Run:
         a wider one and its bounds still hold: with the 1,100-1,400 rows of a min-max stage
         the relaxation took 0.4-0.5 s nationally instead of 0.04-0.06 s.
         """
-        if self.reduction is None:
+        if self.reduction is None or len(self.reduction.model.variables) < NARROW_FROM:
             return
         caps, self._untried_caps = self._untried_caps, []
         for handle in caps:

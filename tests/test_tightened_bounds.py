@@ -1,17 +1,18 @@
 """Bounds narrowed by the stages fixed before (`solver.run.Run.tighten`): every backend solves
-within the narrowed bounds, the later stages narrow the reduced model, and the allocation is the
-one the solve finds without narrowing."""
+within the narrowed bounds, the later stages narrow the national reduced model and find the
+allocation the solve finds without narrowing, and a small reduced model is left as it is."""
 
 from __future__ import annotations
 
 import pytest
 
+import solver.run as run_module
 from instances import bundled_instance
 from models.loader import load_instance
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.model import LinearModel
-from solver.run import Run
+from solver.model import LinearModel, Terms
+from solver.run import NARROW_FROM, Run
 from solver.solve import solve
 
 
@@ -39,13 +40,12 @@ def test_the_relaxation_reads_the_narrowed_bounds() -> None:
     assert relaxation.values[x] == pytest.approx(7)
 
 
-@pytest.mark.parametrize("name", ["haaglanden", "nl"])
-def test_the_later_stages_narrow_the_model_and_find_the_same_allocation(
-    name: str, monkeypatch: pytest.MonkeyPatch
+def test_the_later_stages_narrow_the_national_model_and_find_the_same_allocation(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Nationally the needs stage fixes 535 of the programme stage's variables and the programme
     stage narrows 1,341 for the tie-break stage; the allocation is the same without them."""
-    region = load_instance(bundled_instance(name)).region
+    region = load_instance(bundled_instance("nl")).region
     narrowed: list[tuple[int, int]] = []
     answers = []
     tighten = Run.tighten
@@ -81,3 +81,21 @@ def test_the_later_stages_narrow_the_model_and_find_the_same_allocation(
     assert with_bounds.status == without.status == "optimal"
     assert with_bounds.allocation == without.allocation
     assert [s.value for s in with_bounds.stages] == [s.value for s in without.stages]
+
+
+def test_a_small_reduced_model_is_not_narrowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Haaglanden's reduced model has 95 variables, below `NARROW_FROM`: no cap is read; with
+    the threshold at 0 both caps (needs, programme) are."""
+    region = load_instance(bundled_instance("haaglanden")).region
+    read: list[int] = []
+
+    def recorded(model: LinearModel, terms: Terms, value: int, duals: dict[int, float]) -> None:
+        read.append(len(model.variables))
+
+    monkeypatch.setattr(run_module, "implied_bounds", recorded)
+    assert solve(region, hard_limit=False).status == "optimal"
+    assert read == []
+    monkeypatch.setattr(run_module, "NARROW_FROM", 0)
+    assert solve(region, hard_limit=False).status == "optimal"
+    assert len(read) == 2
+    assert all(size < NARROW_FROM for size in read)
