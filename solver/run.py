@@ -234,15 +234,16 @@ class Run:
         (`solver.dual_bound.implied_bounds`); where the relaxation reaches the optimum, every
         variable with a reduced cost is fixed. Nationally the needs stage fixes 535 of the
         programme stage's 3,425 variables, and the programme stage narrows 1,341 for the
-        tie-break stage, which SCIP then proves in 0.2-0.3 s instead of 0.4-0.6 s; at 5,000
-        municipalities the needs stage fixes 10,406 and the programme stage takes 43 s instead
-        of 241 s (benchmarks/RESULTS.md, run 18). Any point the narrowing loses breaks a cap, so
-        no allocation the later stages want is lost.
+        tie-break stage, which then takes 0.22-0.43 s instead of 0.36-0.54 s, its narrowing
+        included; at 5,000 municipalities the needs stage fixes 10,406 variables and the
+        programme stage takes 43-52 s instead of 241 s (benchmarks/RESULTS.md, run 18). Any
+        point the narrowing loses breaks a cap, so no allocation the later stages want is lost.
 
         A cap that the flow rows imply (`implied`) is skipped: their reduced costs fixed its
         placements already. The other rows in force stay out of the relaxation, which is then
-        a wider one and its bounds still hold: with the 1,100-1,400 rows of a min-max stage
-        the relaxation took 0.4-0.5 s nationally instead of 0.04-0.06 s.
+        a wider one and its bounds still hold: with the 1,100-1,400 rows of a min-max stage,
+        the narrowing before the national programme stage took 0.37-0.50 s instead of
+        0.08-0.09 s.
         """
         if self.reduction is None or len(self.reduction.model.variables) < NARROW_FROM:
             return

@@ -138,9 +138,9 @@ class MathOptBackend(Backend):
         """The bounds replaced in the model and in the MathOpt model (a variable's id is its
         index), for SCIP and HiGHS. CP-SAT keeps the model as given, as its own engine and as
         the proof engine (`_proof`): on the programme stage of syn-342-g8 after
-        max_abs_deviation it proves the optimum in 1-3 s from the model as reduced, and under
-        none of three seeds in 20 s once the needs stage has fixed 191 municipalities' new
-        homes at their bounds (benchmarks/RESULTS.md, run 18)."""
+        max_abs_deviation it proves the optimum in 1.7-3.9 s under four seeds from the model as
+        reduced, and under none of them in 20 s once the needs stage has fixed 191
+        municipalities' new homes at their bounds (benchmarks/RESULTS.md, run 18)."""
         if self.engine == "cpsat":
             return
         super().tighten_bounds(bounds)
