@@ -131,15 +131,10 @@ class LinearModel:
     def with_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> LinearModel:
         """A model with the same constraints and the given variables' bounds replaced (by
         variable index)."""
-        variables = list(self.variables)
+        model = self.with_constraints(self.constraints)
         for index, (lower, upper) in bounds.items():
-            variables[index] = replace(variables[index], lower=lower, upper=upper)
-        return LinearModel(
-            variables=variables,
-            constraints=list(self.constraints),
-            _names=set(self._names),
-            splits=list(self.splits),
-        )
+            model.variables[index] = replace(model.variables[index], lower=lower, upper=upper)
+        return model
 
     def rules(self) -> list[str]:
         """Rule ids present in the model, in the order their first constraint was added."""

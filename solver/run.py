@@ -105,10 +105,9 @@ class Run:
         #: of `solver.linear_stage.FIRST_ANSWER_STAGES` (`SolverOptions.first_answer_engine`).
         self.first_answer_engine: str | None = None
         self._checker: PointChecker | None = None
-        #: Handles of the stage rows (`fix`), and of those not yet used to narrow the bounds
-        #: (`tighten`).
+        #: Handles of the stage rows (`fix`); `tighten` has read the first ``_caps_read``.
         self._caps: list[int] = []
-        self._untried_caps: list[int] = []
+        self._caps_read = 0
         #: The rows in force when the model was reduced, whose fixings rest on them, are those
         #: whose handles are below this one (handles only grow).
         self._reduced_below = 0
@@ -247,7 +246,7 @@ class Run:
         """
         if self.reduction is None or len(self.reduction.model.variables) < NARROW_FROM:
             return
-        caps, self._untried_caps = self._untried_caps, []
+        caps, self._caps_read = self._caps[self._caps_read :], len(self._caps)
         for handle in caps:
             # A cap over fixed variables alone was dropped by `reduce`: it narrows nothing.
             if handle not in self.rows or self.rows[handle][1].name in self.implied:
@@ -284,9 +283,7 @@ class Run:
 
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
         row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
-        handle = self.add_row(row)
-        self._caps.append(handle)
-        self._untried_caps.append(handle)
+        self._caps.append(self.add_row(row))
 
     def record(
         self,
