@@ -47,7 +47,6 @@ def test_the_later_stages_narrow_the_national_model_and_find_the_same_allocation
     stage narrows 1,341 for the tie-break stage; the allocation is the same without them."""
     region = load_instance(bundled_instance("nl")).region
     narrowed: list[tuple[int, int]] = []
-    answers = []
     tighten = Run.tighten
 
     def counted(run: Run) -> None:
@@ -58,7 +57,6 @@ def test_the_later_stages_narrow_the_national_model_and_find_the_same_allocation
             changed = [(a, b) for a, b in zip(after, before, strict=True) if a != b]
             fixed = sum(a.lower == a.upper for a, _ in changed)
             narrowed.append((len(changed), fixed))
-            answers.append(run.values)
             # The narrowed bounds keep the answer of the stage before.
             start = run.reduction.start(run.values or {})
             for variable in after:
