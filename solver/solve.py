@@ -29,7 +29,7 @@ from solver.formulation import Formulation
 from solver.levels import min_max
 from solver.leximin import leximin
 from solver.linear_stage import linear_stage
-from solver.memory import peak_resident_mib
+from solver.memory import collector_paused, peak_resident_mib
 from solver.minmax import MinMaxStage
 from solver.model import LinearModel, Terms
 from solver.objectives import Stage, Values, placed
@@ -105,7 +105,8 @@ def _solve(
     progress: Progress | None = None,
 ) -> Result:
     try:
-        return _solve_stages(region, backend_name, options, stability, progress or _silent)
+        with collector_paused():
+            return _solve_stages(region, backend_name, options, stability, progress or _silent)
     finally:
         close = getattr(progress, "close", None)
         if close is not None:

@@ -30,6 +30,18 @@ def test_each_backend_solves_within_the_narrowed_bounds(backend: str) -> None:
     assert solver.minimize({x: -1, y: 1}, 10).values == {x: 4, y: 2}
 
 
+@pytest.mark.parametrize("backend", ["ortools", "cbc"])
+def test_bounds_narrowed_before_the_first_solve_hold_in_it(backend: str) -> None:
+    """The OR-Tools backend writes its model only when a solver first needs it: bounds narrowed
+    before then are in it."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10)
+    solver = backend_class(backend)(model, SolverOptions(time_limit=10))
+    solver.tighten_bounds({x: (3, 7)})
+    assert solver.minimize({x: -1}, 10).values == {x: 7}
+    assert solver.minimize({x: 1}, 10).values == {x: 3}
+
+
 def test_the_relaxation_reads_the_narrowed_bounds() -> None:
     model = LinearModel()
     x = model.add_variable("x", 0, 10)
