@@ -164,17 +164,21 @@ def add_absolute_deviation(
     integer points (the valid cut through the two nearest integer points), and no large constants
     cancel.
     """
-    low = floor(target)
-    split = add_split(model, expression, low, ceil(target), bounds, name, rule)
-    scaled = scale * target
-    if scaled.denominator != 1:
+    # In integers: at 5,000 municipalities the Fractions of these few lines took 0.6 of the
+    # 4.0 s that building the model took (benchmarks/RESULTS.md, run 19).
+    numerator, denominator = target.numerator, target.denominator
+    low = numerator // denominator
+    high = -(-numerator // denominator)
+    scaled, remainder = divmod(scale * numerator, denominator)
+    if remainder:
         raise ValueError(f"scale {scale} does not make the target {target} of {name} integral")
+    split = add_split(model, expression, low, high, bounds, name, rule)
     terms = {
         split.under: scale,
-        split.step: scale * (2 * low + 1) - 2 * int(scaled),
+        split.step: scale * (2 * low + 1) - 2 * scaled,
         split.over: scale,
     }
-    return terms, int(scaled) - scale * low
+    return terms, scaled - scale * low
 
 
 def add_split(
