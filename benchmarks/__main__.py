@@ -3,7 +3,7 @@
 ::
 
     python -m benchmarks run [--instances ID,...] [--solvers NAME,...] [--time-limit S]
-                             [--memory-limit MIB] [--timeout S] [--out FILE.csv]
+                             [--memory-limit MIB] [--timeout S] [--repeat N] [--out FILE.csv]
                              [--json FILE.json]
     python -m benchmarks scaling [--sizes 50,342,1000,5000] [--groups 4,8,12] [--time-limit S]
                                  [--solvers NAME,...] --out DIR
@@ -64,6 +64,16 @@ def _mebibytes(text: str) -> int:
     return value
 
 
+def _repetitions(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 run: {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
@@ -100,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_mebibytes,
         default=None,
         help="MiB each fairshare run may use (fairshare solve --memory-limit; default none)",
+    )
+    run.add_argument(
+        "--repeat",
+        type=_repetitions,
+        default=1,
+        help="runs of each (instance, solver), the solvers taking turns; the ratio table "
+        "compares medians (default 1)",
     )
     run.add_argument("--out", type=Path, default=None, help="CSV file, one row per run")
     run.add_argument("--json", type=Path, default=None, help="JSON file with every field")
@@ -269,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_out=args.json,
             echo=_progress,
             memory_limit=args.memory_limit,
+            repeat=args.repeat,
         )
     except KeyError as error:
         print(f"error: {error.args[0]}", file=sys.stderr)

@@ -1,13 +1,15 @@
 """The benchmark's output: the CSV, the printed table, and the Markdown tables of RESULTS.md.
 
-The CSV has one row per (instance, solver). Its first columns are the ones the issue names
-(instance, solver, build_s, solve_s, peak_mb, status, gap, objective); the others follow.
+The CSV has one row per run of an (instance, solver), numbered by ``repetition``. Its first
+columns are the ones the issue names (instance, solver, build_s, solve_s, peak_mb, status, gap,
+objective); the others follow.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import statistics
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -36,6 +38,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "matches_reference",
     "reference_note",
     "gap_note",
+    "repetition",
 )
 
 
@@ -79,6 +82,7 @@ def csv_record(row: Row) -> dict[str, str]:
         "matches_reference": _flag(row.matches_reference),
         "reference_note": row.reference_note,
         "gap_note": row.gap_note,
+        "repetition": str(row.repetition),
     }
 
 
@@ -186,51 +190,82 @@ def _ratio(numerator: float | None, denominator: float | None, *, upper: bool = 
 
 def ratio_table(rows: Sequence[Row], fairshare_solvers: Iterable[str]) -> str:
     """fairshare's runs against the LP relaxation and the straightforward formulation (SF) of the
-    same instance in the same run, as a Markdown table.
+    same instance in the same run, as a Markdown table: one line per (instance, solver), from the
+    medians of its ``runs`` repetitions (`run_benchmarks`' ``repeat``), so that one slow run of a
+    solve of hundredths of a second does not decide a ratio.
 
     ``x LP total`` and ``x LP solve``: total and solve time over the LP relaxation's (blank if the
     LP relaxation failed). ``x SF``: total time over SF's total time (SF solves stages 1-2 only);
     ``x SF (1-2)``: fairshare's build plus its needs and fairness stages over the same. Where SF did
     not finish within the limit its time is a lower bound, so the ratio is given as ``< r`` (if
-    fairshare finished what is compared); blank where neither finished.
+    fairshare finished what is compared); blank where neither finished. A status that differs
+    between repetitions is shown as each status with its count.
     """
     ours = set(fairshare_solvers)
-    by_key = {(r.instance, r.solver): r for r in rows}
-    lines = [
-        "| instance | solver | status | total_s | x LP total | x LP solve | x SF | x SF (1-2) "
-        "| peak_mb |",
-        "|" + " --- |" * 9,
-    ]
+    runs: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
-        if row.solver not in ours:
+        runs.setdefault((row.instance, row.solver), []).append(row)
+    lines = [
+        "| instance | solver | runs | status | total_s | x LP total | x LP solve | x SF "
+        "| x SF (1-2) | peak_mb |",
+        "|" + " --- |" * 10,
+    ]
+    for (instance, solver), repeated in runs.items():
+        if solver not in ours:
             continue
-        lp = by_key.get((row.instance, LP_RELAXATION))
-        lp_ok = lp is not None and lp.status == "optimal"
-        sf = by_key.get((row.instance, STRAIGHTFORWARD))
-        sf_total = sf.total_s if sf is not None and sf.status not in ("error", "timeout") else None
-        sf_done = sf is not None and sf.status in ("optimal", "infeasible")
-        first_two = row.stage_seconds("needs", "fairness_sum")
-        if first_two is not None and row.build_s is not None:
-            first_two += row.build_s
-        whole = _ratio(row.total_s, sf_total, upper=not sf_done)
-        if not sf_done and row.status != "optimal":
+        lp = runs.get((instance, LP_RELAXATION), [])
+        lp_ok = bool(lp) and all(r.status == "optimal" for r in lp)
+        sf = runs.get((instance, STRAIGHTFORWARD), [])
+        sf_ok = bool(sf) and all(r.status not in ("error", "timeout") for r in sf)
+        sf_total = _median(sf, lambda r: r.total_s) if sf_ok else None
+        sf_done = bool(sf) and all(r.status in ("optimal", "infeasible") for r in sf)
+        total = _median(repeated, lambda r: r.total_s)
+        whole = _ratio(total, sf_total, upper=not sf_done)
+        if not sf_done and any(r.status != "optimal" for r in repeated):
             whole = ""
-        part = _ratio(first_two, sf_total, upper=not sf_done)
-        if not sf_done and not row.proven:
+        part = _ratio(_median(repeated, _first_two), sf_total, upper=not sf_done)
+        if not sf_done and not all(r.proven for r in repeated):
             part = ""
         cells = (
-            row.instance,
-            row.solver,
-            row.status,
-            _number(row.total_s, 2),
-            _ratio(row.total_s, lp.total_s) if lp is not None and lp_ok else "",
-            _ratio(row.solve_s, lp.solve_s) if lp is not None and lp_ok else "",
+            instance,
+            solver,
+            str(len(repeated)),
+            _statuses(repeated),
+            _number(total, 2),
+            _ratio(total, _median(lp, lambda r: r.total_s)) if lp_ok else "",
+            _ratio(_median(repeated, lambda r: r.solve_s), _median(lp, lambda r: r.solve_s))
+            if lp_ok
+            else "",
             whole,
             part,
-            _number(row.peak_mb, 0),
+            _number(_median(repeated, lambda r: r.peak_mb), 0),
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _median(rows: Sequence[Row], measure: Callable[[Row], float | None]) -> float | None:
+    """The median of a measure over repetitions; ``None`` if a repetition lacks it."""
+    values = [measure(row) for row in rows]
+    if not values or any(value is None for value in values):
+        return None
+    return statistics.median(value for value in values if value is not None)
+
+
+def _first_two(row: Row) -> float | None:
+    """The build and the needs and fairness stages of a fairshare run, seconds."""
+    first_two = row.stage_seconds("needs", "fairness_sum")
+    if first_two is None or row.build_s is None:
+        return None
+    return first_two + row.build_s
+
+
+def _statuses(rows: Sequence[Row]) -> str:
+    """The status of the repetitions, or each status with its count where they differ."""
+    counts = {status: sum(r.status == status for r in rows) for status in (r.status for r in rows)}
+    if len(counts) == 1:
+        return rows[0].status
+    return ", ".join(f"{status} {count}" for status, count in counts.items())
 
 
 def stage_table(rows: Iterable[Row]) -> str:

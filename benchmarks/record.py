@@ -51,6 +51,8 @@ class Row:
         time_limit: the solver time limit of the run, seconds.
         memory_limit: ``SolverOptions.memory_limit`` of a fairshare run, MiB (``None``: none).
         stages: per stage: name, status, stop reason, value, bound and seconds.
+        repetition: which of the benchmark's repetitions of this (instance, solver) the run is,
+            from 1 (`benchmarks.runner.run_benchmarks`' ``repeat``).
     """
 
     instance: str
@@ -75,6 +77,7 @@ class Row:
     memory_limit: int | None = None
     stages: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    repetition: int = 1
 
     def stage_seconds(self, *names: str) -> float | None:
         """Seconds spent in the named stages (``None`` if one of them did not run)."""

@@ -23,6 +23,7 @@ instance's reference (`benchmarks.references`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import resource
@@ -379,18 +380,26 @@ def run_benchmarks(
     echo: Callable[[str], None] | None = None,
     references: dict[str, Reference] | None = None,
     memory_limit: int | None = None,
+    repeat: int = 1,
 ) -> list[Row]:
-    """Run every instance with every solver, each in a fresh subprocess; the rows in run order.
+    """Run every instance with every solver ``repeat`` times, each run in a fresh subprocess;
+    the rows in run order.
 
-    The default solver runs first on each instance. Every row is compared with ``references``
-    (default: ``benchmarks/references.json``). With ``out`` (CSV) and ``json_out`` (every field,
-    stage by stage) the files are rewritten after every run, so an interrupted run keeps what it
-    measured. ``echo`` receives the table line by line as runs finish. ``memory_limit``
-    (MiB, `solver.backends.base.SolverOptions.memory_limit`) applies to fairshare's own solvers.
+    The default solver runs first on each instance. With ``repeat`` the solvers of an instance
+    take turns (every solver once, then every solver again), so that a slower spell of a shared
+    machine falls on all of them; each row says which repetition it is. Every row is compared
+    with ``references`` (default: ``benchmarks/references.json``). With ``out`` (CSV) and
+    ``json_out`` (every field, stage by stage) the files are rewritten after every run, so an
+    interrupted run keeps what it measured. ``echo`` receives the table line by line as runs
+    finish. ``memory_limit`` (MiB, `solver.backends.base.SolverOptions.memory_limit`) applies to
+    fairshare's own solvers.
 
     Raises:
         KeyError: for an unknown instance or solver (before anything runs).
+        ValueError: for ``repeat`` below 1.
     """
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, not {repeat}")
     for instance_id in instances:
         get_instance(instance_id)
     names = [canonical(s) for s in solvers]
@@ -398,15 +407,16 @@ def run_benchmarks(
     ordered = sorted(dict.fromkeys(names), key=lambda s: s != REFERENCE)
     limit = default_timeout(time_limit) if timeout is None else timeout
     rows: list[Row] = []
-    count = len(instances) * len(ordered)
+    count = len(instances) * len(ordered) * repeat
     if echo:
         echo(table_header())
     for instance_id in instances:
         in_run: list[Row] = []
-        for solver in ordered:
+        for repetition, solver in itertools.product(range(1, repeat + 1), ordered):
             if echo:
                 print(f"[{len(rows) + 1}/{count}] {instance_id} {solver} ...", file=sys.stderr)
             row = run_one(instance_id, solver, time_limit, limit, memory_limit)
+            row.repetition = repetition
             in_run.append(row)
             judge(row, known, in_run)
             rows.append(row)

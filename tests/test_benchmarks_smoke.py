@@ -14,7 +14,8 @@ from fractions import Fraction
 
 import pytest
 
-from benchmarks.output import CSV_COLUMNS, stage_table
+from benchmarks.__main__ import main as benchmark_main
+from benchmarks.output import CSV_COLUMNS, ratio_table, stage_table
 from benchmarks.record import Row
 from benchmarks.references import load_references
 from benchmarks.runner import canonical, run_benchmarks
@@ -149,3 +150,56 @@ def test_stage_table_gives_each_stage_its_column_and_marks_unproven_ones() -> No
     assert lines[2] == "| a | ortools-default | 0.25 | 1.50 |"
     assert lines[3] == "| a | cbc | 12.35 (feasible) |  |"
     assert len(lines) == 4  # a run without stages has no row
+
+
+def test_repeated_runs_take_turns_and_are_numbered() -> None:
+    rows = run_benchmarks(
+        [BASE], ("lp-relaxation", "ortools-default"), time_limit=20.0, timeout=90.0, repeat=2
+    )
+    assert [(r.solver, r.repetition) for r in rows] == [
+        ("ortools-default", 1),
+        ("lp-relaxation", 1),
+        ("ortools-default", 2),
+        ("lp-relaxation", 2),
+    ]
+    assert all(r.status == "optimal" for r in rows)
+    assert all(r.matches_reference for r in rows if r.solver == "ortools-default")
+
+
+def test_a_repeat_below_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        run_benchmarks([BASE], ("lp-relaxation",), repeat=0)
+    with pytest.raises(SystemExit) as stopped:
+        benchmark_main(["run", "--instances", BASE, "--repeat", "0"])
+    assert stopped.value.code == 2
+    assert "expected at least 1 run" in capsys.readouterr().err
+
+
+def test_the_ratio_table_compares_the_medians_of_the_repetitions() -> None:
+    def run(solver: str, total: float, repetition: int, status: str = "optimal") -> Row:
+        return Row(
+            "a",
+            solver,
+            9,
+            5,
+            build_s=0.0,
+            solve_s=total,
+            total_s=total,
+            peak_mb=100.0,
+            status=status,
+            repetition=repetition,
+        )
+
+    rows = [
+        run("ortools-default", 0.10, 1),
+        run("lp-relaxation", 0.05, 1),
+        run("ortools-default", 0.90, 2),  # one slow spell
+        run("lp-relaxation", 0.05, 2),
+        run("ortools-default", 0.12, 3, "feasible"),
+        run("lp-relaxation", 0.06, 3),
+    ]
+    lines = ratio_table(rows, ["ortools-default"]).splitlines()
+    assert lines[0].startswith("| instance | solver | runs | status | total_s | x LP total |")
+    cells = [cell.strip() for cell in lines[2].strip("|").split("|")]
+    assert cells[:6] == ["a", "ortools-default", "3", "optimal 2, feasible 1", "0.12", "2.40"]
+    assert len(lines) == 3  # the LP relaxation is not one of fairshare's solvers
