@@ -86,11 +86,11 @@ def collector_paused() -> Iterator[None]:
     was on before the first of the blocks that overlap in threads).
 
     A solve builds hundreds of thousands of objects (variables, rows, points) that the
-    collector would traverse again and again without finding garbage: nationally it spent
-    0.05-0.13 s of a 1.0-2.2 s solve in one or two full collections, and 0.69 s of the 4.0 s
-    that building the model of 5,000 municipalities took, and found 10 objects of cyclic garbage
-    after a whole national solve, none after one of 1,000 municipalities
-    (benchmarks/RESULTS.md, run 19). Objects without cycles are freed as soon as they are
+    collector would traverse again and again without finding garbage: nationally it took
+    0.04-0.19 s of a 0.7-2.0 s solve, mostly in one or two full collections, and 0.69 s of the
+    4.0 s that building the model of 5,000 municipalities took; after a whole national solve
+    without it, a collection found 10 objects of cyclic garbage, after one of 1,000
+    municipalities none (benchmarks/RESULTS.md, run 19). Objects without cycles are freed as soon as they are
     dropped, collector or not."""
     with _PAUSE.lock:
         if _PAUSE.holders == 0:
