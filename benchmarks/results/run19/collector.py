@@ -4,7 +4,9 @@ replaced by a step that pauses nothing), with the seconds and runs it took, then
 fairshare runs it (paused), after which one collection counts the cyclic garbage the solve
 left; and the build alone (`solver.run.Run`) with the collector on and off.
 
-    PYTHONPATH=. python benchmarks/results/run19/collector.py INSTANCE[,INSTANCE...] [OBJECTIVE]
+    PYTHONPATH=. python benchmarks/results/run19/collector.py INSTANCE[,...] SECONDS [OBJECTIVE]
+
+SECONDS is each solve's time limit.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from solver.backends.base import SolverOptions
 from solver.run import Run
 
 
-def main(instances: list[str], objective: str | None) -> None:
+def main(instances: list[str], seconds: float, objective: str | None) -> None:
     backend_class("ortools")
     clock = CollectorClock()
     gc.callbacks.append(clock)
     paused = solver.memory.collector_paused
-    options = SolverOptions(time_limit=600)
+    options = SolverOptions(time_limit=seconds)
     for instance in instances:
         region = get_instance(instance).load()
         if objective is not None:
@@ -71,4 +73,4 @@ def main(instances: list[str], objective: str | None) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1].split(","), sys.argv[2] if len(sys.argv) > 2 else None)
+    main(sys.argv[1].split(","), float(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
