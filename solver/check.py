@@ -365,5 +365,6 @@ _CHECKS: tuple[tuple[str | None, Callable[[Region, Allocation], list[Violation]]
     ("eligibility", _check_eligibility),
     ("concentration", _check_concentration),
     (None, _check_exchanges),
+    # No more households housed than a group has, with group_demand on or off (its row stays).
     (None, _check_demand),
 )

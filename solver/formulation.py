@@ -352,7 +352,14 @@ def define_exchanges(f: Formulation) -> None:
 
 
 def _without_rule(f: Formulation, rule: str) -> None:
-    """What switching a soft rule off means for its shortfall variables."""
+    """What switching a soft rule off means for its shortfall variables.
+
+    Off, ``group_demand`` keeps its row, which counts the households left unhoused
+    (``unmet_g``), and no stage minimises them: fewer households than a group has may be housed,
+    never more than it has.
+    """
+    if rule == "group_demand":
+        define_group_demand(f)
     if rule == "social_norm":
         for c, index in f.norm_shortfall.items():
             f.model.add_constraint(f"social_norm_off[{c}]", "social_norm", {index: 1}, "==", 0)

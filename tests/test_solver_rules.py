@@ -306,6 +306,29 @@ def test_group_demand_unmet_when_letting_pool_too_small(backend: str) -> None:
     assert stage_values(weighted)["needs"] == 21
 
 
+# Switched off, the row still counts the unhoused and no stage minimises them. The region above:
+# needs 0 instead of 7, while the fairness stage still fills the pools (1, 2), 7 left unhoused.
+# A, B, C with populations 3, 3, 4 and g of 2 households: quotas (3/5, 3/5, 4/5), every pool 1.
+# Without the row, (1, 1, 1) would be the fairest (2/5 + 2/5 + 1/5 = 1); a group of 2 cannot
+# be housed three times: (0, 1, 1) or (1, 0, 1) with 3/5 + 2/5 + 1/5 = 6/5.
+@both
+def test_group_demand_off_leaves_the_unhoused_unminimised_and_houses_no_more_than_exist(
+    backend: str,
+) -> None:
+    homes = [muni(A, cap=0), muni(B, dwellings=200, social=60, cap=0)]
+    r = region(homes, [group("g", 10)], total=0, off=["group_demand"])
+    result = solved(r, backend)
+    assert placements(result, "g", [A, B]) == [1, 2]
+    assert soft_measures(r, allocation_of(result)).unmet == {"g": 7}
+    assert stage_values(result)["needs"] == 0
+
+    three = [muni(A, population=3, cap=0), muni(B, population=3, cap=0)]
+    three.append(muni(C, population=4, cap=0))
+    small = solved(region(three, [group("g", 2)], total=0, off=["group_demand"]), backend)
+    assert sum(placements(small, "g", [A, B, C])) == 2
+    assert stage_values(small)["fairness_sum"] == Fraction(6, 5)
+
+
 # --- letting_pool ------------------------------------------------------------------------------
 
 

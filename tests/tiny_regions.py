@@ -138,11 +138,17 @@ def stage_values(result: Result) -> dict[str, Fraction | None]:
 
 def _policy(draw: st.DrawFn, vary: bool, objectives: Sequence[str]) -> Policy:
     """The national defaults, or with ``vary`` other shares, weights, key, objective and up to
-    two optional rules switched off (weights stay positive, so the needs objective is never
-    empty)."""
+    two optional rules switched off (with both soft rules off the needs objective is empty)."""
     if not vary:
         return Policy()
-    optional = ["social_norm", "new_build_mix", "letting_pool", "eligibility", "fair_split"]
+    optional = [
+        "social_norm",
+        "group_demand",
+        "new_build_mix",
+        "letting_pool",
+        "eligibility",
+        "fair_split",
+    ]
     off = draw(st.lists(st.sampled_from(optional), unique=True, max_size=2))
     return Policy(
         social_norm=draw(st.sampled_from([Fraction(3, 10), Fraction(1, 4), Fraction(1, 3)])),
