@@ -75,7 +75,8 @@ PROGRESS_AFTER_SECONDS = 3.0
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Relative gap accepted per stage; above 0 the answer is never called optimal.",
+    help="Relative gap accepted per stage: a stage that stops within it is kept at its answer's "
+    "value and the later stages still run; such an answer is never called optimal.",
 )
 @click.option(
     "--network/--no-network",

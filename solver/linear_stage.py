@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from fractions import Fraction
 
-from solver.backends.base import Outcome, Status
+from solver.backends.base import GAP_LIMIT, Outcome, Status
 from solver.backends.flow import FlowError
 from solver.decomposition import Found, fairness_by_network, needs_by_network
 from solver.formulation import Formulation
@@ -65,7 +65,9 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
     exact = stage.exact(outcome.values)
     value, bound = _scaled(run.f, stage, exact, outcome.bound)
     run.record(stage.name, outcome, value, bound, _unit(stage), method)
-    if outcome.status == Status.OPTIMAL:
+    if outcome.status == Status.OPTIMAL or within_gap(outcome):
+        # Within the gap the stage is fixed at its answer's own value: the later stages keep
+        # what it reached, and the answer shows that every one of them can.
         run.fix(stage.name, stage.terms, exact - stage.constant)
         if found is not None and found.flow_bound is not None:
             for row in found.flow_bound.rows(exact - stage.constant):
@@ -73,6 +75,16 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
             if found.flow_bound.at_bound(exact - stage.constant):
                 run.implied.add(f"stage[{stage.name}]")
     return outcome
+
+
+def within_gap(outcome: Outcome) -> bool:
+    """True if a solve stopped within the relative gap of the options (`SolverOptions.gap`)
+    with an answer: not proven optimal, but good enough by the user's word to go on from."""
+    return (
+        outcome.status == Status.FEASIBLE
+        and outcome.stop_reason == GAP_LIMIT
+        and outcome.values is not None
+    )
 
 
 def by_network(run: Run, stage: Stage) -> Found | None:

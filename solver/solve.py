@@ -1,14 +1,16 @@
 """Solving a region: formulate, run the lexicographic stages on a backend, return a `Result`.
 
 Each stage is solved, its value computed exactly from the decisions, and fixed with an integer
-constraint (``stage[name]``) before the next stage. A stage that is not proven optimal (time limit,
-gap) ends the solve: the result is then ``feasible`` with that stage's incumbent, never
-``optimal``. The whole solve runs under a hard wall-clock limit (`solver.deadline`). On the
-OR-Tools backend the needs and fairness stages are first tried on the placement network
-(`solver.decomposition`): min-cost flow bounds that prove them without the whole MIP where they
-meet; once the fairness stage is fixed, the reduced costs of its flow give the later stages rows
-that fix nearly every placement (`solver.network.flow_rows`), and the programme and tie-break
-stages run on the model without the variables those rows fix (`solver.reduction`).
+constraint (``stage[name]``) before the next stage. A stage that is not proven optimal ends the
+solve, the result then ``feasible`` with that stage's incumbent, never ``optimal``; except a linear
+stage that stops within the relative gap the options accept (``SolverOptions.gap``): it is fixed at
+its answer's value and the solve goes on, so that every stage runs, and the result is ``feasible``
+with stop reason ``gap_limit``. The whole solve runs under a hard wall-clock limit
+(`solver.deadline`). On the OR-Tools backend the needs and fairness stages are first tried on the
+placement network (`solver.decomposition`): min-cost flow bounds that prove them without the whole
+MIP where they meet; once the fairness stage is fixed, the reduced costs of its flow give the later
+stages rows that fix nearly every placement (`solver.network.flow_rows`), and the programme and
+tie-break stages run on the model without the variables those rows fix (`solver.reduction`).
 
 The parts: `solver.run` holds the state of a run and lists its stages; `solver.linear_stage`
 solves a linear stage, `solver.levels` a min-max stage (the level search) and `solver.leximin` a
@@ -23,12 +25,12 @@ from dataclasses import dataclass, replace
 
 from models.region import Region
 from solver.allocation import Allocation, Stability
-from solver.backends.base import Outcome, SolverOptions, Status
+from solver.backends.base import GAP_LIMIT, Outcome, SolverOptions, Status
 from solver.deadline import DeadlineExceededError, run_with_deadline
 from solver.formulation import Formulation
 from solver.levels import min_max
 from solver.leximin import leximin
-from solver.linear_stage import linear_stage
+from solver.linear_stage import linear_stage, within_gap
 from solver.memory import collector_paused, peak_resident_mib
 from solver.minmax import MinMaxStage
 from solver.model import LinearModel, Terms
@@ -139,6 +141,9 @@ def _solve_stages(
         _wall_seconds(run, recorded, time.perf_counter() - stage_started)
         tell(f"stage {stage.name}: {_ended(run, stage.name, outcome)}, {_since(run):.1f} s in")
         if outcome.status == Status.OPTIMAL:
+            continue
+        if isinstance(stage, Stage) and within_gap(outcome):
+            status, stop = FEASIBLE, GAP_LIMIT
             continue
         if outcome.status == Status.INFEASIBLE:
             if solved_before:

@@ -60,6 +60,8 @@ class SolverOptions:
 
 #: The stop reason of a solve stopped at ``SolverOptions.memory_limit``.
 MEMORY_LIMIT = "memory_limit"
+#: The stop reason of a solve stopped within ``SolverOptions.gap`` of its bound, not proven.
+GAP_LIMIT = "gap_limit"
 #: The share of a solve's time limit that ``SolverOptions.first_answer_engine`` may take.
 FIRST_ANSWER_SHARE = 0.5
 #: Nodes of the backend's own engine before ``SolverOptions.proof_engine`` takes over. Every

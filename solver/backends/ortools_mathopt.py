@@ -24,6 +24,7 @@ from ortools.math_opt.python import mathopt
 
 from solver.backends.base import (
     FIRST_ANSWER_SHARE,
+    GAP_LIMIT,
     MEMORY_LIMIT,
     PROOF_AFTER_NODES,
     PROOF_SHARE,
@@ -525,7 +526,7 @@ class MathOptBackend(Backend):
         elif limit == _LIMIT.LIMIT_NODE:
             stop = NODE_LIMIT
         elif self.options.gap > 0:
-            stop = "gap_limit"
+            stop = GAP_LIMIT
         else:
             stop = f"stopped without proof ({_LIMIT.Name(limit)})"
         return Outcome(Status.FEASIBLE, stop, values, objective, bound, seconds)

@@ -17,6 +17,7 @@ from typing import ClassVar
 import pulp
 
 from solver.backends.base import (
+    GAP_LIMIT,
     Backend,
     Outcome,
     SolverOptions,
@@ -141,7 +142,7 @@ class PulpCbcBackend(Backend):
         objective = float(pulp.value(self._problem.objective) or 0.0)
         if solution == pulp.LpSolutionOptimal and self.options.gap == 0:
             return Outcome(Status.OPTIMAL, "optimal", values, objective, objective, seconds)
-        stop = "gap_limit" if solution == pulp.LpSolutionOptimal else "time_limit"
+        stop = GAP_LIMIT if solution == pulp.LpSolutionOptimal else "time_limit"
         return Outcome(Status.FEASIBLE, stop, values, objective, None, seconds)
 
     @staticmethod
