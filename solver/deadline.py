@@ -28,6 +28,11 @@ class DeadlineExceededError(Exception):
     """The function did not return within its hard limit and was killed."""
 
 
+class ChildDiedError(Exception):
+    """The child process ended before the deadline without an answer (a solver crashed or the
+    system killed it): a failure, not a limit."""
+
+
 def _child(
     connection: Connection, function: Callable[..., Any], args: tuple[Any, ...], scratch: str
 ) -> None:
@@ -66,20 +71,37 @@ def run_with_deadline(function: Callable[..., T], args: tuple[Any, ...], seconds
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.setpgid(process.pid, process.pid)  # type: ignore[arg-type]
     sender.close()
+    died = False
     try:
         if not receiver.poll(seconds):
             raise DeadlineExceededError(f"no answer within the hard limit of {seconds:.1f} s")
         kind, payload = receiver.recv()
     except EOFError:
-        raise DeadlineExceededError("the solver process ended without an answer") from None
+        died = True
     finally:
         _kill_group(process.pid)
         process.join()
         receiver.close()
         shutil.rmtree(scratch, ignore_errors=True)
+    if died:
+        raise ChildDiedError(
+            f"the solver process ended without an answer ({_ending(process.exitcode)})"
+        )
     if kind == "error":
         raise payload
     return payload  # type: ignore[no-any-return]
+
+
+def _ending(exit_code: int | None) -> str:
+    """How a process ended: its exit code, or the signal that killed it."""
+    if exit_code is None:
+        return "still running"
+    if exit_code < 0:
+        try:
+            return f"killed by {signal.Signals(-exit_code).name}"
+        except ValueError:
+            return f"killed by signal {-exit_code}"
+    return f"exit code {exit_code}"
 
 
 def _kill_group(pid: int | None) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from models.region import Region
 from solver.allocation import Allocation, Stability
 from solver.backends.base import GAP_LIMIT, Outcome, SolverOptions, Status
-from solver.deadline import DeadlineExceededError, run_with_deadline
+from solver.deadline import ChildDiedError, DeadlineExceededError, run_with_deadline
 from solver.formulation import Formulation
 from solver.levels import min_max
 from solver.leximin import leximin
@@ -62,7 +62,8 @@ def solve(
     from the child process under the hard limit).
 
     With ``hard_limit`` the solve runs in a child process that is killed ``HARD_LIMIT_GRACE``
-    seconds after the time limit (plus 10%); the result then has status ``no_solution``.
+    seconds after the time limit (plus 10%); the result then has status ``no_solution``. If that
+    process dies before (a solver crashed), the result has status ``error``.
     """
     options = options or SolverOptions()
     if not hard_limit:
@@ -72,6 +73,8 @@ def solve(
         return run_with_deadline(_solve, (region, backend, options, stability, progress), seconds)
     except DeadlineExceededError as error:
         return _empty(backend, options, NO_SOLUTION, "hard_time_limit", str(error))
+    except ChildDiedError as error:
+        return _empty(backend, options, ERROR, "error", str(error))
 
 
 def _empty(backend: str, options: SolverOptions, status: str, stop: str, message: str) -> Result:

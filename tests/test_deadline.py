@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from solver.deadline import DeadlineExceededError, run_with_deadline
+from solver.deadline import ChildDiedError, DeadlineExceededError, run_with_deadline
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the hard limit needs fork; without it nothing is killed"
@@ -68,3 +68,8 @@ def test_an_overrun_is_killed_and_leaves_no_temporary_file(temporary_folder: Pat
         run_with_deadline(_write_temporary_files, (True,), 3)
     assert time.perf_counter() - started < 30
     assert list(temporary_folder.iterdir()) == []
+
+
+def test_a_child_that_ends_without_an_answer_is_not_a_deadline() -> None:
+    with pytest.raises(ChildDiedError, match="exit code 3"):
+        run_with_deadline(os._exit, (3,), 30)

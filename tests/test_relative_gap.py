@@ -1,8 +1,8 @@
 """A relative gap (`SolverOptions.gap`, `fairshare solve --gap`): a stage that stops within it is
 fixed at its answer's value and the solve goes on, so every stage runs; the result is feasible
 with stop reason ``gap_limit``, never optimal, and the allocation obeys every rule and is no
-better than the proven optimum in any stage that came first (CBC reports no bound, so within a
-gap every stage of it is unproven)."""
+better than the proven optimum in the first stage (CBC reports no bound, so within a gap every
+stage of it is unproven)."""
 
 from __future__ import annotations
 

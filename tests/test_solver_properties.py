@@ -207,7 +207,9 @@ def test_time_limited_answer_is_never_called_optimal(
         assert result.stop_reason == "time_limit"
 
 
-def test_hard_limit_answer_is_consistent() -> None:
+def test_an_answer_through_the_hard_limit_child_process_is_consistent() -> None:
+    """The answer comes back from the child process of the hard limit (its kill is tested in
+    tests/test_solver_failures.py)."""
     r = generate_region(200, 6, 0)
     result = solve(r, "ortools", SolverOptions(time_limit=0.5))  # in a child process
     assert_status_consistent(r, result)
