@@ -178,7 +178,8 @@ def generate(municipalities: int, groups: int, seed: int, force: bool, out: Path
 @ledger_options
 @handle_errors
 def check(instance: str, directory: Path, period: str | None, ledger: Path | None) -> None:
-    """Check the allocation in DIRECTORY (municipalities.csv, placements.csv) against INSTANCE.
+    """Check the allocation in DIRECTORY (municipalities.csv and placements.csv, or
+    allocation.xlsx) against INSTANCE.
 
     Use it on an allocation edited by hand: every hard rule is re-evaluated from the input data.
     An allocation solved with a ledger is checked with the same --period and --ledger (its

@@ -59,31 +59,36 @@ def _records(sheet: Worksheet) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
     return header, records
 
 
+def read_sheets(path: Path, fix: str) -> dict[str, tuple[list[Any], list[tuple[int, list[Any]]]]]:
+    """Every sheet of an .xlsx workbook: its header and its rows, each with the row number a
+    spreadsheet program shows and its cells as parser cells.
+
+    Raises:
+        InputError: if the file is not a readable workbook (``fix`` says what to do).
+    """
+    import openpyxl  # imported here: it takes a third of a second, and few runs read xlsx
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise InputError(
+            [Problem(file=path.name, message=f"not a readable Excel workbook ({error})", fix=fix)]
+        ) from None
+    try:
+        return {name: _records(workbook[name]) for name in workbook.sheetnames}
+    finally:
+        workbook.close()
+
+
 class WorkbookInstance:
     """The raw content of an instance workbook, ready for validation."""
 
     def __init__(self, path: Path) -> None:
         self.file = path.name
         self.problems: list[Problem] = []
-        import openpyxl  # imported here: it takes a third of a second, and few runs read xlsx
-
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError) as error:
-            raise InputError(
-                [
-                    Problem(
-                        file=self.file,
-                        message=f"not a readable Excel workbook ({error})",
-                        fix="save the instance from Excel as an .xlsx workbook "
-                        "(see `fairshare template`)",
-                    )
-                ]
-            ) from None
-        try:
-            self.sheets = {name: _records(workbook[name]) for name in workbook.sheetnames}
-        finally:
-            workbook.close()
+        self.sheets = read_sheets(
+            path, "save the instance from Excel as an .xlsx workbook (see `fairshare template`)"
+        )
         for name in self.sheets:
             if name not in (
                 SETTINGS_SHEET,

@@ -1,10 +1,12 @@
-"""Writing the result of a solve into an output directory, all files or none.
+"""Writing the result of a solve into an output directory.
 
 Formats: ``csv`` writes ``municipalities.csv`` and ``placements.csv``; ``xlsx`` writes
 ``allocation.xlsx`` with the same two tables as sheets; ``json`` writes ``allocation.json``. Every
 format also writes ``summary.json`` (deterministic) and ``timings.json`` (times of this run).
-The files are first written into a temporary folder inside the output directory and then moved into
-place, so a reader never sees a half-written file.
+The files are first written in full into a temporary folder inside the output directory and then
+moved into place one by one, so a reader never sees a half-written file, and a write that fails
+(a full disk) replaces nothing. Only a crash between the moves, which take microseconds, could
+leave new files beside old ones: directories cannot be swapped in one step on every system.
 """
 
 from __future__ import annotations

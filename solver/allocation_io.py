@@ -1,9 +1,11 @@
 """Reading an allocation back from a solve's output directory, e.g. after a planner edited it.
 
 Only the decisions are read: ``new_homes``, ``new_social`` and ``new_middle`` from
-``municipalities.csv`` and ``placed`` from ``placements.csv``; every other column is recomputed.
-The files may have been saved by Dutch Excel (``;``, decimal comma, cp1252). Every municipality of
-the region needs exactly one row, and every municipality and group exactly one placement row.
+``municipalities.csv`` and ``placed`` from ``placements.csv``, or from the sheets of the same
+names in ``allocation.xlsx`` (`fairshare solve --format xlsx`) where the directory has no such
+CSV file; every other column is recomputed. The CSV files may have been saved by Dutch Excel
+(``;``, decimal comma, cp1252). Every municipality of the region needs exactly one row, and every
+municipality and group exactly one placement row.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ from pathlib import Path
 from models.cells import Cell, CellError, is_blank, parse_int
 from models.errors import InputError, Problem
 from models.region import Region
-from models.tables import RawTable, read_csv_table
+from models.tables import RawTable, read_csv_table, table_from_records
+from models.workbook import read_sheets
 from solver.allocation import Allocation
 
 DECISIONS = ("new_homes", "new_social", "new_middle")
+#: The tables of an allocation: CSV files of these names, or sheets of `WORKBOOK`.
+TABLES = ("municipalities", "placements")
+#: The workbook `fairshare solve --format xlsx` writes.
+WORKBOOK = "allocation.xlsx"
 
 
 def _integer(
@@ -58,23 +65,10 @@ def read_allocation(region: Region, directory: Path) -> Allocation:
             duplicate code or group).
     """
     problems: list[Problem] = []
-    tables = {}
-    for name in ("municipalities.csv", "placements.csv"):
-        path = directory / name
-        if not path.is_file():
-            problems.append(
-                Problem(
-                    file=str(path),
-                    message="the file is missing",
-                    fix="give the output directory of `fairshare solve --format csv`",
-                )
-            )
-        else:
-            tables[name] = read_csv_table(path)
-            problems += tables[name].problems
+    tables = _tables(directory, problems)
     if problems:
         raise InputError(problems)
-    municipalities, placements = tables["municipalities.csv"], tables["placements.csv"]
+    municipalities, placements = tables["municipalities"], tables["placements"]
     codes = set(region.codes)
     groups = {g.id for g in region.groups}
     decisions: dict[str, dict[str, int]] = {d: {} for d in DECISIONS}
@@ -141,3 +135,47 @@ def read_allocation(region: Region, directory: Path) -> Allocation:
         decisions["new_middle"],
         {cell: n for cell, n in sorted(placed.items())},
     )
+
+
+def _tables(directory: Path, problems: list[Problem]) -> dict[str, RawTable]:
+    """The allocation's tables: the CSV files, or the sheets of `WORKBOOK` where there is no
+    CSV file of them; each problem found is added to ``problems``."""
+    workbook = directory / WORKBOOK
+    if workbook.is_file() and not any((directory / f"{n}.csv").is_file() for n in TABLES):
+        return _sheets(workbook, problems)
+    tables = {}
+    for name in TABLES:
+        path = directory / f"{name}.csv"
+        if not path.is_file():
+            problems.append(
+                Problem(
+                    file=str(path),
+                    message="the file is missing",
+                    fix="give the output directory of `fairshare solve` (--format csv or xlsx)",
+                )
+            )
+        else:
+            tables[name] = read_csv_table(path)
+            problems += tables[name].problems
+    return tables
+
+
+def _sheets(path: Path, problems: list[Problem]) -> dict[str, RawTable]:
+    """The allocation's tables from the sheets of a workbook."""
+    sheets = read_sheets(path, f"give the {WORKBOOK} that `fairshare solve --format xlsx` wrote")
+    tables = {}
+    for name in TABLES:
+        if name not in sheets:
+            problems.append(
+                Problem(
+                    file=path.name,
+                    sheet=name,
+                    message="the sheet is missing",
+                    fix=f"keep the sheet '{name}' that `fairshare solve --format xlsx` wrote",
+                )
+            )
+            continue
+        header, records = sheets[name]
+        tables[name] = table_from_records(path.name, name, header, records)
+        problems += tables[name].problems
+    return tables

@@ -393,6 +393,39 @@ def test_check_names_the_letting_pool_of_an_overfull_municipality(
     assert "1 rule violation(s)" in result.stderr
 
 
+def test_check_reads_the_workbook_of_format_xlsx_and_finds_an_edit_in_it(tmp_path: Path) -> None:
+    """A planner who solved with --format xlsx edits allocation.xlsx: check reads its sheets.
+    One more household of a group in a municipality breaks that group's demand (the solve
+    houses every household of Haaglanden's groups)."""
+    import openpyxl
+
+    out = tmp_path / "xlsx"
+    solved = CliRunner().invoke(
+        main, ["solve", str(HAAGLANDEN), "--format", "xlsx", "--out", str(out)]
+    )
+    assert solved.exit_code == 0, solved.output
+    accepted = CliRunner().invoke(main, ["check", str(HAAGLANDEN), str(out)])
+    assert accepted.exit_code == 0, accepted.output
+
+    workbook = openpyxl.load_workbook(out / "allocation.xlsx")
+    sheet = workbook["placements"]
+    header = [cell.value for cell in sheet[1]]
+    placed = sheet.cell(row=2, column=header.index("placed") + 1)
+    group = sheet.cell(row=2, column=header.index("group") + 1).value
+    placed.value = int(placed.value) + 1
+    workbook.save(out / "allocation.xlsx")
+    edited = CliRunner().invoke(main, ["check", str(HAAGLANDEN), str(out)])
+    assert edited.exit_code == 5, edited.output
+    assert f"group_demand[{group}]" in edited.stderr
+
+    del workbook["placements"]
+    workbook.save(out / "allocation.xlsx")
+    missing = CliRunner().invoke(main, ["check", str(HAAGLANDEN), str(out)])
+    assert missing.exit_code == 2, missing.output
+    assert "allocation.xlsx" in missing.stderr and "placements" in missing.stderr
+    assert "the sheet is missing" in missing.stderr
+
+
 def test_check_rejects_text_in_placed_without_traceback(
     solved_haaglanden: Path, tmp_path: Path
 ) -> None:
