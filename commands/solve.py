@@ -23,8 +23,10 @@ from solver.allocation import Stability
 from solver.allocation_io import read_allocation
 from solver.backends import BACKENDS
 from solver.backends.base import SolverOptions
+from solver.deadline import ChildDiedError, DeadlineExceededError, run_with_deadline
 from solver.explain import explain as explain_region
 from solver.result import ERROR, INFEASIBLE, NO_SOLUTION, raise_limit
+from solver.solve import HARD_LIMIT_GRACE
 
 #: Seconds a solve runs before its progress (`solver.solve.Progress`) appears on standard error,
 #: the lines held until then first: on the 2-core machine of benchmarks/RESULTS.md the pilot
@@ -198,15 +200,28 @@ def solve(
         click.echo(f"wrote {out}")
     status = report.result.status
     if status == INFEASIBLE:
-        explanation = explain_region(region, backend, options)
-        if explanation is not None:
-            click.echo(explanation.text())
+        _explain_infeasible(region, backend, options)
         raise InfeasibleError("the policy rules cannot all hold for this instance")
     if status == NO_SOLUTION:
         stop = report.result.stop_reason
         raise NoSolutionError(f"no solution within the limits ({stop}); {raise_limit(stop)}")
     if status == ERROR:
         raise InternalError(f"solver failure: {report.result.message}")
+
+
+def _explain_infeasible(region: Region, backend: str, options: SolverOptions) -> None:
+    """Print why the region is infeasible (`solver.explain`), under the same hard wall-clock limit
+    as the solve (`solver.solve.HARD_LIMIT_GRACE`): its solves each get the time limit, and there
+    may be dozens. An explanation that does not finish is left out with a line saying why; the
+    instance is infeasible either way (exit code 3)."""
+    seconds = options.time_limit * 1.1 + HARD_LIMIT_GRACE
+    try:
+        explanation = run_with_deadline(explain_region, (region, backend, options), seconds)
+    except (DeadlineExceededError, ChildDiedError, NoSolutionError) as error:
+        click.echo(f"no explanation of the conflict: {error}", err=True)
+        return
+    if explanation is not None:
+        click.echo(explanation.text())
 
 
 class _ProgressLines:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from dataclasses import replace
 from fractions import Fraction
 from math import ceil, floor
@@ -287,6 +288,25 @@ def test_solve_an_infeasible_instance_prints_the_explanation(infeasible: str) ->
     assert "tiny: infeasible" in result.stdout
     assert CONFLICT in result.stdout
     assert "Smallest relaxation that restores feasibility" in result.stdout
+
+
+def test_an_explanation_past_the_hard_limit_is_left_out_and_the_exit_code_stays_3(
+    infeasible: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The explanation after an infeasible solve runs under the solve's hard limit."""
+    import commands.solve as solve_command
+
+    def hang(*_: object) -> None:
+        time.sleep(60)
+
+    monkeypatch.setattr(solve_command, "explain_region", hang)
+    monkeypatch.setattr(solve_command, "HARD_LIMIT_GRACE", 0.5)
+    started = time.perf_counter()
+    result = run("solve", infeasible, "--time-limit", "1")
+    assert time.perf_counter() - started < 30
+    assert result.exit_code == 3, result.output
+    assert "no explanation of the conflict: no answer within the hard limit" in result.stderr
+    assert "Traceback" not in result.output
 
 
 # --- solve with policy options -----------------------------------------------------------------
