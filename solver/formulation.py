@@ -71,7 +71,8 @@ class Formulation:
         return total
 
     def decision_variables(self) -> list[int]:
-        """The variables that make up an allocation, in canonical order (codes, then groups)."""
+        """The variables that make up an allocation, in canonical order (codes, then groups),
+        the transfers of tasks between municipalities last (by giver, receiver and group)."""
         indices: list[int] = []
         for m in self.region.municipalities:
             indices += [self.new_homes[m.code], self.new_social[m.code], self.new_middle[m.code]]
@@ -80,6 +81,7 @@ class Formulation:
                 for g in self.region.groups
                 if (m.code, g.id) in self.placements
             ]
+        indices += [self.transfers[key] for key in sorted(self.transfers)]
         return indices
 
 

@@ -56,7 +56,8 @@ from models.writer import write_instance_dir
 from solver.allocation import Allocation
 from solver.backends.base import SolverOptions
 from solver.check import check_allocation
-from solver.objectives import MAX_EXACT_SCALE
+from solver.formulation import formulate
+from solver.objectives import MAX_EXACT_SCALE, tie_break_stage
 from solver.quotas import compute_quotas, eligible
 from solver.reasons import municipality_reason
 from solver.result import Result
@@ -127,6 +128,15 @@ def test_adjacent_exchange_transfers_the_excess_task(backend: str) -> None:
     assert values["needs"] == 0
     assert values["fairness_sum"] == 0
     assert values["exchanges"] == 3
+
+
+def test_the_tie_break_covers_the_transfers() -> None:
+    """Transfers are decisions of the allocation (transfers.csv): two ways to transfer as few
+    households are told apart by the tie-break, as placements are."""
+    f = formulate(pair_region(exchanges="adjacent"))
+    assert f.transfers
+    terms = tie_break_stage(f).terms
+    assert all(index in terms for index in f.transfers.values())
 
 
 # The min-max objectives measure task totals too: without exchanges max |P - Q| = 3, max
