@@ -231,6 +231,10 @@ def sum_deviation_stage(f: Formulation) -> Stage:
     households). With a `Stability` of weight ``w`` every household placed differently from the
     previous allocation adds ``w`` households: ``+ w sum_mg |p_mg - previous_mg|``. The stage's
     unit is ``1/(L e v)`` household for a compensation ``n/e`` and a weight ``u/v``.
+
+    Source: the fair split (``q_mg = D_g w_m / sum w``, `solver.quotas.compute_quotas`) follows
+    the statutory key for permit holders, each municipality's share of the population
+    (Huisvestingswet 2014, art. 28-29; DOMAIN.md), applied to every group.
     """
     compensation = f.region.policy.exchange_compensation if f.transfers else Fraction(0)
     weight = f.stability.weight if f.stability is not None else Fraction(0)

@@ -320,8 +320,15 @@ class Quotas:
 
 
 def eligible(region: Region, code: str, group_id: str) -> bool:
-    """True if the group may be housed in the municipality: allowed by the instance and, for a
-    group that needs care, within reach of care (always, with the rule switched off)."""
+    """Eligibility: ``p_mg = 0`` where group g may not be housed in municipality m. True if the
+    group may be housed there: allowed by the instance (``only_in``, ``not_in``) and, for a group
+    that needs care, within reach of care (always, with the rule switched off). The model holds
+    no placement variable for a cell this refuses (`solver.formulation.formulate`), so the
+    equation needs no row; its quota is 0, and the group's demand is split over the others.
+
+    Source: DOMAIN.md, "Capacity in the letting pool": some groups need care nearby (the
+    centrumgemeente for sheltered housing); the instance names where a group may be housed.
+    """
     if not region.policy.rule_enabled("eligibility"):
         return True
     return region.may_house(code, group_id)
