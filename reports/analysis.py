@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from models.cells import decimal
-from models.errors import InfeasibleError, InputError, NoSolutionError, Problem
+from models.errors import InfeasibleError, InputError, InternalError, NoSolutionError, Problem
 from models.fileio import atomic_write_bytes
 from models.region import Region
 from models.serialize import csv_text
@@ -20,6 +20,7 @@ from reports.outputs import workbook_bytes
 from solver.allocation import Allocation
 from solver.apportionment import METHODS, statutory_overshoot
 from solver.backends.base import SolverOptions
+from solver.check import check_allocation
 from solver.measures import Measures, per_municipality, summary_rows
 from solver.paradox import (
     AlabamaViolation,
@@ -214,6 +215,12 @@ def optimiser_audit(
             raise NoSolutionError(
                 f"a solve of the audit ended {result.status} ({result.stop_reason}); raise "
                 "--time-limit, or audit a smaller range"
+            )
+        violations = check_allocation(r, result.allocation)
+        if violations:
+            listed = "; ".join(str(v) for v in violations[:5])
+            raise InternalError(
+                f"a solve of the audit returned an allocation that breaks the rules: {listed}"
             )
         return {m.code: result.allocation.placed.get((m.code, group), 0) for m in r.municipalities}
 

@@ -24,6 +24,7 @@ from models.loader import load_region
 from models.region import Region
 from models.writer import write_instance_dir
 from reports.analysis import MEASURE_COLUMNS
+from solver.check import Violation
 from solver.quotas import compute_quotas
 from solver.solve import solve
 
@@ -191,6 +192,21 @@ def test_audit_webster_finds_no_paradox() -> None:
     result = run("audit", HAAGLANDEN, "--method", "webster", "--from", "1", "--to", "200")
     assert result.exit_code == 0, result.output
     assert result.stdout == "audit of webster, totals 1..200: 0 violation(s)\n"
+
+
+def test_audit_optimiser_checks_every_allocation_it_compares(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer that breaks a rule is an internal error (exit 1), not a point of the audit."""
+    import reports.analysis as analysis
+
+    broken = Violation("plan_capacity", "GM0899", "12 new homes, plan capacity 10", Fraction(2))
+    monkeypatch.setattr(analysis, "check_allocation", lambda *_: [broken])
+    monkeypatch.delenv("FAIRSHARE_DEBUG", raising=False)
+    args = ["--optimiser", "--group", "homeless", "--from", "10", "--to", "10"]
+    result = run("audit", PARKSTAD, *args)
+    assert result.exit_code == 1, result.output
+    assert "breaks the rules: plan_capacity[GM0899]" in result.stderr
 
 
 # Each reported violation is checked against two solves of our own.
