@@ -49,6 +49,8 @@ class PulpCbcBackend(Backend):
             for v in model.variables
         ]
         self._count = 0
+        #: Every row CBC holds (the model's and those added), by its name in PuLP.
+        self._rows: dict[str, Constraint] = {}
         for constraint in model.constraints:
             self.add_constraint(constraint)
 
@@ -56,6 +58,7 @@ class PulpCbcBackend(Backend):
         """Add the constraint under a generated name (PuLP rewrites brackets and commas)."""
         name = f"c{self._count}"
         self._count += 1
+        self._rows[name] = constraint
         expression = pulp.LpAffineExpression([(self._variables[i], c) for i, c in constraint.terms])
         self._problem += pulp.LpConstraint(
             expression, sense=_SENSES[constraint.sense], rhs=constraint.rhs, name=name
@@ -65,6 +68,15 @@ class PulpCbcBackend(Backend):
     def remove_constraint(self, handle: object) -> None:
         """Delete a constraint added before."""
         del self._problem.constraints[str(handle)]
+        del self._rows[str(handle)]
+
+    def _broken(self, values: Mapping[int, int]) -> Constraint | None:
+        """The first row CBC holds that whole ``values`` break exactly (CBC accepts a row within
+        its tolerance, and rounding can tip it); rows with a continuous variable are left to it."""
+        for constraint in self._rows.values():
+            if all(i in values for i, _ in constraint.terms) and not constraint.holds(values):
+                return constraint
+        return None
 
     def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
         """The bounds replaced in the model and on PuLP's variables."""
@@ -139,6 +151,16 @@ class PulpCbcBackend(Backend):
         values = round_values(raw, self.model)
         if values is None:
             return fractional_outcome(None, seconds)
+        broken = self._broken(values)
+        if broken is not None:
+            return Outcome(
+                Status.ERROR,
+                f"error: CBC's answer, rounded to whole numbers, breaks the row {broken.name}",
+                None,
+                None,
+                None,
+                seconds,
+            )
         objective = float(pulp.value(self._problem.objective) or 0.0)
         if solution == pulp.LpSolutionOptimal and self.options.gap == 0:
             return Outcome(Status.OPTIMAL, "optimal", values, objective, objective, seconds)
