@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from benchmarks.output import markdown_table, ratio_table, stage_table
@@ -54,24 +54,25 @@ def _integers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers: {text!r}") from error
 
 
-def _mebibytes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a whole number of MiB: {text!r}") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 MiB: {text!r}")
-    return value
+def _at_least_one(unit: str, units: str) -> Callable[[str], int]:
+    """An argument type: a whole number of ``units``, at least 1 ``unit``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of {units}: {text!r}"
+            ) from error
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected at least 1 {unit}: {text!r}")
+        return value
+
+    return parse
 
 
-def _repetitions(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a whole number of runs: {text!r}") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 run: {text!r}")
-    return value
+_mebibytes = _at_least_one("MiB", "MiB")
+_repetitions = _at_least_one("run", "runs")
 
 
 def _parser() -> argparse.ArgumentParser:
