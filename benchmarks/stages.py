@@ -32,7 +32,7 @@ from benchmarks.suite import get_instance
 from models.fileio import atomic_write_text
 from solver.backends import backend_class
 from solver.backends.base import Outcome, SolverOptions
-from solver.deadline import DeadlineExceededError, run_with_deadline
+from solver.deadline import ChildDiedError, DeadlineExceededError, run_with_deadline
 from solver.model import evaluate
 from solver.mps import mps_text
 from solver.network import holds
@@ -80,7 +80,8 @@ def solve_stage(
     problem: StageProblem, engine: str, time_limit: float, *, log: bool = False
 ) -> EngineRow:
     """The problem on one engine from its start, in a child process killed
-    `HARD_LIMIT_GRACE` seconds after the time limit; with ``log`` the engine prints its log."""
+    `HARD_LIMIT_GRACE` seconds after the time limit (a row ``no_solution``; a child that dies
+    before, a row ``error``); with ``log`` the engine prints its log."""
     started = time.perf_counter()
     try:
         outcome = run_with_deadline(
@@ -89,6 +90,9 @@ def solve_stage(
     except DeadlineExceededError as error:
         seconds = time.perf_counter() - started
         return EngineRow(engine, "no_solution", f"killed: {error}", None, None, seconds, False)
+    except ChildDiedError as error:
+        seconds = time.perf_counter() - started
+        return EngineRow(engine, "error", f"error: {error}", None, None, seconds, False)
     values = outcome.values
     bound = None if outcome.bound is None else outcome.bound + problem.constant
     value = None if values is None else evaluate(problem.terms, values) + problem.constant

@@ -29,7 +29,7 @@ from solver.paradox import (
     population_paradox_violations,
 )
 from solver.quotas import Quotas, key_weights
-from solver.result import INFEASIBLE, OPTIMAL
+from solver.result import ERROR, INFEASIBLE, OPTIMAL
 from solver.solve import solve
 
 Table = tuple[list[str], list[list[str]]]
@@ -211,6 +211,8 @@ def optimiser_audit(
             raise InfeasibleError(
                 "a solve of the audit is infeasible; run fairshare explain on the instance"
             )
+        if result.status == ERROR:
+            raise InternalError(f"solver failure in a solve of the audit: {result.message}")
         if result.status != OPTIMAL or result.allocation is None:
             raise NoSolutionError(
                 f"a solve of the audit ended {result.status} ({result.stop_reason}); raise "

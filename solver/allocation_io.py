@@ -1,9 +1,9 @@
 """Reading an allocation back from a solve's output directory, e.g. after a planner edited it.
 
 Only the decisions are read: ``new_homes``, ``new_social`` and ``new_middle`` from
-``municipalities.csv`` and ``placed`` from ``placements.csv``, or from the sheets of the same
-names in ``allocation.xlsx`` (`fairshare solve --format xlsx`) where the directory has no such
-CSV file; every other column is recomputed. The CSV files may have been saved by Dutch Excel
+``municipalities.csv`` and ``placed`` from ``placements.csv``, or, where the directory has
+neither CSV file, from the sheets of the same names in ``allocation.xlsx`` (`fairshare solve
+--format xlsx`); every other column is recomputed. The CSV files may have been saved by Dutch Excel
 (``;``, decimal comma, cp1252). Every municipality of the region needs exactly one row, and every
 municipality and group exactly one placement row.
 """

@@ -1,6 +1,7 @@
 """Failures, as `fairshare solve` reports them: a solver process that dies is an error (exit 1),
 not a limit; a solve past its hard limit is killed and has no solution (exit 4); an answer that
-breaks a rule is an internal error (exit 1) and writes no file."""
+breaks a rule is an internal error (exit 1) and writes no file. The audit of the optimiser and
+the benchmark of one stage per engine report a dead solver as an error too."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import benchmarks.stages as stages_module
 import reports.solve_report as solve_report
 import solver.solve as solve_module
 from cli import main
@@ -83,3 +85,38 @@ def test_fairshare_solve_exits_1_and_writes_nothing_when_the_answer_breaks_a_rul
     assert "plan_capacity[GM0518]: 12 new homes, plan capacity 10" in run.output
     assert "Traceback" not in run.output
     assert not out.exists()
+
+
+def test_fairshare_audit_of_the_optimiser_exits_1_when_a_solver_process_dies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(solve_module, "_solve", _die)
+    monkeypatch.delenv("FAIRSHARE_DEBUG", raising=False)
+    parkstad = str(bundled_instance("parkstad-limburg"))
+    arguments = [
+        "audit",
+        parkstad,
+        "--optimiser",
+        "--group",
+        "homeless",
+        "--from",
+        "10",
+        "--to",
+        "10",
+    ]
+    run = CliRunner().invoke(main, arguments)
+    assert run.exit_code == 1, run.output
+    assert "solver failure in a solve of the audit" in run.output
+    assert "raise --time-limit" not in run.output
+
+
+def test_an_engine_that_dies_on_a_benchmarked_stage_is_a_row_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    region = load_instance(bundled_instance("haaglanden")).region
+    problem = solve_module.stage_problem(region, "programme", SolverOptions(time_limit=30))
+    assert problem is not None
+    monkeypatch.setattr(stages_module, "_solve_on", _die)
+    row = stages_module.solve_stage(problem, "highs", 5)
+    assert (row.status, row.value) == ("error", None)
+    assert "killed by SIGKILL" in row.stop_reason

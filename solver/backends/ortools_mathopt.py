@@ -525,7 +525,9 @@ class MathOptBackend(Backend):
             stop = "time_limit"
         elif limit == _LIMIT.LIMIT_NODE:
             stop = NODE_LIMIT
-        elif self.options.gap > 0:
+        elif self.options.gap > 0 and reason == _REASON.TERMINATION_REASON_OPTIMAL:
+            # The engine met the relative gap of the options; only then may the solve go on
+            # from this stage (`solver.linear_stage.within_gap`).
             stop = GAP_LIMIT
         else:
             stop = f"stopped without proof ({_LIMIT.Name(limit)})"
