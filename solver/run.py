@@ -164,7 +164,8 @@ class Run:
             self.backend.options = replace(self.backend.options, first_answer_engine=engine)
         reduced, constant = reduction.objective(terms)
         start = None if hint is None else reduction.start(hint)
-        outcome = self.backend.minimize(reduced, self.remaining(), hint=start)
+        # The constant goes to the backend too: a relative gap is measured on the whole value.
+        outcome = self.backend.minimize(reduced, self.remaining(), hint=start, offset=constant)
         outcome = replace(
             outcome,
             objective=_shifted(outcome.objective, constant),

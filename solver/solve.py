@@ -97,8 +97,8 @@ def _empty(backend: str, options: SolverOptions, status: str, stop: str, message
 
 #: The first stage solved on the reduced model (`Run.reduce`), with the placement network: the
 #: stages from it on choose the building, with nearly every placement fixed by the flow rows.
-#: Not with a relative gap: the reduced objective is counted from the previous answer, and a
-#: relative gap on it would mean something else.
+#: With a relative gap the engines measure it on the stage's whole value (the reduced objective
+#: plus its constant, `solver.backends.base.Backend.minimize`'s ``offset``).
 REDUCED_FROM = "programme"
 
 
@@ -214,9 +214,9 @@ def _ended(run: Run, name: str, outcome: Outcome) -> str:
 
 
 def _prepare(run: Run, stage: Stage | MinMaxStage) -> None:
-    """Reduce the model before `REDUCED_FROM`, where the run has a network and no relative gap;
-    on the reduced model, narrow the bounds by the stages fixed before this one (`Run.tighten`)."""
-    if stage.name == REDUCED_FROM and run.network is not None and run.options.gap == 0:
+    """Reduce the model before `REDUCED_FROM`, where the run has a network; on the reduced
+    model, narrow the bounds by the stages fixed before this one (`Run.tighten`)."""
+    if stage.name == REDUCED_FROM and run.network is not None:
         run.reduce()
     run.tighten()
 

@@ -129,10 +129,22 @@ class Backend(ABC):
 
     @abstractmethod
     def minimize(
-        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+        self,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None = None,
+        *,
+        offset: int = 0,
     ) -> Outcome:
         """Minimise ``terms`` within ``time_limit`` seconds, starting from the integer values in
-        ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can."""
+        ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can.
+
+        ``offset``: what the objective leaves out of the stage's value (a reduced model counts
+        from the previous answer, `solver.reduction`). With a relative gap
+        (``SolverOptions.gap``) the engine measures the gap on ``terms + offset``, so that it
+        means what the user asked; without one it is not handed to the engine, whose tolerances
+        are relative to the size of the values. The outcome's objective and bound are those of
+        ``terms`` alone either way."""
 
     def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
         """Replace variables' bounds (by variable index) with narrower ones that every answer

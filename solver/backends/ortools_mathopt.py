@@ -99,6 +99,8 @@ class MathOptBackend(Backend):
         #: Rows added since the model was last handed to a solver, not yet written into it.
         self._pending: dict[int, Constraint] = {}
         self._freed = 0
+        #: The objective's offset in the solve under way (`minimize`), left out of its outcome.
+        self._offset = 0.0
 
     @property
     def _proto(self) -> model_pb2.ModelProto:
@@ -178,21 +180,31 @@ class MathOptBackend(Backend):
             append_row(proto, row, constraint, with_name=False, exact=exact)
         return proto, position
 
-    def _set_objective(self, proto: model_pb2.ModelProto, terms: Terms) -> None:
+    def _set_objective(
+        self, proto: model_pb2.ModelProto, terms: Terms, offset: float = 0.0
+    ) -> None:
         objective = proto.objective
         objective.Clear()
         objective.maximize = False
+        objective.offset = offset
         ordered = sorted(terms.items())
         objective.linear_coefficients.ids.extend(i for i, _ in ordered)
         objective.linear_coefficients.values.extend(float(c) for _, c in ordered)
 
     def minimize(
-        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+        self,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None = None,
+        *,
+        offset: int = 0,
     ) -> Outcome:
         """Minimise ``terms``, starting from ``hint`` if given, or from the answer of the options'
         ``first_answer_engine`` where that is better (`_first_answer`); an objective that is
-        integral at integer points may stop at a gap below 1, which still proves optimality."""
-        self._set_objective(self._proto, terms)
+        integral at integer points may stop at a gap below 1, which still proves optimality.
+        ``offset``: as `Backend.minimize`."""
+        self._offset = float(offset) if self.options.gap > 0 else 0.0
+        self._set_objective(self._proto, terms, self._offset)
         first = self.options.first_answer_engine
         if first is None or first == self.engine:
             return self._minimize(terms, time_limit, hint)
@@ -283,7 +295,7 @@ class MathOptBackend(Backend):
         """``engine`` on the model with every row exact, from ``hint``; an answer that breaks a
         row is an error."""
         proto, _ = self._rebuilt(exact=True, model=self._given if engine == "cpsat" else None)
-        self._set_objective(proto, terms)
+        self._set_objective(proto, terms, self._offset)
         outcome = self._solve(terms, time_limit, hint, tight=False, engine=engine, proto=proto)
         if outcome.values is not None and self._broken(outcome.values) is not None:
             return Outcome(
@@ -479,7 +491,7 @@ class MathOptBackend(Backend):
         termination = result.termination
         reason, limit = termination.reason, termination.limit
         dual = termination.objective_bounds.dual_bound
-        bound = dual if math.isfinite(dual) else None
+        bound = dual - self._offset if math.isfinite(dual) else None
         stopped_by_time = limit == _LIMIT.LIMIT_TIME or out_of_time
         if reason in (
             _REASON.TERMINATION_REASON_INFEASIBLE,
@@ -511,7 +523,7 @@ class MathOptBackend(Backend):
         values = round_values(raw, self.model)
         if values is None:
             return fractional_outcome(bound, seconds)
-        objective = solution.objective_value
+        objective = solution.objective_value - self._offset
         proven = (
             reason == _REASON.TERMINATION_REASON_OPTIMAL
             and bound is not None

@@ -85,20 +85,26 @@ class PulpCbcBackend(Backend):
             self._variables[index].lowBound = lower
             self._variables[index].upBound = upper
 
-    def _set_objective(self, terms: Terms) -> None:
+    def _set_objective(self, terms: Terms, offset: int) -> None:
         # An empty objective would make PuLP add a dummy variable whose bound CBC then refuses
         # (it has no column); a zero coefficient on the first variable keeps the model valid.
         ordered = sorted(terms.items()) or [(0, 0)]
         self._problem.setObjective(
-            pulp.LpAffineExpression([(self._variables[i], c) for i, c in ordered])
+            pulp.LpAffineExpression([(self._variables[i], c) for i, c in ordered], constant=offset)
         )
 
     def minimize(
-        self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+        self,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None = None,
+        *,
+        offset: int = 0,
     ) -> Outcome:
         """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise),
-        starting from ``hint`` if given."""
-        self._set_objective(terms)
+        starting from ``hint`` if given. ``offset``: as `Backend.minimize`."""
+        offset = offset if self.options.gap > 0 else 0
+        self._set_objective(terms, offset)
         if hint:
             for index, value in hint.items():
                 self._variables[index].setInitialValue(value)
@@ -161,7 +167,7 @@ class PulpCbcBackend(Backend):
                 None,
                 seconds,
             )
-        objective = float(pulp.value(self._problem.objective) or 0.0)
+        objective = float(pulp.value(self._problem.objective) or 0.0) - offset
         if solution == pulp.LpSolutionOptimal and self.options.gap == 0:
             return Outcome(Status.OPTIMAL, "optimal", values, objective, objective, seconds)
         stop = GAP_LIMIT if solution == pulp.LpSolutionOptimal else "time_limit"
@@ -174,7 +180,7 @@ class PulpCbcBackend(Backend):
 
     def write_mps(self, terms: Terms) -> str:
         """The model with objective ``terms`` in MPS format (variables named x0, x1, ...)."""
-        self._set_objective(terms)
+        self._set_objective(terms, 0)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "model.mps"
             self._problem.writeMPS(str(path))

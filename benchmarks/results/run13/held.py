@@ -61,7 +61,7 @@ def main() -> None:
         print(f"{stage} stage begins: {_resident_mib()} MiB resident", flush=True)
         raise _StopError
 
-    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign]
+    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign,assignment]
     region = generate_region(5000, 8, seed=2024)
     with contextlib.suppress(_StopError):
         solve(region, "ortools", SolverOptions(time_limit=1200), hard_limit=False)

@@ -58,7 +58,7 @@ def main() -> None:
         _report()
         raise _StopError
 
-    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign]
+    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign,assignment]
     region = generate_region(5000, 8, seed=2024)
     with contextlib.suppress(_StopError):
         solve(region, "ortools", SolverOptions(time_limit=1200), hard_limit=False)
