@@ -44,12 +44,14 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
         terms: Terms,
         time_limit: float,
         hint: Mapping[int, int] | None = None,
+        *,
+        offset: int = 0,
     ) -> Outcome:
         broken: list[str] = []
         if hint is not None:
             rows = (*self.model.constraints, *self._active.values())
             broken = [c.name for c in rows if not c.holds(hint)]
-        outcome = original(self, terms, time_limit, hint)
+        outcome = original(self, terms, time_limit, hint, offset=offset)
         recorded.append((None if hint is None else dict(hint), outcome, broken))
         return outcome
 
@@ -88,9 +90,14 @@ def test_the_answer_does_not_depend_on_the_start(
     original = backend_type.minimize
 
     def cold(
-        self: Backend, terms: Terms, time_limit: float, hint: Mapping[int, int] | None = None
+        self: Backend,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None = None,
+        *,
+        offset: int = 0,
     ) -> Outcome:
-        return original(self, terms, time_limit, None)
+        return original(self, terms, time_limit, None, offset=offset)
 
     monkeypatch.setattr(backend_type, "minimize", cold)
     without = solved(r, backend)

@@ -47,9 +47,11 @@ def main() -> None:
 
     original = backend_module.MathOptBackend.minimize
 
-    def minimize(self: Any, terms: Any, time_limit: float, hint: Any = None) -> Outcome:
+    def minimize(
+        self: Any, terms: Any, time_limit: float, hint: Any = None, *, offset: int = 0
+    ) -> Outcome:
         if len(self.model.variables) < REDUCED_FROM_VARIABLES:
-            return original(self, terms, time_limit, hint=hint)
+            return original(self, terms, time_limit, hint=hint, offset=offset)
         if self.options.first_answer_engine is not None and hint is not None:
             # The programme stage, answered by its start.
             self._set_objective(self._proto, terms)
@@ -58,7 +60,7 @@ def main() -> None:
         _report()
         raise _StopError
 
-    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign,assignment]
+    backend_module.MathOptBackend.minimize = minimize  # type: ignore[method-assign]
     region = generate_region(5000, 8, seed=2024)
     with contextlib.suppress(_StopError):
         solve(region, "ortools", SolverOptions(time_limit=1200), hard_limit=False)
