@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from solver.model import LinearModel, Terms, Variable
@@ -45,13 +45,16 @@ class Multiplied:
     reduced: list[int]
     row_parts: list[tuple[int, int]]
 
-    def variable_part(self, variable: Variable) -> int | None:
-        """``min(r_j l_j, r_j u_j)`` of the variable; ``None`` if it lacks that bound."""
-        r = self.reduced[variable.index]
-        if r == 0:
-            return 0
-        bound = variable.lower if r > 0 else variable.upper
-        return None if bound is None else r * bound
+    def variable_parts(self, variables: Sequence[Variable]) -> list[int] | None:
+        """``min(r_j l_j, r_j u_j)`` of each variable; ``None`` if one lacks that bound."""
+        parts = []
+        for variable in variables:
+            r = self.reduced[variable.index]
+            bound = variable.lower if r >= 0 else variable.upper
+            if bound is None:
+                return None
+            parts.append(r * bound)
+        return parts
 
 
 def multiplied(model: LinearModel, terms: Terms, duals: Mapping[int, float]) -> Multiplied | None:
@@ -89,14 +92,14 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
     reading = multiplied(model, terms, duals)
     if reading is None:
         return None
+    variable_parts = reading.variable_parts(model.variables)
+    if variable_parts is None:
+        return None
     blocks = _blocks(model)
     parts: dict[int, int] = defaultdict(int)
     for first, row_part in reading.row_parts:
         parts[blocks[first]] += row_part
-    for variable in model.variables:
-        part = reading.variable_part(variable)
-        if part is None:
-            return None
+    for variable, part in zip(model.variables, variable_parts, strict=True):
         parts[blocks[variable.index]] += part
     denominator = reading.denominator
     return sum(-(-part // denominator) for part in parts.values())
@@ -122,12 +125,10 @@ def implied_bounds(
     reading = multiplied(model, terms, duals)
     if reading is None:
         return None
-    least = sum(part for _, part in reading.row_parts)
-    for variable in model.variables:
-        part = reading.variable_part(variable)
-        if part is None:
-            return None
-        least += part
+    variable_parts = reading.variable_parts(model.variables)
+    if variable_parts is None:
+        return None
+    least = sum(part for _, part in reading.row_parts) + sum(variable_parts)
     slack = value * reading.denominator - least
     if slack < 0:
         return None

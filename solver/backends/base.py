@@ -9,7 +9,7 @@ An outcome separates *why the solver stopped* (``stop_reason``) from *how good t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -146,6 +146,10 @@ class Backend(ABC):
         are relative to the size of the values. The outcome's objective and bound are those of
         ``terms`` alone either way."""
 
+    def engine_offset(self, offset: int) -> int:
+        """The offset of `minimize` as the engine gets it: only with a relative gap."""
+        return offset if self.options.gap > 0 else 0
+
     def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
         """Replace variables' bounds (by variable index) with narrower ones that every answer
         still wanted obeys (`solver.dual_bound.implied_bounds`); ``model`` becomes the model
@@ -180,6 +184,16 @@ class Backend(ABC):
     @abstractmethod
     def write_mps(self, terms: Terms) -> str:
         """The model with objective ``terms`` in MPS format."""
+
+
+def broken_row(rows: Iterable[Constraint], values: Mapping[int, int]) -> Constraint | None:
+    """The first of ``rows`` that whole ``values`` break exactly: a solver accepts a row within
+    its tolerance, and rounding its answer can tip it. Rows with a variable ``values`` lacks (a
+    continuous one) are left to the solver."""
+    for row in rows:
+        if all(i in values for i, _ in row.terms) and not row.holds(values):
+            return row
+    return None
 
 
 def round_values(raw: dict[int, float], model: LinearModel) -> dict[int, int] | None:

@@ -33,6 +33,7 @@ from solver.backends.base import (
     Relaxation,
     SolverOptions,
     Status,
+    broken_row,
     fractional_outcome,
     round_values,
 )
@@ -203,7 +204,7 @@ class MathOptBackend(Backend):
         ``first_answer_engine`` where that is better (`_first_answer`); an objective that is
         integral at integer points may stop at a gap below 1, which still proves optimality.
         ``offset``: as `Backend.minimize`."""
-        self._offset = float(offset) if self.options.gap > 0 else 0.0
+        self._offset = float(self.engine_offset(offset))
         self._set_objective(self._proto, terms, self._offset)
         first = self.options.first_answer_engine
         if first is None or first == self.engine:
@@ -339,12 +340,9 @@ class MathOptBackend(Backend):
         return outcome
 
     def _broken(self, values: Mapping[int, int]) -> Constraint | None:
-        """The first constraint (of the model or added) that whole ``values`` break exactly;
-        rows with a continuous variable are left to the solver."""
-        for constraint in (*self.model.constraints, *self._active.values()):
-            if all(i in values for i, _ in constraint.terms) and not constraint.holds(values):
-                return constraint
-        return None
+        """The first constraint (of the model or added) that whole ``values`` break exactly
+        (`broken_row`)."""
+        return broken_row((*self.model.constraints, *self._active.values()), values)
 
     def _solve(
         self,

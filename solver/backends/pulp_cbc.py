@@ -22,6 +22,7 @@ from solver.backends.base import (
     Outcome,
     SolverOptions,
     Status,
+    broken_row,
     fractional_outcome,
     round_values,
 )
@@ -70,14 +71,6 @@ class PulpCbcBackend(Backend):
         del self._problem.constraints[str(handle)]
         del self._rows[str(handle)]
 
-    def _broken(self, values: Mapping[int, int]) -> Constraint | None:
-        """The first row CBC holds that whole ``values`` break exactly (CBC accepts a row within
-        its tolerance, and rounding can tip it); rows with a continuous variable are left to it."""
-        for constraint in self._rows.values():
-            if all(i in values for i, _ in constraint.terms) and not constraint.holds(values):
-                return constraint
-        return None
-
     def tighten_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> None:
         """The bounds replaced in the model and on PuLP's variables."""
         super().tighten_bounds(bounds)
@@ -103,7 +96,7 @@ class PulpCbcBackend(Backend):
     ) -> Outcome:
         """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise),
         starting from ``hint`` if given. ``offset``: as `Backend.minimize`."""
-        offset = offset if self.options.gap > 0 else 0
+        offset = self.engine_offset(offset)
         self._set_objective(terms, offset)
         if hint:
             for index, value in hint.items():
@@ -157,7 +150,7 @@ class PulpCbcBackend(Backend):
         values = round_values(raw, self.model)
         if values is None:
             return fractional_outcome(None, seconds)
-        broken = self._broken(values)
+        broken = broken_row(self._rows.values(), values)
         if broken is not None:
             return Outcome(
                 Status.ERROR,
