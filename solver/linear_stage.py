@@ -46,6 +46,7 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
         outcome = Outcome(Status.OPTIMAL, "optimal", found.values, reached, reached, found.seconds)
     else:
         hint = found.values if found is not None else run.values
+        run.start_narrowing(stage)
         with _flow_rows(run, found, stage.terms):
             outcome = run.minimize(
                 stage.terms, hint, first_answer=stage.name in FIRST_ANSWER_STAGES

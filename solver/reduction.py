@@ -96,6 +96,17 @@ class Reduction:
         return point
 
 
+def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
+    """A row in force over the reduced model's variables: ``None`` if it holds whatever they
+    are, a row nothing meets if it cannot hold."""
+    reduced = reduction.row(row)
+    if reduced is True:
+        return None
+    if reduced is False:
+        return Constraint(row.name, row.rule, (), ">=", 1)
+    return reduced
+
+
 def reduce_model(
     model: LinearModel, rows: Sequence[Constraint], centre: Mapping[int, int] | None = None
 ) -> Reduction | None:

@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from fractions import Fraction
+from functools import partial
 
 from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.dual_bound import implied_bounds
+from solver.early_narrowing import EarlyNarrowing, narrowing_problem, narrowing_relaxation
 from solver.formulation import Formulation, formulate
 from solver.memory import release_freed_memory
 from solver.minmax import (
@@ -42,7 +44,7 @@ from solver.objectives import (
     sum_deviation_stage,
     tie_break_stage,
 )
-from solver.reduction import Reduction, reduce_model
+from solver.reduction import Reduction, reduce_model, reduction_row
 from solver.relaxation_first import solve_by_relaxation
 from solver.result import StageRecord
 
@@ -108,6 +110,8 @@ class Run:
         #: Handles of the stage rows (`fix`); `tighten` has read the first ``_caps_read``.
         self._caps: list[int] = []
         self._caps_read = 0
+        #: The relaxation for the next cap's narrowing, begun while its stage solves.
+        self._early: EarlyNarrowing | None = None
         #: The rows in force when the model was reduced, whose fixings rest on them, are those
         #: whose handles are below this one (handles only grow).
         self._reduced_below = 0
@@ -265,22 +269,62 @@ class Run:
         self, handle: int, reduction: Reduction
     ) -> dict[int, tuple[int, int | None]] | None:
         """The bounds of the reduced model's variables that the cap ``handle`` implies, from
-        the relaxation of its objective over the reduced model and the other caps."""
+        the relaxation of its objective over the reduced model and the other caps: the one
+        `start_narrowing` began while the cap's stage was solved where it is that problem, else
+        one solved now."""
         cap = self.rows[handle][1]
-        others = (
-            reduction_row(reduction, self.rows[other][1])
-            for other in self._caps
-            if other != handle and other in self.rows
-        )
-        model = reduction.model.with_constraints(
-            [*reduction.model.constraints, *(row for row in others if row is not None)]
-        )
-        terms, constant = reduction.objective(dict(cap.terms))
-        backend = backend_class(self.backend.name)(model, self.options)
-        relaxation = backend.relaxation(terms, self.remaining())
+        others = tuple(other for other in self._caps if other != handle and other in self.rows)
+        terms = dict(cap.terms)
+        early, self._early = self._early, None
+        if early is not None and early.serves(terms, reduction.model, others):
+            problem, relaxation = early.problem, early.result()
+        else:
+            if early is not None:
+                early.result()
+            caps = [self.rows[other][1] for other in others]
+            problem = narrowing_problem(reduction, caps, terms)
+            solve = narrowing_relaxation(backend_class(self.backend.name), self.options, problem)
+            relaxation = solve(self.remaining())
         if relaxation is None:
             return None
-        return implied_bounds(model, terms, cap.rhs - constant, relaxation.duals)
+        return implied_bounds(
+            problem.model, problem.terms, cap.rhs - problem.constant, relaxation.duals
+        )
+
+    def start_narrowing(self, stage: Stage) -> None:
+        """Begin, on a second thread, the relaxation that `tighten` needs once ``stage`` is
+        fixed, while the stage itself is solved on the reduced model
+        (`solver.early_narrowing`).
+
+        That relaxation minimises the stage's own objective over the reduced model and the caps
+        in force; the stage's optimum enters only afterwards, as the cap's value. So it need
+        not wait for the stage, and the bounds are those of the same relaxation solved after
+        it. Not for the last stage (nothing follows it), below `NARROW_FROM` variables, or with
+        a memory limit (SCIP's share of it counts the memory in use as its search starts, not
+        that of a second solve growing beside it)."""
+        reduction = self.reduction
+        if (
+            reduction is None
+            or len(reduction.model.variables) < NARROW_FROM
+            or stage is self.stages[-1]
+            or self.options.memory_limit is not None
+        ):
+            return
+        self.finish_narrowing()
+        caps = tuple(handle for handle in self._caps if handle in self.rows)
+        terms = dict(stage.terms)
+        problem = narrowing_problem(reduction, [self.rows[cap][1] for cap in caps], terms)
+        solve = narrowing_relaxation(backend_class(self.backend.name), self.options, problem)
+        self._early = EarlyNarrowing(
+            terms, reduction.model, caps, problem, partial(solve, self.remaining())
+        )
+
+    def finish_narrowing(self) -> None:
+        """Wait for a relaxation begun by `start_narrowing` that no cap took (its stage was not
+        fixed), so that no solve outlives the run."""
+        early, self._early = self._early, None
+        if early is not None:
+            early.result()
 
     def fix(self, name: str, terms: dict[int, int], value: int) -> None:
         row = Constraint(f"stage[{name}]", "stage", tuple(sorted(terms.items())), "<=", value)
@@ -332,17 +376,6 @@ class Run:
 
 def _shifted(value: float | None, constant: int) -> float | None:
     return None if value is None else value + constant
-
-
-def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
-    """A row in force over the reduced model's variables: ``None`` if it holds whatever they
-    are, a row nothing meets if it cannot hold."""
-    reduced = reduction.row(row)
-    if reduced is True:
-        return None
-    if reduced is False:
-        return Constraint(row.name, row.rule, (), ">=", 1)
-    return reduced
 
 
 #: The stage that comes before the sum of absolute deviations, per fairness objective.

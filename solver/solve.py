@@ -35,8 +35,9 @@ from solver.memory import collector_paused, peak_resident_mib
 from solver.minmax import MinMaxStage
 from solver.model import LinearModel, Terms
 from solver.objectives import Stage, Values, placed
+from solver.reduction import reduction_row
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Result
-from solver.run import Run, reduction_row
+from solver.run import Run
 
 #: Seconds allowed beyond the time limit before the solve is killed.
 HARD_LIMIT_GRACE = 5.0
@@ -132,35 +133,39 @@ def _solve_stages(
         f"({run.build_seconds:.1f} s)"
     )
     status, stop, message = OPTIMAL, "optimal", ""
-    for stage in run.stages:
-        if run.remaining() <= 0:
-            status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
-            break
-        solved_before = run.values is not None
-        tell(f"stage {stage.name}: solving ({_since(run):.1f} s in)")
-        stage_started, recorded = time.perf_counter(), len(run.records)
-        _prepare(run, stage)
-        outcome = _solve_stage(run, stage)
-        _wall_seconds(run, recorded, time.perf_counter() - stage_started)
-        tell(f"stage {stage.name}: {_ended(run, stage.name, outcome)}, {_since(run):.1f} s in")
-        if outcome.status == Status.OPTIMAL:
-            continue
-        if isinstance(stage, Stage) and within_gap(outcome):
-            status, stop = FEASIBLE, GAP_LIMIT
-            continue
-        if outcome.status == Status.INFEASIBLE:
-            if solved_before:
-                status, stop = ERROR, "error"
-                message = "a later stage became infeasible after fixing an earlier one"
+    try:
+        for stage in run.stages:
+            if run.remaining() <= 0:
+                status, stop = FEASIBLE if run.values else NO_SOLUTION, "time_limit"
+                break
+            solved_before = run.values is not None
+            tell(f"stage {stage.name}: solving ({_since(run):.1f} s in)")
+            stage_started, recorded = time.perf_counter(), len(run.records)
+            _prepare(run, stage)
+            outcome = _solve_stage(run, stage)
+            _wall_seconds(run, recorded, time.perf_counter() - stage_started)
+            tell(f"stage {stage.name}: {_ended(run, stage.name, outcome)}, {_since(run):.1f} s in")
+            if outcome.status == Status.OPTIMAL:
+                continue
+            if isinstance(stage, Stage) and within_gap(outcome):
+                status, stop = FEASIBLE, GAP_LIMIT
+                continue
+            if outcome.status == Status.INFEASIBLE:
+                if solved_before:
+                    status, stop = ERROR, "error"
+                    message = "a later stage became infeasible after fixing an earlier one"
+                else:
+                    status, stop = INFEASIBLE, "infeasible"
+            elif outcome.status == Status.FEASIBLE:
+                status, stop = FEASIBLE, outcome.stop_reason
+            elif outcome.status == Status.NO_SOLUTION:
+                status, stop = (FEASIBLE if run.values else NO_SOLUTION), outcome.stop_reason
             else:
-                status, stop = INFEASIBLE, "infeasible"
-        elif outcome.status == Status.FEASIBLE:
-            status, stop = FEASIBLE, outcome.stop_reason
-        elif outcome.status == Status.NO_SOLUTION:
-            status, stop = (FEASIBLE if run.values else NO_SOLUTION), outcome.stop_reason
-        else:
-            status, stop, message = ERROR, "error", outcome.stop_reason
-        break
+                status, stop, message = ERROR, "error", outcome.stop_reason
+            break
+    finally:
+        # A narrowing relaxation begun beside a stage that was not fixed ends with the run.
+        run.finish_narrowing()
     allocation = _allocation(run.f, run.values) if run.values and status != ERROR else None
     return Result(
         status=status,

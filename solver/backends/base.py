@@ -9,9 +9,10 @@ An outcome separates *why the solver stopped* (``stop_reason``) from *how good t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import ClassVar
 
 from solver.model import Constraint, LevelRow, LinearModel, Terms
@@ -169,6 +170,12 @@ class Backend(ABC):
         tell (no LP engine, rows added, time limit, no optimum). A backend without an LP engine
         of its own keeps this default."""
         return None
+
+    def prepared_relaxation(self, terms: Terms) -> Callable[[float], Relaxation | None]:
+        """`relaxation` of ``terms`` in two steps: what can be done without the engine now, the
+        solve (given its time limit) when the result is called, perhaps on another thread
+        (`solver.early_narrowing`)."""
+        return partial(self.relaxation, terms)
 
     def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:
         """The least real ``t >= 0`` for which the linear relaxation of the model, with the rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from importlib.metadata import version
@@ -426,23 +426,33 @@ class MathOptBackend(Backend):
         0.9 s instead of 1.7 s by HiGHS's own choice (benchmarks/RESULTS.md, run 15). Only
         for the model as given: the rows of `model_proto` are the model's constraints, in
         order and unscaled, so that each dual belongs to one `Constraint`."""
+        return self.prepared_relaxation(terms)(time_limit)
+
+    def prepared_relaxation(self, terms: Terms) -> Callable[[float], Relaxation | None]:
+        """`relaxation` with its model written now and solved when called: OR-Tools' engines
+        release Python's lock while they solve, so a second thread that only solves does not
+        slow the first."""
         if self._rows != len(self.model.constraints):
-            return None
+            return lambda _: None
         relaxed = self._relaxed()
         self._set_objective(relaxed, terms)
         algorithm = mathopt.LPAlgorithm.PRIMAL_SIMPLEX if not terms else None
-        result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
-        if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
-            return None
-        if not result.solutions or not result.solutions[0].HasField("dual_solution"):
-            return None
-        solution = result.solutions[0]
-        primal = solution.primal_solution.variable_values
-        dual = solution.dual_solution.dual_values
-        return Relaxation(
-            dict(zip(primal.ids, primal.values, strict=True)),
-            dict(zip(dual.ids, dual.values, strict=True)),
-        )
+
+        def solve(time_limit: float) -> Relaxation | None:
+            result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
+            if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
+                return None
+            if not result.solutions or not result.solutions[0].HasField("dual_solution"):
+                return None
+            solution = result.solutions[0]
+            primal = solution.primal_solution.variable_values
+            dual = solution.dual_solution.dual_values
+            return Relaxation(
+                dict(zip(primal.ids, primal.values, strict=True)),
+                dict(zip(dual.ids, dual.values, strict=True)),
+            )
+
+        return solve
 
     def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:
         """GLOP minimises a new continuous variable ``t >= 0`` over the relaxation with the
