@@ -363,12 +363,7 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
     """What ``rows`` bound, as `Limits`: each row must be ``sum (<=, >=, ==) c`` with
     coefficients 1 over one placement, over every placement of one municipality (a min-max
     stage), over one group's unmet demand or over all unmet demand (rows of `flow_rows`);
-    ``None`` if any row is anything else."""
-    f = network.f
-    placements = {index: code for (code, _), index in f.placements.items()}
-    municipality = {indices: code for code, indices in network.cells_of.items()}
-    unmet = {index: group for group, index in f.unmet.items()}
-    all_unmet = frozenset(unmet)
+    ``None`` if any row is anything else (`PlacementNetwork.bounded`)."""
     totals: dict[str, Totals] = {}
     cells: dict[int, Totals] = {}
     groups: dict[str, Totals] = {}
@@ -376,20 +371,18 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
     for row in rows:
         if not row.terms and row.holds({}):
             continue  # a member without placements (a min-max stage's bound on nothing)
-        indices = frozenset(i for i, _ in row.terms)
-        if not indices or any(c != 1 for _, c in row.terms) or len(indices) != len(row.terms):
+        bounded = network.bounded(row.terms)
+        if bounded is None:
             return None
-        single = next(iter(indices)) if len(indices) == 1 else None
-        if single is not None and single in placements:
-            _narrow(cells, single, row)
-        elif single is not None and single in unmet:
-            _narrow(groups, unmet[single], row)
-        elif indices in municipality:
-            _narrow(totals, municipality[indices], row)
-        elif indices == all_unmet:
-            _narrow(everything, "", row)
+        kind, key = bounded
+        if kind == "cell":
+            _narrow(cells, int(key), row)
+        elif kind == "unmet":
+            _narrow(groups, str(key), row)
+        elif kind == "total":
+            _narrow(totals, str(key), row)
         else:
-            return None
+            _narrow(everything, "", row)
     return Limits(totals, cells, groups, everything.get("", (None, None)))
 
 

@@ -279,15 +279,20 @@ def sum_deviation_stage(f: Formulation) -> Stage:
             terms.update(churn_terms)
             constant += churn_constant
 
+    # Each quota in the stage's unit is a whole number (`add_absolute_deviation` checks it), so
+    # the stage's value is summed in integers: with a Fraction per cell it took 15 ms nationally.
+    scaled_targets = {cell: int(target * per_cell) for cell, target in targets.items()}
+
     def exact(values: Values) -> int:
-        total = Fraction(0)
-        for cell, target in targets.items():
-            total += abs(evaluate(expressions[cell], values) - target)
+        deviation = sum(
+            abs(per_cell * evaluate(expressions[cell], values) - target)
+            for cell, target in scaled_targets.items()
+        )
         moved = sum(values[t] for t in f.transfers.values())
         churn = moved_for_certain + sum(
             abs(values[index] - previous.get(cell, 0)) for cell, index in f.placements.items()
         )
-        return int(total * per_cell) + price * moved + churn_scale * churn
+        return deviation + price * moved + churn_scale * churn
 
     return Stage("fairness_sum", terms, exact, constant, per_cell, note)
 

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import random
 from fractions import Fraction
+from math import ceil, floor
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tiny_regions import small_regions
 
 from models.region import Region
 from solver.formulation import formulate
-from solver.minmax import RECENT_LEVELS, MinMaxStage, relative_deviation_stage
+from solver.minmax import (
+    RECENT_LEVELS,
+    MinMaxStage,
+    _linear_end,
+    absolute_deviation_stage,
+    burden_stage,
+    norm_shortfall_stage,
+    relative_deviation_stage,
+)
 from solver.model import Constraint, LinearModel
 from solver.network import PointChecker, holds
 from solver.point_check import RowMatrix
@@ -134,3 +144,51 @@ def test_the_point_checker_reads_rows_added_to_the_model_after_it_was_made() -> 
     model.add_constraint("x_at_most_5", "test", {x: 1}, "<=", 5)
     assert not checker.holds((), {x: 7})
     assert checker.holds((), {x: 5})
+
+
+def _rounded_interval(
+    stage: MinMaxStage, code: str, level: Fraction, strict: bool
+) -> tuple[int | None, int | None]:
+    """`MinMaxStage.bounds` from its definition: the ends of `MinMaxStage.interval` at the
+    level, in Fractions, rounded inwards (past a whole end if strict)."""
+    low, high = stage.interval(code, level)
+    if strict:
+        return (
+            None if low is None else floor(low) + 1,
+            None if high is None else ceil(high) - 1,
+        )
+    return None if low is None else ceil(low), None if high is None else floor(high)
+
+
+STAGES = {
+    "relative": lambda f: relative_deviation_stage(f, "fairness_max_rel"),
+    "absolute": lambda f: absolute_deviation_stage(f, "fairness_max_abs"),
+    "burden": lambda f: burden_stage(f, "fairness_max_burden"),
+    "norm_shortfall": lambda f: norm_shortfall_stage(f, "norm_max_shortfall"),
+}
+
+
+@PROPERTY
+@given(
+    small_regions(),
+    st.sampled_from(sorted(STAGES)),
+    st.lists(st.fractions(0, 50, max_denominator=10**6), min_size=1, max_size=20),
+)
+def test_whole_bounds_in_integers_are_the_rounded_interval(
+    region: Region, kind: str, levels: list[Fraction]
+) -> None:
+    """`MinMaxStage.bounds` computes in integers from the ends' linear form; the bounds are
+    those of the interval rounded in Fractions, at any level and at the members' own measures
+    (where an end is whole and strictness matters)."""
+    stage = STAGES[kind](formulate(region))
+    for code in stage.members:
+        measures = [stage.value_of(code, e) for e in range(0, 40)]
+        for level in [*levels, *measures]:
+            for strict in (False, True):
+                expected = _rounded_interval(stage, code, level, strict)
+                assert stage.bounds(code, level, strict) == expected
+
+
+def test_an_end_bounded_at_some_levels_only_is_refused() -> None:
+    with pytest.raises(ValueError, match="every level or none"):
+        _linear_end(Fraction(1), None)
