@@ -11,11 +11,11 @@ it gives no verdict and the caller checks row by row in Python integers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from solver.model import LinearModel
+from solver.model import LinearModel, Split
 
 #: The largest magnitude a row's partial sum may reach for the check in 64-bit integers to be
 #: exact (2**63 - 1 is the largest 64-bit integer; a margin of a factor two).
@@ -89,3 +89,81 @@ class RowMatrix:
             np.any(sums[self._at_most] > rhs[self._at_most])
             or np.any(sums[self._at_least] < rhs[self._at_least])
         )
+
+
+class SplitTable:
+    """The splits of a model (`solver.model.Split`) as integer arrays: the cheapest values of
+    every split's variables for a point, at once (`split_values`).
+
+    A split's expression is over decisions, never over another split's variables (`chained`
+    says otherwise, and the caller then reads the splits one by one, as it must where a split's
+    values feed the next). ``size`` is the number of splits read (a model only grows)."""
+
+    def __init__(self, splits: Sequence[Split]) -> None:
+        self.size = len(splits)
+        lengths = np.fromiter((len(s.expression) for s in splits), dtype=np.int64, count=self.size)
+        self._starts = np.concatenate([[0], np.cumsum(lengths)])[:-1]
+        self._empty = lengths == 0
+        count = int(lengths.sum())
+        self._columns = np.fromiter(
+            (i for s in splits for i, _ in s.expression), dtype=np.int64, count=count
+        )
+        self._weight = max((sum(abs(c) for _, c in s.expression) for s in splits), default=0)
+        #: The largest end of a split's step, which the values are counted from.
+        self._end = max((max(abs(s.low), abs(s.high)) for s in splits), default=0)
+        #: ``under, step, over`` of each split in turn.
+        self._variables = [i for s in splits for i in (s.under, s.step, s.over)]
+        defined = set(self._variables)
+        self.chained = any(i in defined for s in splits for i, _ in s.expression)
+        #: False where the splits themselves do not fit 64-bit integers exactly.
+        self.exact = max(self._weight, self._end) <= EXACT_UP_TO // 2
+        if self.chained or not self.exact:
+            return
+        self._coefficients = np.fromiter(
+            (c for s in splits for _, c in s.expression), dtype=np.int64, count=count
+        )
+        self._low = np.fromiter((s.low for s in splits), dtype=np.int64, count=self.size)
+        self._high = np.fromiter((s.high for s in splits), dtype=np.int64, count=self.size)
+
+    def split_values(self, values: Mapping[int, int], variables: int) -> dict[int, int] | None:
+        """``under``, ``step`` and ``over`` of every split whose expression has a value at
+        ``values`` (`Split.values`), in the order of the splits; ``None`` where 64-bit integers
+        cannot decide exactly (or the splits are `chained`)."""
+        if self.chained or not self.exact:
+            return None
+        try:
+            indices = np.fromiter(values.keys(), dtype=np.int64, count=len(values))
+            given = np.fromiter(values.values(), dtype=np.int64, count=len(values))
+        except OverflowError:
+            return None
+        inside = (indices >= 0) & (indices < variables)
+        indices, given = indices[inside], given[inside]
+        present = np.zeros(variables, dtype=bool)
+        point = np.zeros(variables, dtype=np.int64)
+        point[indices] = given
+        present[indices] = True
+        largest = max(int(point.max()), -int(point.min())) if variables else 0
+        if largest * max(self._weight, 1) > EXACT_UP_TO // 2:
+            return None
+        x = np.zeros(self.size, dtype=np.int64)
+        whole = np.ones(self.size, dtype=bool)
+        if len(self._columns):
+            nonempty = ~self._empty
+            starts = self._starts[nonempty]
+            products = self._coefficients * point[self._columns]
+            x[nonempty] = np.add.reduceat(products, starts)
+            whole[nonempty] = np.logical_and.reduceat(present[self._columns], starts)
+        low, high = self._low, self._high
+        parts = np.stack(
+            [
+                np.maximum(0, low - x),
+                np.minimum(np.maximum(0, x - low), high - low),
+                np.maximum(0, x - high),
+            ],
+            axis=1,
+        )
+        if whole.all():
+            return dict(zip(self._variables, parts.ravel().tolist(), strict=True))
+        taken = np.repeat(whole, 3)
+        chosen = np.array(self._variables, dtype=np.int64)[taken].tolist()
+        return dict(zip(chosen, parts.ravel()[taken].tolist(), strict=True))

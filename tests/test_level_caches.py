@@ -28,7 +28,8 @@ from solver.minmax import (
 )
 from solver.model import Constraint, LinearModel
 from solver.network import PointChecker, holds
-from solver.point_check import RowMatrix
+from solver.objectives import add_split
+from solver.point_check import RowMatrix, SplitTable
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
 
@@ -192,3 +193,66 @@ def test_whole_bounds_in_integers_are_the_rounded_interval(
 def test_an_end_bounded_at_some_levels_only_is_refused() -> None:
     with pytest.raises(ValueError, match="every level or none"):
         _linear_end(Fraction(1), None)
+
+
+def _splits_one_by_one(model: LinearModel, values: dict[int, int]) -> dict[int, int]:
+    """`Split.values` of every split whose expression has a value, one split after another."""
+    parts: dict[int, int] = {}
+    for split in model.splits:
+        x = split.expression_at(values)
+        if x is not None:
+            parts.update(split.values(x))
+    return parts
+
+
+def _model_with_splits(rng: random.Random, splits: int, scale: int) -> LinearModel:
+    model = LinearModel()
+    decisions = [model.add_variable(f"x[{i}]", -scale, scale) for i in range(8)]
+    for k in range(splits):
+        chosen = rng.sample(decisions, rng.randint(0, 4))
+        expression = {i: rng.choice([-2, -1, 1, 3]) for i in chosen}
+        low = rng.randint(-scale, scale)
+        add_split(
+            model, expression, low, low + rng.randint(0, 1), (-10 * scale, 10 * scale), f"{k}", "t"
+        )
+    return model
+
+
+@PROPERTY
+@given(st.integers(0, 10**6), st.sampled_from([1, 50, 10**9]))
+def test_the_split_table_gives_the_splits_one_by_one(seed: int, scale: int) -> None:
+    """`SplitTable.split_values` gives every split's cheapest values, in the order of the
+    splits, as `Split.values` one split after another; splits whose expression lacks a value
+    are left out."""
+    rng = random.Random(seed)
+    model = _model_with_splits(rng, rng.randint(0, 12), scale)
+    decisions = range(8)
+    values = {i: rng.randint(-scale, scale) for i in decisions if rng.random() < 0.8}
+    table = SplitTable(model.splits)
+    parts = table.split_values(values, len(model.variables))
+    assert parts is not None
+    expected = _splits_one_by_one(model, values)
+    assert list(parts.items()) == list(expected.items())
+    assert all(type(value) is int for value in parts.values())
+
+
+def test_the_split_table_defers_where_64_bit_integers_could_overflow() -> None:
+    model = LinearModel()
+    x = model.add_variable("x", 0)
+    add_split(model, {x: 1}, 5, 6, (0, 2**70), "x", "t")
+    table = SplitTable(model.splits)
+    assert table.split_values({x: 2**62}, 4) is None
+    assert table.split_values({x: 2**70}, 4) is None
+    assert table.split_values({x: 9}, 4) == {1: 0, 2: 1, 3: 3}
+
+
+def test_the_split_table_defers_splits_over_other_splits_variables() -> None:
+    """A split over another split's variables needs that split's values first: the table
+    gives no answer and the caller reads the splits in order."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10)
+    first = add_split(model, {x: 1}, 3, 4, (0, 10), "first", "t")
+    add_split(model, {first.over: 1}, 2, 2, (0, 10), "second", "t")
+    table = SplitTable(model.splits)
+    assert table.chained
+    assert table.split_values({x: 9}, len(model.variables)) is None
