@@ -6,6 +6,7 @@ network bound at or below the MIP's optimum."""
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import replace
 from fractions import Fraction
 
@@ -21,7 +22,14 @@ from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
 from solver.model import LinearModel, Split
-from solver.network import Cap, PlacementNetwork, read_network
+from solver.network import (
+    LARGEST_CAPACITY,
+    Cap,
+    Limits,
+    PlacementNetwork,
+    _pool_arcs,
+    read_network,
+)
 from solver.objectives import Stage, add_absolute_deviation
 from solver.result import Result
 from solver.run import Run, lexicographic_stages
@@ -289,3 +297,60 @@ def test_leximin_ties_do_not_depend_on_the_answer_returned() -> None:
         ),
     )
     _same(r)
+
+
+def _pool_bounds_one_by_one(
+    network: PlacementNetwork, social: dict[int, int], total: int, limits: Limits
+) -> list[tuple[int, int]] | None:
+    """Each municipality's least and most placements in all, from its caps one by one."""
+    bounds = []
+    for code in network.f.region.codes:
+        caps = [
+            cap.most(0 if cap.social is None else social[cap.social])
+            for cap in network.municipality_caps.get(code, [])
+        ]
+        most = min(caps, default=total)
+        low, high = limits.totals.get(code, (None, None))
+        least = max(0, low or 0)
+        most = most if high is None else min(most, high)
+        if least > most:
+            return None
+        bounds.append((least, most))
+    return bounds
+
+
+@PROPERTY
+@given(small_regions(), st.integers(0, 10**6), st.sampled_from([10, 10**4, 10**19]))
+def test_the_pool_arcs_bound_each_municipality_as_its_caps_one_by_one(
+    r: Region, seed: int, largest: int
+) -> None:
+    """`solver.network._pool_arcs` takes each municipality's least cap in 64-bit integers
+    (cap by cap in Python integers where the new social homes are too large for that): the
+    bounds of its arcs are those of the caps read one by one, within the rows in force."""
+    network = read_network(formulate(r))
+    assert network is not None
+    rng = random.Random(seed)
+    social = {index: rng.randint(0, largest) for index in network.f.new_social.values()}
+    total = sum(network.supply.values())
+    totals = {
+        code: (rng.choice([None, rng.randint(0, 30)]), rng.choice([None, rng.randint(0, 60)]))
+        for code in r.codes
+        if rng.random() < 0.5
+    }
+    limits = Limits(totals=totals)
+    nodes = {code: 10 + place for place, code in enumerate(r.codes)}
+    arcs = _pool_arcs(network, social, total, limits, nodes, 99)
+    expected = _pool_bounds_one_by_one(network, social, total, limits)
+    if expected is None:
+        assert arcs is None
+        return
+    assert arcs is not None
+    most = [
+        least + room
+        for least, room in zip(arcs.given, arcs.columns.capacities.tolist(), strict=True)
+    ]
+    assert list(zip(arcs.given, most, strict=True)) == [
+        (least, min(high, LARGEST_CAPACITY)) for least, high in expected
+    ]
+    assert arcs.tails.tolist() == [nodes[code] for code in r.codes]
+    assert set(arcs.columns.heads.tolist()) <= {99}
