@@ -10,7 +10,7 @@ as it is. Constraints carry the id of the rule they come from and a name of the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 Sense = Literal["<=", ">=", "=="]
@@ -132,8 +132,12 @@ class LinearModel:
         """A model with the same constraints and the given variables' bounds replaced (by
         variable index)."""
         model = self.with_constraints(self.constraints)
+        variables = model.variables
         for index, (lower, upper) in bounds.items():
-            model.variables[index] = replace(model.variables[index], lower=lower, upper=upper)
+            # A new Variable rather than dataclasses.replace: the later stages' narrowing
+            # replaces thousands of bounds (1,341 nationally for the tie-break stage).
+            old = variables[index]
+            variables[index] = Variable(old.index, old.name, lower, upper, old.integer)
         return model
 
     def rules(self) -> list[str]:

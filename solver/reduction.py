@@ -108,12 +108,16 @@ def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
 
 
 def reduce_model(
-    model: LinearModel, rows: Sequence[Constraint], centre: Mapping[int, int] | None = None
+    model: LinearModel,
+    rows: Sequence[Constraint],
+    centre: Mapping[int, int] | None = None,
+    fixings: Mapping[int, int] | None = None,
 ) -> Reduction | None:
-    """The model with every variable that ``rows`` (the rows in force) and the model fix taken
-    out (see the module docstring) and the others counted from ``centre`` (0 where it gives no
-    value); ``None`` where the rows contradict each other (left to the solver to report), or
-    where a variable is continuous (the bounds are rounded to whole numbers)."""
+    """The model with every variable that ``rows`` (the rows in force), ``fixings`` (values by
+    variable, as rows ``x == value`` would) and the model fix taken out (see the module
+    docstring) and the others counted from ``centre`` (0 where it gives no value); ``None``
+    where the rows contradict each other (left to the solver to report), or where a variable is
+    continuous (the bounds are rounded to whole numbers)."""
     if not all(v.integer for v in model.variables):
         return None
     lower = [v.lower for v in model.variables]
@@ -122,6 +126,11 @@ def reduce_model(
     for row in every_row:
         if len(row.terms) == 1 and not _tighten(row, lower, upper):
             return None
+    for index, value in (fixings or {}).items():
+        top = upper[index]
+        if value < lower[index] or (top is not None and value > top):
+            return None
+        lower[index] = upper[index] = value
     fixed = {i: low for i, low in enumerate(lower) if low == upper[i]}
     if not _fix_equalities(every_row, fixed, lower, upper):
         return None

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from solver.backends.base import INTEGRALITY_TOLERANCE, Backend, Outcome, Status
 from solver.dual_bound import integer_bound
-from solver.model import Constraint, LinearModel, Terms, evaluate
+from solver.model import LinearModel, Terms, evaluate
 from solver.network import holds
 from solver.reduction import reduce_model
 
@@ -48,11 +48,7 @@ def solve_by_relaxation(
         for index, value in relaxation.values.items()
         if abs(value - round(value)) <= INTEGRALITY_TOLERANCE
     }
-    rows = [
-        Constraint(f"relaxation[{index}]", "relaxation", ((index, 1),), "==", value)
-        for index, value in sorted(whole.items())
-    ]
-    reduction = reduce_model(model, rows)
+    reduction = reduce_model(model, [], fixings=whole)
     if reduction is None:
         return None
     if reduction.free:

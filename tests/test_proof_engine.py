@@ -183,3 +183,35 @@ def test_the_programme_stage_after_max_abs_deviation_on_syn_342_g8_is_proven() -
     again = solve(region, "ortools", options)
     assert again.allocation == result.allocation
     assert again.notes == result.notes
+
+
+def test_cpsat_takes_over_only_a_model_it_reads_exactly() -> None:
+    """CP-SAT clamps bounds above 10^7 and scales a row whose activity can reach 2^53: the
+    proof engine is CP-SAT only where neither happens, for the model's rows (read once per
+    backend), the rows added and in force, and the objective."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10**7)
+    y = model.add_variable("y", -5, 5)
+    model.add_constraint("small", "test", {x: 3, y: 1}, "<=", 100)
+    options = SolverOptions(proof_engine="cpsat")
+    backend = MathOptBackend(model, options)
+    assert backend._exact_for_cpsat({x: 1})
+    # An objective or an added row that can reach 2^53 is scaled by CP-SAT.
+    assert not backend._exact_for_cpsat({x: 2**30})
+    handle = backend.add_constraint(Constraint("large", "test", ((x, 2**30),), "<=", 5))
+    assert not backend._exact_for_cpsat({x: 1})
+    backend.remove_constraint(handle)
+    assert backend._exact_for_cpsat({x: 1})
+    # Narrowed bounds do not count: CP-SAT gets the model as given.
+    backend.tighten_bounds({x: (0, 3)})
+    assert not backend._exact_for_cpsat({x: 2**30})
+
+    large_row = LinearModel()
+    z = large_row.add_variable("z", 0, 10**7)
+    large_row.add_constraint("large", "test", {z: 2**30}, "<=", 5)
+    assert not MathOptBackend(large_row, options)._exact_for_cpsat({z: 1})
+
+    for upper in (None, 10**7 + 1):
+        unbounded = LinearModel()
+        w = unbounded.add_variable("w", 0, upper)
+        assert not MathOptBackend(unbounded, options)._exact_for_cpsat({w: 1})

@@ -246,3 +246,26 @@ def test_a_model_with_a_continuous_variable_is_not_reduced() -> None:
     model.add_variable("x", 0, 5)
     model.add_variable("t", 0, 5, integer=False)
     assert reduce_model(model, [Constraint("x_fixed", "stage", ((0, 1),), "==", 2)]) is None
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.integers(0, 10**6))
+def test_fixings_reduce_the_model_as_rows_fixing_them_do(seed: int) -> None:
+    """`reduce_model`'s ``fixings`` are rows ``x == value``: the same reduction, or none where
+    a value lies outside the variable's bounds."""
+    model, rows = _random_case(seed)
+    rng = random.Random(seed)
+    fixings = {i: rng.randint(-3, 4) for i in range(4) if rng.random() < 0.4}
+    as_rows = [
+        Constraint(f"fix[{i}]", "test", ((i, 1),), "==", value) for i, value in fixings.items()
+    ]
+    by_rows = reduce_model(model, [*rows, *as_rows])
+    by_fixings = reduce_model(model, rows, fixings=fixings)
+    if by_rows is None:
+        assert by_fixings is None
+        return
+    assert by_fixings is not None
+    assert by_fixings.model.variables == by_rows.model.variables
+    assert by_fixings.model.constraints == by_rows.model.constraints
+    assert by_fixings.fixed == by_rows.fixed
+    assert by_fixings.free == by_rows.free
