@@ -255,13 +255,16 @@ def stage_problem(region: Region, name: str, options: SolverOptions) -> StagePro
     it is solved (for measuring the engines on one stage, `benchmarks.stages`); ``None`` if the
     region has no such linear stage or a stage before it is not proven optimal."""
     run = Run(region, "ortools", options)
-    for stage in run.stages:
-        _prepare(run, stage)
-        if stage.name == name:
-            return _problem(run, stage) if isinstance(stage, Stage) else None
-        if _solve_stage(run, stage).status != Status.OPTIMAL:
-            return None
-    return None
+    try:
+        for stage in run.stages:
+            _prepare(run, stage)
+            if stage.name == name:
+                return _problem(run, stage) if isinstance(stage, Stage) else None
+            if _solve_stage(run, stage).status != Status.OPTIMAL:
+                return None
+        return None
+    finally:
+        run.finish_narrowing()
 
 
 def _problem(run: Run, stage: Stage) -> StageProblem:
