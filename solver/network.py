@@ -488,7 +488,7 @@ def place(
     pool_arcs = _pool_arcs(network, social, total, limits, municipality_node, sink)
     if pool_arcs is None:
         return None
-    for tail, least in zip(pool_arcs.tails.tolist(), pool_arcs.given, strict=True):
+    for tail, least in zip(pool_arcs.columns.tails.tolist(), pool_arcs.given, strict=True):
         if least:
             supplies[tail] -= least
             supplies[sink] += least
@@ -546,10 +546,6 @@ class PoolArcs:
 
     columns: ArcColumns
     given: list[int]
-
-    @property
-    def tails(self) -> np.ndarray:
-        return self.columns.tails
 
 
 def _pool_arcs(

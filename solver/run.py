@@ -19,9 +19,14 @@ from functools import partial
 from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
-from solver.backends.base import Backend, Outcome, SolverOptions, Status
+from solver.backends.base import Backend, Outcome, Relaxation, SolverOptions, Status
 from solver.dual_bound import implied_bounds
-from solver.early_narrowing import EarlyNarrowing, narrowing_problem, narrowing_relaxation
+from solver.early_narrowing import (
+    EarlyNarrowing,
+    NarrowingProblem,
+    narrowing_problem,
+    narrowing_relaxation,
+)
 from solver.formulation import Formulation, formulate
 from solver.memory import release_freed_memory
 from solver.minmax import (
@@ -281,9 +286,7 @@ class Run:
         else:
             if early is not None:
                 early.result()
-            caps = [self.rows[other][1] for other in others]
-            problem = narrowing_problem(reduction, caps, terms)
-            solve = narrowing_relaxation(backend_class(self.backend.name), self.options, problem)
+            problem, solve = self._narrowing(reduction, others, terms)
             relaxation = solve(self.remaining())
         if relaxation is None:
             return None
@@ -313,10 +316,19 @@ class Run:
         self.finish_narrowing()
         caps = tuple(handle for handle in self._caps if handle in self.rows)
         terms = dict(stage.terms)
-        problem = narrowing_problem(reduction, [self.rows[cap][1] for cap in caps], terms)
-        solve = narrowing_relaxation(backend_class(self.backend.name), self.options, problem)
+        problem, solve = self._narrowing(reduction, caps, terms)
         self._early = EarlyNarrowing(
             terms, reduction.model, caps, problem, partial(solve, self.remaining())
+        )
+
+    def _narrowing(
+        self, reduction: Reduction, caps: tuple[int, ...], terms: Terms
+    ) -> tuple[NarrowingProblem, Callable[[float], Relaxation | None]]:
+        """The relaxation of ``terms`` over the reduced model with the caps ``caps`` (handles),
+        written now, and its solve given a time limit."""
+        problem = narrowing_problem(reduction, [self.rows[cap][1] for cap in caps], terms)
+        return problem, narrowing_relaxation(
+            backend_class(self.backend.name), self.options, problem
         )
 
     def finish_narrowing(self) -> None:

@@ -352,5 +352,5 @@ def test_the_pool_arcs_bound_each_municipality_as_its_caps_one_by_one(
     assert list(zip(arcs.given, most, strict=True)) == [
         (least, min(high, LARGEST_CAPACITY)) for least, high in expected
     ]
-    assert arcs.tails.tolist() == [nodes[code] for code in r.codes]
+    assert arcs.columns.tails.tolist() == [nodes[code] for code in r.codes]
     assert set(arcs.columns.heads.tolist()) <= {99}
