@@ -22,6 +22,11 @@ from solver.run import Run
 #: it either (run 10).
 FIRST_ANSWER_STAGES = frozenset({"programme"})
 
+#: The stages tried block by block on a large reduced model first (`Run.by_columns`): after
+#: the needs and fairness stages every municipality's building and its few free placements
+#: form one block, joined only by a few regional rows.
+COLUMN_STAGES = frozenset({"programme", "tie_break"})
+
 
 def linear_stage(run: Run, stage: Stage) -> Outcome:
     """Solve one linear stage, record it, and fix it at its exact value if proven optimal.
@@ -48,9 +53,13 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
         hint = found.values if found is not None else run.values
         run.start_narrowing(stage)
         with _flow_rows(run, found, stage.terms):
-            outcome = run.minimize(
-                stage.terms, hint, first_answer=stage.name in FIRST_ANSWER_STAGES
-            )
+            by_columns = run.by_columns(stage.terms, hint) if stage.name in COLUMN_STAGES else None
+            if by_columns is not None:
+                outcome, method = by_columns, "columns"
+            else:
+                outcome = run.minimize(
+                    stage.terms, hint, first_answer=stage.name in FIRST_ANSWER_STAGES
+                )
         if found is not None:
             # The network's lower bound holds whatever the MIP reaches; keep the better one.
             lower = outcome.bound

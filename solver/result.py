@@ -25,8 +25,9 @@ class StageRecord:
 
     ``value`` is the stage objective computed exactly from the allocation (in the stage's unit);
     ``bound`` the solver's proven bound in the same unit (``None`` if unknown); ``method`` how it
-    was solved: ``mip`` (the whole model on the backend) or ``network`` (proven by the bounds of
-    the placement network, `solver.decomposition`).
+    was solved: ``mip`` (the whole model on the backend), ``network`` (proven by the bounds of
+    the placement network, `solver.decomposition`) or ``columns`` (proven block by block,
+    `solver.columns`).
     """
 
     name: str

@@ -1,0 +1,438 @@
+"""A later stage proven block by block: Dantzig-Wolfe decomposition by municipality.
+
+Once the needs and fairness stages are fixed, the reduced model of the programme and tie-break
+stages falls apart into blocks (one per municipality: its new homes by segment, its shortfall,
+its few free placements and their splits) joined by a handful of rows: the regional totals, the
+mix, the group demands and the caps of the stages before. Each block alone is a tiny integer
+program. The linear relaxation of the whole model is weak (nationally 111 dwellings below the
+programme stage's optimum), but the relaxation over the convex hull of each block's whole points
+is not: there the gap closes (benchmarks/RESULTS.md, run 21).
+
+`solve_by_columns` finds that bound by column generation: a master LP chooses a convex
+combination of known whole points (columns) of every block subject to the coupling rows; its
+duals ``pi`` price the blocks, and one MIP over the blocks' own rows (`Blocks.kept`, whose
+blocks SCIP solves as separate components) returns each block's cheapest point under the
+prices, a new column where it beats the master. The same MIP gives, for any ``pi`` of the right
+signs, the Lagrangian bound
+
+    L(pi) = pi . b_D + min { (c - pi A_D) x : x whole, within its bounds and the kept rows }
+
+which is computed exactly in rationals from the whole point returned (``pi`` is rounded to
+rationals first; any ``pi`` gives a valid bound). A whole answer whose value is the ceiling of
+``L`` is optimal. The answer is found by fixing every block that the master's vertex takes
+whole and solving the stage for the few blocks left; where that does not reach the bound the
+caller solves the stage as before.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from solver.backends.base import Backend, Outcome, Status
+from solver.model import Constraint, LinearModel, Terms, Variable
+
+#: Rows with at least this many terms join blocks (the rows of one municipality have at most
+#: one term per group and segment); shorter rows join their variables into one block.
+COUPLING_FROM = 48
+
+#: The largest denominator of a dual kept exactly; the master's duals are ratios of small
+#: integers (nationally tenths and fifths), so this recovers them.
+DUAL_DENOMINATOR = 10_000
+
+#: The largest coefficient of a pricing objective in integers; beyond it floating-point engines
+#: no longer read every price exactly, and the decomposition is not tried.
+LARGEST_PRICE = 2**40
+
+#: At most this many rounds of column generation.
+MOST_ROUNDS = 60
+
+#: A column enters the master if its reduced cost is below minus this (relative to the price).
+ENTERING = 1e-9
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """The variables of a model grouped into blocks, and its rows split into those within one
+    block (``kept``) and those that join blocks (``coupling``, with their positions among the
+    model's rows)."""
+
+    members: tuple[tuple[int, ...], ...]
+    kept: tuple[Constraint, ...]
+    coupling: tuple[Constraint, ...]
+    positions: tuple[int, ...]
+
+
+def split_blocks(model: LinearModel) -> Blocks | None:
+    """The blocks of ``model``: the connected parts of its variables under the rows with fewer
+    than `COUPLING_FROM` terms. ``None`` where there is nothing to decompose: no coupling row,
+    or one block with more than half of the variables."""
+    count = len(model.variables)
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for row in model.constraints:
+        if len(row.terms) >= COUPLING_FROM:
+            continue
+        first = root(row.terms[0][0]) if row.terms else 0
+        for index, _ in row.terms[1:]:
+            other = root(index)
+            if other != first:
+                parent[other] = first
+    by_root: dict[int, list[int]] = {}
+    for index in range(count):
+        by_root.setdefault(root(index), []).append(index)
+    members = tuple(tuple(indices) for indices in by_root.values())
+    if not members or max(len(m) for m in members) * 2 > count:
+        return None
+    kept: list[Constraint] = []
+    coupling: list[Constraint] = []
+    positions: list[int] = []
+    for position, row in enumerate(model.constraints):
+        if len({root(index) for index, _ in row.terms}) <= 1:
+            kept.append(row)
+        else:
+            coupling.append(row)
+            positions.append(position)
+    if not coupling:
+        return None
+    return Blocks(members, tuple(kept), tuple(coupling), tuple(positions))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A whole point of one block: its values, its cost and its activity in each coupling row
+    (by the row's position among the coupling rows, zeros left out)."""
+
+    block: int
+    values: tuple[int, ...]
+    cost: int
+    activity: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ByColumns:
+    """A stage proven by its blocks: the answer (every variable of the model), its value and the
+    Lagrangian bound it reaches (``bound``, exact), the number of blocks, the rounds of column
+    generation and the seconds spent."""
+
+    values: dict[int, int]
+    value: int
+    bound: Fraction
+    blocks: int
+    rounds: int
+    seconds: float
+
+
+class _Pricing:
+    """The master's data: each block's members, the coupling rows by position, and each
+    variable's terms in those rows."""
+
+    def __init__(self, model: LinearModel, blocks: Blocks, terms: Terms) -> None:
+        self.blocks = blocks
+        self.terms = terms
+        self.rows: dict[int, list[tuple[int, int]]] = {}
+        for position, row in enumerate(blocks.coupling):
+            for index, coefficient in row.terms:
+                self.rows.setdefault(index, []).append((position, coefficient))
+        self.model = model
+
+    def column(self, block: int, point: Mapping[int, int]) -> Column:
+        members = self.blocks.members[block]
+        values = tuple(point[i] for i in members)
+        cost = sum(self.terms.get(i, 0) * v for i, v in zip(members, values, strict=True))
+        activity: dict[int, int] = {}
+        for index, value in zip(members, values, strict=True):
+            if value:
+                for position, coefficient in self.rows.get(index, ()):
+                    activity[position] = activity.get(position, 0) + coefficient * value
+        return Column(block, values, cost, tuple(sorted((p, a) for p, a in activity.items() if a)))
+
+
+def exact_duals(
+    duals: Sequence[float], rows: Sequence[Constraint], grid: int | None = None
+) -> tuple[list[int], int]:
+    """The duals of the coupling rows as integers over a common denominator ``(Pi, Q)``, each
+    of the sign that keeps the Lagrangian bound valid: at most 0 on a ``<=`` row, at least 0 on
+    a ``>=`` row, either on ``==``. Each is the nearest ratio with a denominator up to
+    `DUAL_DENOMINATOR`, or, where their common denominator passes ``grid`` (10**6 if not
+    given), rounded to multiples of ``1/grid``: any duals give a valid bound, only a weaker
+    one."""
+    limit = 10**6 if grid is None else grid
+    fractions = []
+    for dual, row in zip(duals, rows, strict=True):
+        value = Fraction(dual).limit_denominator(DUAL_DENOMINATOR)
+        if row.sense == "<=":
+            value = min(value, Fraction(0))
+        elif row.sense == ">=":
+            value = max(value, Fraction(0))
+        fractions.append(value)
+    common = math.lcm(*(f.denominator for f in fractions)) if fractions else 1
+    if common > limit:
+        return [round(f * limit) for f in fractions], limit
+    return [int(f * common) for f in fractions], common
+
+
+def lagrangian_terms(
+    terms: Terms, rows: Sequence[Constraint], duals: Sequence[int], common: int
+) -> Terms:
+    """The pricing objective ``Q (c - pi A_D)`` in integers, for duals ``Pi = Q pi``."""
+    prices = {index: common * c for index, c in terms.items()}
+    for row, dual in zip(rows, duals, strict=True):
+        if dual:
+            for index, coefficient in row.terms:
+                prices[index] = prices.get(index, 0) - dual * coefficient
+    return {index: price for index, price in prices.items() if price}
+
+
+def lagrangian_bound(
+    rows: Sequence[Constraint],
+    duals: Sequence[int],
+    common: int,
+    prices: Terms,
+    point: Mapping[int, int],
+) -> Fraction:
+    """``L(pi) = pi . b_D + (c - pi A_D) . x`` for the whole point ``x`` that minimises the
+    pricing objective over the kept rows: a lower bound on the stage's objective over every
+    point of the model (weak duality), exact."""
+    total = sum(dual * row.rhs for row, dual in zip(rows, duals, strict=True))
+    total += sum(price * point[index] for index, price in prices.items())
+    return Fraction(total, common)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One pricing: the integer duals ``Pi`` over ``Q``, the prices, the cheapest whole point
+    over the kept rows and the exact Lagrangian bound it gives."""
+
+    duals: list[int]
+    common: int
+    prices: Terms
+    point: dict[int, int]
+    bound: Fraction
+
+
+def price(
+    pricer: Backend,
+    terms: Terms,
+    rows: Sequence[Constraint],
+    duals: Sequence[float],
+    deadline: float,
+) -> Priced | None:
+    """Price the blocks at ``duals`` (floats, made exact by `exact_duals`): ``None`` where the
+    prices pass `LARGEST_PRICE` even on a grid of thousandths, or the pricing MIP is not
+    proven."""
+    for grid in (None, 1000):
+        exact, common = exact_duals(duals, rows, grid)
+        prices = lagrangian_terms(terms, rows, exact, common)
+        if max((abs(p) for p in prices.values()), default=0) <= LARGEST_PRICE:
+            break
+    else:
+        return None
+    outcome = pricer.minimize(prices, deadline - time.perf_counter())
+    if outcome.status != Status.OPTIMAL or outcome.values is None:
+        return None
+    point = outcome.values
+    bound = lagrangian_bound(rows, exact, common, prices, point)
+    return Priced(exact, common, prices, point, bound)
+
+
+#: The master's objective is in units of ``1/MASTER_SCALE``, so that the costs of the
+#: stabilising columns, rationals, are whole numbers.
+MASTER_SCALE = 1000
+
+
+def master_model(
+    columns: Sequence[Column],
+    rows: Sequence[Constraint],
+    blocks: int,
+    centre: Sequence[float],
+    width: Sequence[float],
+) -> tuple[LinearModel, Terms]:
+    """The master LP: a weight in [0, 1] per column, the coupling rows over the columns'
+    activities, one row ``sum of a block's weights == 1`` per block; its objective the columns'
+    costs. Each coupling row has two stabilising columns (``+1`` and ``-1`` in that row alone)
+    whose costs keep the row's dual within ``centre +- width`` (box-step stabilisation: the
+    first masters of column generation have wild duals); at the optimum of the true master
+    they are zero."""
+    model = LinearModel()
+    count = len(columns)
+    for number in range(count + 2 * len(rows)):
+        model.variables.append(Variable(number, f"column[{number}]", 0, None, False))
+    for number in range(count):
+        model.variables[number] = Variable(number, f"column[{number}]", 0, 1, False)
+    by_row: list[dict[int, int]] = [{} for _ in rows]
+    for number, column in enumerate(columns):
+        for position, activity in column.activity:
+            by_row[position][number] = activity
+    objective: Terms = {n: MASTER_SCALE * c.cost for n, c in enumerate(columns) if c.cost}
+    for position, row in enumerate(rows):
+        above, below = count + 2 * position, count + 2 * position + 1
+        by_row[position][above] = 1
+        by_row[position][below] = -1
+        objective[above] = round(MASTER_SCALE * (centre[position] + width[position]))
+        objective[below] = round(MASTER_SCALE * (width[position] - centre[position]))
+        model.constraints.append(
+            Constraint(
+                row.name, row.rule, tuple(sorted(by_row[position].items())), row.sense, row.rhs
+            )
+        )
+    by_block: list[list[int]] = [[] for _ in range(blocks)]
+    for number, column in enumerate(columns):
+        by_block[column.block].append(number)
+    for block, numbers in enumerate(by_block):
+        model.constraints.append(
+            Constraint(f"convexity[{block}]", "columns", tuple((n, 1) for n in numbers), "==", 1)
+        )
+    return model, {n: c for n, c in objective.items() if c}
+
+
+def solve_by_columns(
+    model: LinearModel,
+    terms: Terms,
+    start: Mapping[int, int],
+    backend_for: Callable[[LinearModel], Backend],
+    deadline: float,
+) -> ByColumns | None:
+    """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
+    from the whole point ``start`` that meets every row; ``None`` where the model has no blocks,
+    a solve fails, the time runs out, or no answer reaches the bound.
+
+    The first prices are the duals of the model's linear relaxation; each round then solves
+    the master, prices the blocks at its duals, keeps the best bound and its duals as the
+    centre of the next box, and adds every block's cheapest point that beats the master. It
+    ends when the bound's ceiling reaches the master's value (the master without stabilising
+    weight is an upper bound of the decomposition's bound), or when no column enters."""
+    started = time.perf_counter()
+    blocks = split_blocks(model)
+    if blocks is None:
+        return None
+    pricing = _Pricing(model, blocks, terms)
+    columns = [pricing.column(b, start) for b in range(len(blocks.members))]
+    known = {(c.block, c.values) for c in columns}
+    pricer = backend_for(model.with_constraints(blocks.kept))
+    relaxed = backend_for(model).relaxation(terms, deadline - time.perf_counter())
+    if relaxed is None:
+        return None
+    centre = [relaxed.duals.get(p, 0.0) for p in blocks.positions]
+    best = price(pricer, terms, blocks.coupling, centre, deadline)
+    if best is None:
+        return None
+    _enter(pricing, best, [0.0] * len(blocks.members), columns, known, always=True)
+    width = [max(1.0, abs(d)) for d in centre]
+    weights: Mapping[int, float] = {}
+    rounds = 0
+    while rounds < MOST_ROUNDS:
+        rounds += 1
+        if time.perf_counter() >= deadline:
+            return None
+        master, objective = master_model(
+            columns, blocks.coupling, len(blocks.members), centre, width
+        )
+        solved = backend_for(master).relaxation(objective, deadline - time.perf_counter())
+        if solved is None:
+            return None
+        weights = solved.values
+        stabilised = any(
+            weights.get(len(columns) + n, 0.0) > 1e-9 for n in range(2 * len(blocks.coupling))
+        )
+        master_value = sum(c.cost * weights.get(n, 0.0) for n, c in enumerate(columns))
+        if not stabilised and math.ceil(best.bound) >= master_value - 1e-6:
+            break
+        duals = [solved.duals.get(p, 0.0) / MASTER_SCALE for p in range(len(blocks.coupling))]
+        convexity = [
+            solved.duals.get(len(blocks.coupling) + b, 0.0) / MASTER_SCALE
+            for b in range(len(blocks.members))
+        ]
+        priced = price(pricer, terms, blocks.coupling, duals, deadline)
+        if priced is None:
+            return None
+        if priced.bound > best.bound:
+            best, centre = priced, duals
+        entered = _enter(pricing, priced, convexity, columns, known, always=False)
+        if not entered:
+            if not stabilised:
+                break
+            width = [10 * w for w in width]
+    target = math.ceil(best.bound)
+    start_value = sum(c * start[i] for i, c in terms.items())
+    if start_value == target:
+        return ByColumns(
+            dict(start),
+            start_value,
+            best.bound,
+            len(blocks.members),
+            rounds,
+            time.perf_counter() - started,
+        )
+    answer = _completed(model, blocks, columns, weights, terms, backend_for, deadline)
+    if answer is None:
+        return None
+    value = sum(c * answer[i] for i, c in terms.items())
+    if value != target:
+        return None
+    return ByColumns(
+        answer, value, best.bound, len(blocks.members), rounds, time.perf_counter() - started
+    )
+
+
+def _enter(
+    pricing: _Pricing,
+    priced: Priced,
+    convexity: Sequence[float],
+    columns: list[Column],
+    known: set[tuple[int, tuple[int, ...]]],
+    *,
+    always: bool,
+) -> int:
+    """Add each block's cheapest point as a column where its reduced cost is negative (every
+    block's if ``always``) and it is new; the number added."""
+    entered = 0
+    for block, members in enumerate(pricing.blocks.members):
+        if not always:
+            reduced = sum(priced.prices.get(i, 0) * priced.point[i] for i in members)
+            reduced_cost = reduced / priced.common - convexity[block]
+            if reduced_cost >= -ENTERING * max(1.0, abs(convexity[block])):
+                continue
+        column = pricing.column(block, priced.point)
+        if (column.block, column.values) not in known:
+            known.add((column.block, column.values))
+            columns.append(column)
+            entered += 1
+    return entered
+
+
+def _completed(
+    model: LinearModel,
+    blocks: Blocks,
+    columns: Sequence[Column],
+    weights: Mapping[int, float],
+    terms: Terms,
+    backend_for: Callable[[LinearModel], Backend],
+    deadline: float,
+) -> dict[int, int] | None:
+    """A whole answer from the master's vertex: every block it takes whole (one column of
+    weight 1) fixed at that column, the others solved as the stage's MIP."""
+    whole: dict[int, Column] = {}
+    for number, column in enumerate(columns):
+        if weights.get(number, 0.0) >= 1 - 1e-9:
+            whole[column.block] = column
+    bounds: dict[int, tuple[int, int | None]] = {}
+    for block, column in whole.items():
+        for index, value in zip(blocks.members[block], column.values, strict=True):
+            bounds[index] = (value, value)
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        return None
+    outcome: Outcome = backend_for(model.with_bounds(bounds)).minimize(terms, remaining)
+    if outcome.status != Status.OPTIMAL or outcome.values is None:
+        return None
+    return outcome.values
