@@ -132,18 +132,17 @@ class ByColumns:
     seconds: float
 
 
-class _Pricing:
-    """The master's data: each block's members, the coupling rows by position, and each
-    variable's terms in those rows."""
+class _Columns:
+    """Makes columns: each block's members, the stage's costs, and each variable's terms in
+    the coupling rows (by the row's position among them)."""
 
-    def __init__(self, model: LinearModel, blocks: Blocks, terms: Terms) -> None:
+    def __init__(self, blocks: Blocks, terms: Terms) -> None:
         self.blocks = blocks
         self.terms = terms
         self.rows: dict[int, list[tuple[int, int]]] = {}
         for position, row in enumerate(blocks.coupling):
             for index, coefficient in row.terms:
                 self.rows.setdefault(index, []).append((position, coefficient))
-        self.model = model
 
     def column(self, block: int, point: Mapping[int, int]) -> Column:
         members = self.blocks.members[block]
@@ -315,8 +314,8 @@ def solve_by_columns(
     blocks = split_blocks(model)
     if blocks is None:
         return None
-    pricing = _Pricing(model, blocks, terms)
-    columns = [pricing.column(b, start) for b in range(len(blocks.members))]
+    making = _Columns(blocks, terms)
+    columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
     pricer = backend_for(model.with_constraints(blocks.kept))
     relaxed = backend_for(model).relaxation(terms, deadline - time.perf_counter())
@@ -326,7 +325,7 @@ def solve_by_columns(
     best = price(pricer, terms, blocks.coupling, centre, deadline)
     if best is None:
         return None
-    _enter(pricing, best, [0.0] * len(blocks.members), columns, known, always=True)
+    _enter(making, best, [0.0] * len(blocks.members), columns, known, always=True)
     width = [max(1.0, abs(d)) for d in centre]
     weights: Mapping[int, float] = {}
     rounds = 0
@@ -357,7 +356,7 @@ def solve_by_columns(
             return None
         if priced.bound > best.bound:
             best, centre = priced, duals
-        entered = _enter(pricing, priced, convexity, columns, known, always=False)
+        entered = _enter(making, priced, convexity, columns, known, always=False)
         if not entered:
             if not stabilised:
                 break
@@ -385,7 +384,7 @@ def solve_by_columns(
 
 
 def _enter(
-    pricing: _Pricing,
+    making: _Columns,
     priced: Priced,
     convexity: Sequence[float],
     columns: list[Column],
@@ -396,13 +395,13 @@ def _enter(
     """Add each block's cheapest point as a column where its reduced cost is negative (every
     block's if ``always``) and it is new; the number added."""
     entered = 0
-    for block, members in enumerate(pricing.blocks.members):
+    for block, members in enumerate(making.blocks.members):
         if not always:
             reduced = sum(priced.prices.get(i, 0) * priced.point[i] for i in members)
             reduced_cost = reduced / priced.common - convexity[block]
             if reduced_cost >= -ENTERING * max(1.0, abs(convexity[block])):
                 continue
-        column = pricing.column(block, priced.point)
+        column = making.column(block, priced.point)
         if (column.block, column.values) not in known:
             known.add((column.block, column.values))
             columns.append(column)

@@ -178,6 +178,14 @@ class Run:
         if reduction is None or checker is None:
             return self.backend.minimize(terms, self.remaining(), hint=hint)
         engine = self.first_answer_engine if first_answer else None
+        if engine is not None:
+            # Only the programme stage asks for a first answer (`FIRST_ANSWER_STAGES`).
+            self.notes.append(
+                "The programme stage, on a reduced model of "
+                f"{len(reduction.model.variables):,} variables, starts from HiGHS's answer "
+                "where that is better than the previous answer and meets every row; SCIP "
+                "proves it."
+            )
         if self.backend.options.first_answer_engine != engine:
             self.backend.options = replace(self.backend.options, first_answer_engine=engine)
         reduced, constant = reduction.objective(terms)
@@ -271,12 +279,6 @@ class Run:
         if self.backend.name == "ortools" and self.backend.engine == "scip":
             if len(reduction.model.variables) >= FIRST_ANSWER_FROM:
                 self.first_answer_engine = "highs"
-                self.notes.append(
-                    "The programme stage, on a reduced model of "
-                    f"{len(reduction.model.variables):,} variables, starts from HiGHS's answer "
-                    "where that is better than the previous answer and meets every row; SCIP "
-                    "proves it."
-                )
             else:
                 options = replace(options, proof_engine=PROOF_ENGINE)
         name = self.backend.name

@@ -1,0 +1,46 @@
+"""One whole solve of a benchmark instance with its stage lines, the later stages block by block
+from the usual threshold (``usual``) or always (``always``) or never (``never``)
+(benchmarks/RESULTS.md, run 21).
+
+    PYTHONPATH=. python benchmarks/results/run21/whole_run.py usual|always|never INSTANCE SECONDS
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import solver.run as run_module
+from benchmarks.suite import get_instance
+from solver.backends import backend_class
+from solver.backends.base import SolverOptions
+from solver.solve import solve
+
+
+def main(mode: str, name: str, seconds: float) -> None:
+    if mode == "always":
+        run_module.COLUMNS_FROM = 0
+    elif mode == "never":
+        run_module.COLUMNS_FROM = 10**12
+    backend_class("ortools")
+    region = get_instance(name).load()
+    started = time.perf_counter()
+
+    def tell(line: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {line}", flush=True)
+
+    result = solve(
+        region, "ortools", SolverOptions(time_limit=seconds), hard_limit=False, progress=tell
+    )
+    print(mode, name, result.status, result.stop_reason, f"peak {result.peak_memory_mib} MiB")
+    for stage in result.stages:
+        print(
+            f"  {stage.name}: {stage.status} ({stage.method}), {stage.seconds:.2f} s, "
+            f"{stage.value} >= {stage.bound}"
+        )
+    for note in result.notes:
+        print(f"  note: {note}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], float(sys.argv[3]))
