@@ -47,6 +47,13 @@ DUAL_DENOMINATOR = 10_000
 #: no longer read every price exactly, and the decomposition is not tried.
 LARGEST_PRICE = 2**40
 
+#: The half-width of the box that keeps the master's duals near the best so far, relative to
+#: the duals of the linear relaxation (at least 1). On the tie-break stage of syn-5000-g8, 10
+#: took 2 rounds where 1 took 7 (21.7 s, the bound creeping up by a box a round); the programme
+#: stage and the national stages took as many rounds with 1, 10 or 100 (benchmarks/RESULTS.md,
+#: run 21).
+BOX = 10.0
+
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
 
@@ -326,7 +333,7 @@ def solve_by_columns(
     if best is None:
         return None
     _enter(making, best, [0.0] * len(blocks.members), columns, known, always=True)
-    width = [max(1.0, abs(d)) for d in centre]
+    width = [BOX * max(1.0, abs(d)) for d in centre]
     weights: Mapping[int, float] = {}
     rounds = 0
     while rounds < MOST_ROUNDS:
