@@ -211,7 +211,9 @@ class Run:
 
     def by_columns(self, terms: Terms, hint: Mapping[int, int] | None) -> Outcome | None:
         """Minimise ``terms`` on the reduced model block by block (`solver.columns`), from
-        `COLUMNS_FROM` variables on the OR-Tools backend, starting from ``hint``: an answer
+        `COLUMNS_FROM` variables on the OR-Tools backend with SCIP (whose proofs of the
+        pricing MIPs the bound rests on: HiGHS called a pricing point optimal that SCIP beat,
+        and CP-SAT took over 100 s for one), starting from ``hint``: an answer
         whose value reaches the ceiling of the exact Lagrangian bound, mapped back to a whole
         point that meets every row, proven optimal; ``None`` where the decomposition proves
         nothing (the caller then solves the stage whole)."""
@@ -220,7 +222,7 @@ class Run:
             reduction is None
             or checker is None
             or hint is None
-            or self.backend.name != "ortools"
+            or self.backend.engine != "scip"
             or len(reduction.model.variables) < COLUMNS_FROM
         ):
             return None

@@ -184,3 +184,22 @@ def test_a_solve_block_by_block_returns_the_usual_allocation(
     for stage in by_blocks.stages:
         assert stage.bound is not None and stage.value is not None
         assert stage.bound <= stage.value
+
+
+@pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
+def test_only_scip_prices_the_blocks(
+    monkeypatch: pytest.MonkeyPatch, engine: str, tried: bool
+) -> None:
+    """The bound rests on the pricing engine's proofs: only SCIP's are taken (HiGHS called a
+    pricing point optimal that SCIP beat). With another engine the stages are solved whole."""
+    region = load_instance(bundled_instance("haaglanden")).region
+    calls: list[int] = []
+
+    def recorded(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(run_module, "solve_by_columns", recorded)
+    result = solve(region, options=SolverOptions(time_limit=60, engine=engine), hard_limit=False)
+    assert result.status == "optimal"
+    assert bool(calls) == tried
