@@ -2,13 +2,15 @@
 from the usual threshold (``usual``) or always (``always``) or never (``never``)
 (benchmarks/RESULTS.md, run 21).
 
-    PYTHONPATH=. python benchmarks/results/run21/whole_run.py usual|always|never INSTANCE SECONDS
+    PYTHONPATH=. python benchmarks/results/run21/whole_run.py usual|always|never INSTANCE SECONDS \
+        [OBJECTIVE]
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import solver.run as run_module
 from benchmarks.suite import get_instance
@@ -17,13 +19,15 @@ from solver.backends.base import SolverOptions
 from solver.solve import solve
 
 
-def main(mode: str, name: str, seconds: float) -> None:
+def main(mode: str, name: str, seconds: float, objective: str | None) -> None:
     if mode == "always":
         run_module.COLUMNS_FROM = 0
     elif mode == "never":
         run_module.COLUMNS_FROM = 10**12
     backend_class("ortools")
     region = get_instance(name).load()
+    if objective is not None:
+        region = replace(region, policy=replace(region.policy, objective=objective))
     started = time.perf_counter()
 
     def tell(line: str) -> None:
@@ -32,7 +36,14 @@ def main(mode: str, name: str, seconds: float) -> None:
     result = solve(
         region, "ortools", SolverOptions(time_limit=seconds), hard_limit=False, progress=tell
     )
-    print(mode, name, result.status, result.stop_reason, f"peak {result.peak_memory_mib} MiB")
+    print(
+        mode,
+        name,
+        objective or "",
+        result.status,
+        result.stop_reason,
+        f"peak {result.peak_memory_mib} MiB",
+    )
     for stage in result.stages:
         print(
             f"  {stage.name}: {stage.status} ({stage.method}), {stage.seconds:.2f} s, "
@@ -43,4 +54,4 @@ def main(mode: str, name: str, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], float(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else None)
