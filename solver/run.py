@@ -65,9 +65,10 @@ FIRST_ANSWER_FROM = 40_000
 
 #: Variables of the reduced model from which the programme and tie-break stages are first tried
 #: block by block (`Run.by_columns`, `solver.columns`). On syn-5000-g8 (50,120 variables) that
-#: proves the programme stage in 15 s where HiGHS's answer and SCIP's proof took 45 s; on the
-#: national instance (3,425 variables) it takes 1.1 s per stage where SCIP takes 0.15-0.26 s
-#: (benchmarks/RESULTS.md, run 21).
+#: proves the programme stage in 14-18 s, where HiGHS's answer and SCIP's proof took 41-52 s,
+#: and the tie-break stage in 11-24 s, which SCIP had not proven in 1,200 s. Below, SCIP alone
+#: is faster: 2.68 and 1.84 s against 4.84 and 3.48 s on syn-2500-g8 (about 25,000 variables),
+#: 0.1-0.5 s against 0.7-4.3 s per stage nationally (benchmarks/RESULTS.md, run 21).
 COLUMNS_FROM = 40_000
 
 #: Variables of the reduced model from which `Run.tighten` narrows its bounds. Below, the
