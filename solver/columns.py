@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from solver.backends.base import Backend, Outcome, Status
+from solver.backends.base import Backend, Outcome, Relaxation, Status
 from solver.model import Constraint, LinearModel, Terms, Variable
 
 #: Rows with at least this many terms join blocks (the rows of one municipality have at most
@@ -53,6 +53,14 @@ LARGEST_PRICE = 2**40
 #: stage and the national stages took as many rounds with 1, 10 or 100 (benchmarks/RESULTS.md,
 #: run 21).
 BOX = 10.0
+
+#: Variables from which column generation starts from zero duals rather than from those of
+#: the stage's linear relaxation (unless that relaxation is at hand, `solve_by_columns`): on
+#: the programme stage of syn-5000-g8 after ``equal_burden`` (189,909 variables) the
+#: relaxation took about 150 s, and from zero duals the whole stage took 129 s in 17 rounds;
+#: at 50,120 variables it takes 3 s and saves rounds (2 instead of 6 on the tie-break stage)
+#: (benchmarks/RESULTS.md, run 21).
+RELAXATION_UP_TO = 100_000
 
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
@@ -307,12 +315,17 @@ def solve_by_columns(
     start: Mapping[int, int],
     backend_for: Callable[[LinearModel], Backend],
     deadline: float,
+    first: tuple[LinearModel, Relaxation] | None = None,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row; ``None`` where the model has no blocks,
     a solve fails, the time runs out, or no answer reaches the bound.
 
-    The first prices are the duals of the model's linear relaxation; each round then solves
+    The first prices are the duals of the model's linear relaxation, or those of ``first``, a
+    relaxation of the same terms already solved over a model with some of these rows (the
+    narrowing relaxation begun beside the stage, `solver.early_narrowing`: on the programme
+    stage of syn-5000-g8 after ``equal_burden``, 189,909 variables, the relaxation took
+    150 s); a row it lacks starts at 0, and any duals give a valid bound. Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
     centre of the next box, and adds every block's cheapest point that beats the master. It
     ends when the bound's ceiling reaches the master's value (the master without stabilising
@@ -325,15 +338,14 @@ def solve_by_columns(
     columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
     pricer = backend_for(model.with_constraints(blocks.kept))
-    relaxed = backend_for(model).relaxation(terms, deadline - time.perf_counter())
-    if relaxed is None:
+    first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
+    if first_duals is None:
         return None
-    centre = [relaxed.duals.get(p, 0.0) for p in blocks.positions]
+    centre, width = first_duals
     best = price(pricer, terms, blocks.coupling, centre, deadline)
     if best is None:
         return None
     _enter(making, best, [0.0] * len(blocks.members), columns, known, always=True)
-    width = [BOX * max(1.0, abs(d)) for d in centre]
     weights: Mapping[int, float] = {}
     rounds = 0
     while rounds < MOST_ROUNDS:
@@ -388,6 +400,39 @@ def solve_by_columns(
     return ByColumns(
         answer, value, best.bound, len(blocks.members), rounds, time.perf_counter() - started
     )
+
+
+def _first_duals(
+    model: LinearModel,
+    terms: Terms,
+    blocks: Blocks,
+    backend_for: Callable[[LinearModel], Backend],
+    deadline: float,
+    first: tuple[LinearModel, Relaxation] | None,
+) -> tuple[list[float], list[float]] | None:
+    """The first duals of the coupling rows and the half-widths of the box around them: the
+    duals in ``first`` (a row it lacks: 0), or else in the linear relaxation of ``model``
+    solved now, each with a box of `BOX` times its size; above `RELAXATION_UP_TO` variables,
+    without ``first``, zeros with a box of `BOX` times the largest cost. ``None`` if the
+    relaxation fails."""
+    count = len(blocks.coupling)
+    if first is not None:
+        first_model, relaxation = first
+        coupling = {row: number for number, row in enumerate(blocks.coupling)}
+        duals = [0.0] * count
+        for position, row in enumerate(first_model.constraints):
+            number = coupling.get(row)
+            if number is not None:
+                duals[number] = relaxation.duals.get(position, 0.0)
+    elif len(model.variables) > RELAXATION_UP_TO:
+        largest = max((abs(c) for c in terms.values()), default=1)
+        return [0.0] * count, [BOX * max(1.0, largest)] * count
+    else:
+        relaxed = backend_for(model).relaxation(terms, deadline - time.perf_counter())
+        if relaxed is None:
+            return None
+        duals = [relaxed.duals.get(p, 0.0) for p in blocks.positions]
+    return duals, [BOX * max(1.0, abs(d)) for d in duals]
 
 
 def _enter(

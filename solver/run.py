@@ -21,7 +21,7 @@ from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, Relaxation, SolverOptions, Status
-from solver.columns import solve_by_columns
+from solver.columns import RELAXATION_UP_TO, solve_by_columns
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import (
     EarlyNarrowing,
@@ -240,6 +240,7 @@ class Run:
             reduction.start(hint),
             lambda sub: backend_type(sub, options),
             self.deadline,
+            self._early_relaxation(terms),
         )
         if found is None:
             return None
@@ -263,6 +264,22 @@ class Run:
                 f"column generation, Lagrangian bound {float(found.bound + constant):,.4f}"
             ),
         )
+
+    def _early_relaxation(self, terms: Terms) -> tuple[LinearModel, Relaxation] | None:
+        """The relaxation of ``terms`` that `start_narrowing` began beside this stage, once
+        solved, with its model; ``None`` if there is none for these terms, or if it is still
+        solving on a model above `solver.columns.RELAXATION_UP_TO` variables (column
+        generation then starts from zero duals rather than wait). `tighten` takes the same
+        answer afterwards."""
+        early, reduction = self._early, self.reduction
+        if early is None or reduction is None or early.model is not reduction.model:
+            return None
+        if early.terms != dict(terms):
+            return None
+        if len(reduction.model.variables) > RELAXATION_UP_TO and not early.done():
+            return None
+        relaxation = early.result()
+        return None if relaxation is None else (early.problem.model, relaxation)
 
     def reduce(self) -> None:
         """From now on solve on the model without the variables the rows in force fix, the
