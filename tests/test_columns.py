@@ -203,3 +203,49 @@ def test_only_scip_prices_the_blocks(
     result = solve(region, options=SolverOptions(time_limit=60, engine=engine), hard_limit=False)
     assert result.status == "optimal"
     assert bool(calls) == tried
+
+
+def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """A relaxation already solved over the same rows gives the first duals (a coupling row it
+    lacks starts at 0); above `RELAXATION_UP_TO` variables, without one, column generation
+    starts from zero duals. Either way the decomposition reaches the optimum."""
+    optimum = _optimum(programme)
+    blocks = split_blocks(programme.model)
+    assert blocks is not None
+    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
+    assert relaxation is not None
+    solved = solve_by_columns(
+        programme.model,
+        programme.terms,
+        programme.start,
+        _backend,
+        time.perf_counter() + 120,
+        first=(programme.model, relaxation),
+    )
+    assert solved is not None and solved.value == optimum
+    lacking = programme.model.with_constraints(
+        row for row in programme.model.constraints if row.name != "new_build_total"
+    )
+    relaxed_lacking = _backend(lacking).relaxation(programme.terms, 60)
+    assert relaxed_lacking is not None
+    duals = columns_module._first_duals(
+        programme.model, programme.terms, blocks, _backend, 0.0, (lacking, relaxed_lacking)
+    )
+    assert duals is not None
+    names = [row.name for row in blocks.coupling]
+    assert duals[0][names.index("new_build_total")] == 0.0
+    position = {row.name: p for p, row in enumerate(lacking.constraints)}
+    for number, name in enumerate(names):
+        if name != "new_build_total":
+            assert duals[0][number] == relaxed_lacking.duals.get(position[name], 0.0)
+    monkeypatch.setattr(columns_module, "RELAXATION_UP_TO", 0)
+    duals = columns_module._first_duals(
+        programme.model, programme.terms, blocks, _backend, 0.0, None
+    )
+    assert duals is not None and duals[0] == [0.0] * len(blocks.coupling)
+    from_zero = solve_by_columns(
+        programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 120
+    )
+    assert from_zero is not None and from_zero.value == optimum
