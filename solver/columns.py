@@ -325,7 +325,8 @@ def solve_by_columns(
     relaxation of the same terms already solved over a model with some of these rows (the
     narrowing relaxation begun beside the stage, `solver.early_narrowing`: on the programme
     stage of syn-5000-g8 after ``equal_burden``, 189,909 variables, the relaxation took
-    150 s); a row it lacks starts at 0, and any duals give a valid bound. Each round then solves
+    150 s); a row it lacks starts at 0, and any duals give a valid bound. Without ``first``,
+    above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
     centre of the next box, and adds every block's cheapest point that beats the master. It
     ends when the bound's ceiling reaches the master's value (the master without stabilising
