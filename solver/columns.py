@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from solver.backends.base import Backend, Outcome, Relaxation, Status
-from solver.model import Constraint, LinearModel, Terms, Variable
+from solver.model import Constraint, LinearModel, Terms, Variable, linked_blocks
 
 #: Rows with at least this many terms join blocks (the rows of one municipality have at most
 #: one term per group and segment); shorter rows join their variables into one block.
@@ -86,25 +86,11 @@ def split_blocks(model: LinearModel) -> Blocks | None:
     than `COUPLING_FROM` terms. ``None`` where there is nothing to decompose: no coupling row,
     or one block with more than half of the variables."""
     count = len(model.variables)
-    parent = list(range(count))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for row in model.constraints:
-        if len(row.terms) >= COUPLING_FROM:
-            continue
-        first = root(row.terms[0][0]) if row.terms else 0
-        for index, _ in row.terms[1:]:
-            other = root(index)
-            if other != first:
-                parent[other] = first
+    short = (row for row in model.constraints if len(row.terms) < COUPLING_FROM)
+    block_of = linked_blocks(short, count)
     by_root: dict[int, list[int]] = {}
     for index in range(count):
-        by_root.setdefault(root(index), []).append(index)
+        by_root.setdefault(block_of[index], []).append(index)
     members = tuple(tuple(indices) for indices in by_root.values())
     if not members or max(len(m) for m in members) * 2 > count:
         return None
@@ -112,7 +98,7 @@ def split_blocks(model: LinearModel) -> Blocks | None:
     coupling: list[Constraint] = []
     positions: list[int] = []
     for position, row in enumerate(model.constraints):
-        if len({root(index) for index, _ in row.terms}) <= 1:
+        if len({block_of[index] for index, _ in row.terms}) <= 1:
             kept.append(row)
         else:
             coupling.append(row)

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from solver.model import LinearModel, Terms, Variable
+from solver.model import LinearModel, Terms, Variable, linked_blocks
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
     variable_parts = reading.variable_parts(model.variables)
     if variable_parts is None:
         return None
-    blocks = _blocks(model)
+    blocks = linked_blocks(model.constraints, len(model.variables))
     parts: dict[int, int] = defaultdict(int)
     for first, row_part in reading.row_parts:
         parts[blocks[first]] += row_part
@@ -144,23 +144,3 @@ def implied_bounds(
             if bottom > lower:
                 bounds[variable.index] = (bottom, upper)
     return bounds
-
-
-def _blocks(model: LinearModel) -> list[int]:
-    """The block of each variable, named by one of its variables: variables that a row links
-    share a block. (A union-find of its own: networkx takes 0.17 s to import, more than the
-    relaxation saves on the national instance's least building cost.)"""
-    parent = list(range(len(model.variables)))
-
-    def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
-
-    for row in model.constraints:
-        if len(row.terms) > 1:
-            first = root(row.terms[0][0])
-            for index, _ in row.terms[1:]:
-                parent[root(index)] = first
-    return [root(index) for index in range(len(parent))]

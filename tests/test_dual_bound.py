@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.dual_bound import _blocks, implied_bounds, integer_bound
-from solver.model import LinearModel, Sense
+from solver.dual_bound import implied_bounds, integer_bound
+from solver.model import LinearModel, Sense, linked_blocks
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
@@ -130,7 +130,7 @@ def test_blocks_are_the_connected_components_of_the_variables_the_rows_link(
     for r, indices in enumerate(rows):
         model.add_constraint(f"r{r}", "test", dict.fromkeys(indices, 1), "<=", 1)
         graph.add_edges_from(itertools.pairwise(indices))
-    blocks = _blocks(model)
+    blocks = linked_blocks(model.constraints, len(model.variables))
     for component in nx.connected_components(graph):
         assert len({blocks[i] for i in component}) == 1
     assert len(set(blocks)) == nx.number_connected_components(graph)
