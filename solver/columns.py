@@ -65,7 +65,8 @@ RELAXATION_UP_TO = 100_000
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
 
-#: A column enters the master if its reduced cost is below minus this (relative to the price).
+#: A column enters the master if its reduced cost is below minus this, relative to its block's
+#: convexity dual (at least 1).
 ENTERING = 1e-9
 
 
@@ -146,6 +147,7 @@ class _Columns:
                 self.rows.setdefault(index, []).append((position, coefficient))
 
     def column(self, block: int, point: Mapping[int, int]) -> Column:
+        """The column of ``block`` at the whole point ``point``."""
         members = self.blocks.members[block]
         values = tuple(point[i] for i in members)
         cost = sum(self.terms.get(i, 0) * v for i, v in zip(members, values, strict=True))
@@ -210,10 +212,9 @@ def lagrangian_bound(
 
 @dataclass(frozen=True)
 class Priced:
-    """One pricing: the integer duals ``Pi`` over ``Q``, the prices, the cheapest whole point
-    over the kept rows and the exact Lagrangian bound it gives."""
+    """One pricing: the common denominator ``Q`` of the duals, the prices ``Q (c - pi A_D)``, the
+    cheapest whole point over the kept rows and the exact Lagrangian bound it gives."""
 
-    duals: list[int]
     common: int
     prices: Terms
     point: dict[int, int]
@@ -242,7 +243,7 @@ def price(
         return None
     point = outcome.values
     bound = lagrangian_bound(rows, exact, common, prices, point)
-    return Priced(exact, common, prices, point, bound)
+    return Priced(common, prices, point, bound)
 
 
 #: The master's objective is in units of ``1/MASTER_SCALE``, so that the costs of the
@@ -266,9 +267,8 @@ def master_model(
     model = LinearModel()
     count = len(columns)
     for number in range(count + 2 * len(rows)):
-        model.variables.append(Variable(number, f"column[{number}]", 0, None, False))
-    for number in range(count):
-        model.variables[number] = Variable(number, f"column[{number}]", 0, 1, False)
+        upper = 1 if number < count else None
+        model.variables.append(Variable(number, f"column[{number}]", 0, upper, False))
     by_row: list[dict[int, int]] = [{} for _ in rows]
     for number, column in enumerate(columns):
         for position, activity in column.activity:
