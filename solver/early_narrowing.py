@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from solver.backends.base import Backend, Relaxation, SolverOptions
 from solver.model import Constraint, LinearModel, Terms
-from solver.reduction import Reduction, reduction_row
+from solver.reduction import Reduction, with_rows
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,8 @@ def narrowing_problem(
 ) -> NarrowingProblem:
     """The relaxation of ``terms`` (over the whole model's variables) over the reduced model
     with the ``caps`` added."""
-    rows = (reduction_row(reduction, cap) for cap in caps)
-    model = reduction.model.with_constraints(
-        [*reduction.model.constraints, *(row for row in rows if row is not None)]
-    )
     reduced, constant = reduction.objective(terms)
-    return NarrowingProblem(model, reduced, constant)
+    return NarrowingProblem(with_rows(reduction, caps), reduced, constant)
 
 
 def narrowing_relaxation(

@@ -29,7 +29,7 @@ is used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -105,6 +105,16 @@ def reduction_row(reduction: Reduction, row: Constraint) -> Constraint | None:
     if reduced is False:
         return Constraint(row.name, row.rule, (), ">=", 1)
     return reduced
+
+
+def with_rows(reduction: Reduction, rows: Iterable[Constraint]) -> LinearModel:
+    """The reduced model with ``rows`` (over the whole model's variables) added as
+    `reduction_row` gives them; a row that holds whatever the reduced variables are is left
+    out."""
+    reduced = (reduction_row(reduction, row) for row in rows)
+    return reduction.model.with_constraints(
+        [*reduction.model.constraints, *(row for row in reduced if row is not None)]
+    )
 
 
 def reduce_model(

@@ -51,7 +51,7 @@ from solver.objectives import (
     sum_deviation_stage,
     tie_break_stage,
 )
-from solver.reduction import Reduction, reduce_model, reduction_row
+from solver.reduction import Reduction, reduce_model, reduction_row, with_rows
 from solver.relaxation_first import solve_by_relaxation
 from solver.result import StageRecord
 
@@ -228,10 +228,7 @@ class Run:
         ):
             return None
         reduced, constant = reduction.objective(terms)
-        rows = (reduction_row(reduction, row) for row in self.fixed)
-        model = reduction.model.with_constraints(
-            [*reduction.model.constraints, *(row for row in rows if row is not None)]
-        )
+        model = with_rows(reduction, self.fixed)
         backend_type = backend_class(self.backend.name)
         options = replace(self.options, first_answer_engine=None, proof_engine=None)
         found = solve_by_columns(

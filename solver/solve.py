@@ -35,7 +35,7 @@ from solver.memory import collector_paused, peak_resident_mib
 from solver.minmax import MinMaxStage
 from solver.model import LinearModel, Terms
 from solver.objectives import Stage, Values, placed
-from solver.reduction import reduction_row
+from solver.reduction import with_rows
 from solver.result import ERROR, FEASIBLE, INFEASIBLE, NO_SOLUTION, OPTIMAL, Result
 from solver.run import Run
 
@@ -275,10 +275,8 @@ def _problem(run: Run, stage: Stage) -> StageProblem:
         return StageProblem(
             stage.name, model, dict(stage.terms), stage.constant, stage.scale, start
         )
-    reduced_rows = (reduction_row(reduction, row) for row in run.fixed)
-    rows = [row for row in reduced_rows if row is not None]
     terms, constant = reduction.objective(stage.terms)
-    model = reduction.model.with_constraints([*reduction.model.constraints, *rows])
+    model = with_rows(reduction, run.fixed)
     return StageProblem(
         stage.name, model, terms, constant + stage.constant, stage.scale, reduction.start(start)
     )

@@ -54,7 +54,9 @@ def _optimum(problem: StageProblem) -> int:
     return sum(c * outcome.values[i] for i, c in problem.terms.items())
 
 
-def test_blocks_partition_the_variables_and_split_the_rows(programme: StageProblem) -> None:
+def test_blocks_partition_the_variables_and_split_the_rows(
+    national: Region, programme: StageProblem
+) -> None:
     """Every variable is in exactly one block; a kept row lies within one block, a coupling row
     spans at least two; nationally the blocks are the 342 municipalities."""
     blocks = split_blocks(programme.model)
@@ -71,7 +73,7 @@ def test_blocks_partition_the_variables_and_split_the_rows(programme: StageProbl
         assert len({block_of[i] for i, _ in row.terms}) >= 2
     assert len(blocks.kept) + len(blocks.coupling) == len(programme.model.constraints)
     assert [programme.model.constraints[p] for p in blocks.positions] == list(blocks.coupling)
-    assert len(blocks.members) == len(load_instance(bundled_instance("nl")).region.codes)
+    assert len(blocks.members) == len(national.codes)
 
 
 def test_short_rows_join_blocks_and_long_rows_couple_them(monkeypatch: pytest.MonkeyPatch) -> None:
