@@ -54,6 +54,18 @@ LARGEST_PRICE = 2**40
 #: run 21).
 BOX = 10.0
 
+#: A row whose dual in the master sits on the edge of its box, where those duals raised the
+#: bound, gets a box this many times wider for the next round (at most `WIDEST` times the
+#: widest first box, so that the master's costs stay within what a floating-point LP reads
+#: well). After ``equal_burden`` at 5,000 municipalities the group demands' duals had to travel
+#: from 0 to about 10**7 in steps of 40,960: with fixed boxes the bound of the tie-break stage
+#: crept up by 0.1-0.3 million a round and the stage was not proven in 258 s; with boxes
+#: widened it was proven in 10 rounds, 90 s (benchmarks/RESULTS.md, run 22).
+GROWTH = 4.0
+
+#: The widest box, in multiples of the widest first one (`_first_duals`).
+WIDEST = 1000.0
+
 #: Variables from which column generation starts from zero duals rather than from those of
 #: the stage's linear relaxation (unless that relaxation is at hand, `solve_by_columns`): on
 #: the programme stage of syn-5000-g8 after ``equal_burden`` (189,909 variables) the
@@ -315,8 +327,9 @@ def solve_by_columns(
     above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
     centre of the next box, and adds every block's cheapest point that beats the master. It
-    ends when the bound's ceiling reaches the master's value (the master without stabilising
-    weight is an upper bound of the decomposition's bound), or when no column enters."""
+    ends when the bound's ceiling reaches the start's value (the start is then optimal) or
+    the master's value (the master without stabilising weight is an upper bound of the
+    decomposition's bound), or when no column enters."""
     started = time.perf_counter()
     blocks = split_blocks(model)
     if blocks is None:
@@ -329,13 +342,15 @@ def solve_by_columns(
     if first_duals is None:
         return None
     centre, width = first_duals
+    widest = WIDEST * max(width, default=1.0)
     best = price(pricer, terms, blocks.coupling, centre, deadline)
     if best is None:
         return None
     _enter(making, best, [0.0] * len(blocks.members), columns, known, always=True)
+    start_value = sum(c * start[i] for i, c in terms.items())
     weights: Mapping[int, float] = {}
     rounds = 0
-    while rounds < MOST_ROUNDS:
+    while rounds < MOST_ROUNDS and math.ceil(best.bound) < start_value:
         rounds += 1
         if time.perf_counter() >= deadline:
             return None
@@ -361,14 +376,14 @@ def solve_by_columns(
         if priced is None:
             return None
         if priced.bound > best.bound:
+            width = _widened(width, centre, duals, widest)
             best, centre = priced, duals
         entered = _enter(making, priced, convexity, columns, known, always=False)
         if not entered:
             if not stabilised:
                 break
-            width = [10 * w for w in width]
+            width = [min(10 * w, widest) for w in width]
     target = math.ceil(best.bound)
-    start_value = sum(c * start[i] for i, c in terms.items())
     if start_value == target:
         return ByColumns(
             dict(start),
@@ -387,6 +402,21 @@ def solve_by_columns(
     return ByColumns(
         answer, value, best.bound, len(blocks.members), rounds, time.perf_counter() - started
     )
+
+
+def _widened(
+    width: Sequence[float], centre: Sequence[float], duals: Sequence[float], widest: float
+) -> list[float]:
+    """The boxes for the next round, after ``duals`` raised the bound: `GROWTH` times wider
+    (at most ``widest``) for each row whose dual sits on the edge of its box around
+    ``centre``, the others as they are. A dual on the edge is held back by the box; one inside
+    it is where the master wants it. Boxes do not grow where the bound did not rise: there
+    the master's duals went too far already (nationally, widened after such rounds, the duals
+    of the programme stage reached prices whose pricing MIP had no optimum)."""
+    return [
+        min(GROWTH * half, widest) if abs(dual - middle) >= (1 - 1e-6) * half else half
+        for half, middle, dual in zip(width, centre, duals, strict=True)
+    ]
 
 
 def _first_duals(

@@ -77,6 +77,13 @@ COLUMNS_FROM = 40_000
 #: later stages save 0.1-0.2 s (benchmarks/RESULTS.md, run 18).
 NARROW_FROM = 1_000
 
+#: Variables of the reduced model above which neither `Run.tighten` nor `Run.start_narrowing`
+#: solves a narrowing relaxation. After ``equal_burden`` at 5,000 municipalities (189,909
+#: variables) that relaxation took about 150 s on the second core beside the pricing MIPs of
+#: `solver.columns`, which start from zero duals there and do not wait for it; the solve peaked
+#: at 1.6-1.8 GiB with it and 1.5 GiB without it (benchmarks/RESULTS.md, run 22).
+NARROW_UP_TO = 100_000
+
 #: The engine that takes over where SCIP stops without proof after
 #: `solver.backends.base.PROOF_AFTER_NODES` nodes on the later stages of a reduced model below
 #: `FIRST_ANSWER_FROM` variables (`SolverOptions.proof_engine`): after ``max_abs_deviation`` or
@@ -315,7 +322,7 @@ class Run:
 
     def tighten(self) -> None:
         """Narrow the reduced model's bounds by the stages fixed (`fix`) since the last call,
-        from `NARROW_FROM` variables on.
+        from `NARROW_FROM` up to `NARROW_UP_TO` variables (`_narrows`).
 
         Each ``stage[...]`` row caps its stage's objective at the optimum for every later stage.
         The relaxation of that objective over the reduced model and the other caps gives, by its
@@ -334,7 +341,7 @@ class Run:
         the narrowing before the national programme stage took 0.37-0.50 s instead of
         0.08-0.09 s.
         """
-        if self.reduction is None or len(self.reduction.model.variables) < NARROW_FROM:
+        if self.reduction is None or not _narrows(self.reduction):
             return
         caps, self._caps_read = self._caps[self._caps_read :], len(self._caps)
         for handle in caps:
@@ -382,13 +389,13 @@ class Run:
         That relaxation minimises the stage's own objective over the reduced model and the caps
         in force; the stage's optimum enters only afterwards, as the cap's value. So it need
         not wait for the stage, and the bounds are those of the same relaxation solved after
-        it. Not for the last stage (nothing follows it), below `NARROW_FROM` variables, or with
+        it. Not for the last stage (nothing follows it), outside `_narrows`, or with
         a memory limit (SCIP's share of it counts the memory in use as its search starts, not
         that of a second solve growing beside it)."""
         reduction = self.reduction
         if (
             reduction is None
-            or len(reduction.model.variables) < NARROW_FROM
+            or not _narrows(reduction)
             or stage is self.stages[-1]
             or self.options.memory_limit is not None
         ):
@@ -501,3 +508,9 @@ def lexicographic_stages(f: Formulation) -> list[Stage | MinMaxStage]:
     stages.append(programme_stage(f))
     stages.append(tie_break_stage(f))
     return stages
+
+
+def _narrows(reduction: Reduction) -> bool:
+    """True if the reduced model is narrowed by relaxations: from `NARROW_FROM` up to
+    `NARROW_UP_TO` variables."""
+    return NARROW_FROM <= len(reduction.model.variables) <= NARROW_UP_TO

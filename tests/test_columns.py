@@ -20,6 +20,8 @@ from models.region import Region
 from solver.backends import backend_class
 from solver.backends.base import Backend, SolverOptions, Status
 from solver.columns import (
+    GROWTH,
+    _widened,
     exact_duals,
     lagrangian_bound,
     lagrangian_terms,
@@ -152,6 +154,35 @@ def test_the_decomposition_reaches_the_optimum_and_proves_it(programme: StagePro
         value = found.values[variable.index]
         assert value >= variable.lower and (variable.upper is None or value <= variable.upper)
     assert found.value == sum(c * found.values[i] for i, c in programme.terms.items())
+
+
+def test_a_start_at_the_bound_ends_the_decomposition_at_once(programme: StageProblem) -> None:
+    """Started from SCIP's optimum, whose value is the ceiling of the first bound (nationally
+    454,434.8 against 454,435 dwellings), column generation runs no round and returns that
+    start."""
+    outcome = _backend(programme.model).minimize(programme.terms, 120, hint=programme.start)
+    assert outcome.values is not None
+    found = solve_by_columns(
+        programme.model, programme.terms, outcome.values, _backend, time.perf_counter() + 120
+    )
+    assert found is not None
+    assert found.rounds == 0
+    assert found.values == dict(outcome.values)
+    assert found.value == _optimum(programme)
+
+
+def test_boxes_widen_only_where_a_dual_sits_on_their_edge() -> None:
+    """A row whose dual is on the edge of its box (either side) gets a box `GROWTH` times
+    wider, at most the widest; a row whose dual is inside keeps its box."""
+    centre = [0.0, 5.0, -2.0, 1.0]
+    width = [10.0, 10.0, 4.0, 400.0]
+    duals = [10.0, -5.0, -3.0, 401.0]
+    assert _widened(width, centre, duals, 1000.0) == [
+        10.0 * GROWTH,
+        10.0 * GROWTH,
+        4.0,
+        min(400.0 * GROWTH, 1000.0),
+    ]
 
 
 def test_no_answer_once_the_time_is_up(programme: StageProblem) -> None:

@@ -1,8 +1,11 @@
 """Bounds narrowed by the stages fixed before (`solver.run.Run.tighten`): every backend solves
 within the narrowed bounds, the later stages narrow the national reduced model and find the
-allocation the solve finds without narrowing, and a small reduced model is left as it is."""
+allocation the solve finds without narrowing, and a small or a large reduced model is left as
+it is."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -109,3 +112,33 @@ def test_a_small_reduced_model_is_not_narrowed(monkeypatch: pytest.MonkeyPatch) 
     assert solve(region, hard_limit=False).status == "optimal"
     assert len(read) == 2
     assert all(size < NARROW_FROM for size in read)
+
+
+def test_a_large_reduced_model_is_not_narrowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above `NARROW_UP_TO` variables no narrowing relaxation is solved, beside a stage or
+    after it: nationally (3,425 variables) with the limit at 1,000 no cap is read, and the
+    allocation and the stage values are those of the usual solve, which reads caps."""
+    region = load_instance(bundled_instance("nl")).region
+    read: list[int] = []
+    begun: list[int] = []
+    narrowing = Run._narrowing
+
+    def recorded(model: LinearModel, terms: Terms, value: int, duals: dict[int, float]) -> None:
+        read.append(len(model.variables))
+
+    def counted(run: Run, *args: Any) -> Any:
+        begun.append(1)
+        return narrowing(run, *args)
+
+    monkeypatch.setattr(run_module, "implied_bounds", recorded)
+    monkeypatch.setattr(Run, "_narrowing", counted)
+    usual = solve(region, hard_limit=False)
+    assert read and begun
+    read.clear()
+    begun.clear()
+    monkeypatch.setattr(run_module, "NARROW_UP_TO", 1_000)
+    unnarrowed = solve(region, hard_limit=False)
+    assert read == [] and begun == []
+    assert usual.status == unnarrowed.status == "optimal"
+    assert unnarrowed.allocation == usual.allocation
+    assert [s.value for s in unnarrowed.stages] == [s.value for s in usual.stages]
