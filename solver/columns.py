@@ -29,11 +29,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from solver.backends.base import Backend, Outcome, Relaxation, Status
 from solver.model import Constraint, LinearModel, Terms, Variable, linked_blocks
+
+#: Makes a backend for a model (the stage's engine and options).
+BackendFor = Callable[[LinearModel], Backend]
 
 #: Rows with at least this many terms join blocks (the rows of one municipality have at most
 #: one term per group and segment); shorter rows join their variables into one block.
@@ -73,6 +76,12 @@ WIDEST = 1000.0
 #: at 50,120 variables it takes 3 s and saves rounds (2 instead of 6 on the tie-break stage)
 #: (benchmarks/RESULTS.md, run 21).
 RELAXATION_UP_TO = 100_000
+
+#: The most variables of one pricing MIP: the blocks are priced in parts of consecutive
+#: blocks up to this size (`BlockPricer`). One SCIP solve over all 189,909 variables after
+#: ``equal_burden`` at 5,000 municipalities needed about 700 MiB beside the 250 MiB of the
+#: model itself (benchmarks/RESULTS.md, run 22).
+PRICING_PART = 50_000
 
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
@@ -233,8 +242,52 @@ class Priced:
     bound: Fraction
 
 
+class BlockPricer:
+    """The pricing MIP in parts: consecutive blocks, together at most `PRICING_PART`
+    variables (one block may pass it alone), each part a model of its own variables and kept
+    rows solved by its own backend. The blocks share no row, so the cheapest point of the whole
+    is the union of the parts' cheapest points."""
+
+    def __init__(self, model: LinearModel, blocks: Blocks, backend_for: BackendFor) -> None:
+        parts: list[list[int]] = [[]]
+        for members in blocks.members:
+            if parts[-1] and len(parts[-1]) + len(members) > PRICING_PART:
+                parts.append([])
+            parts[-1].extend(members)
+        part_of = {index: number for number, indices in enumerate(parts) for index in indices}
+        rows: list[list[Constraint]] = [[] for _ in parts]
+        for row in blocks.kept:
+            if row.terms:
+                rows[part_of[row.terms[0][0]]].append(row)
+        self.local: dict[int, int] = {}
+        self.parts: list[tuple[list[int], Backend]] = []
+        for indices, part_rows in zip(parts, rows, strict=True):
+            restricted = _restricted(model, indices, part_rows, {})
+            assert restricted is not None  # no fixed variables: every row keeps its terms
+            sub, local = restricted
+            self.local.update(local)
+            self.parts.append((indices, backend_for(sub)))
+
+    def minimize(self, prices: Terms, time_limit: float) -> Outcome:
+        """The cheapest whole point of every block under ``prices``, part by part; ``OPTIMAL``
+        only if every part is proven."""
+        started = time.perf_counter()
+        point: dict[int, int] = {}
+        for indices, backend in self.parts:
+            local = {self.local[i]: prices[i] for i in indices if i in prices}
+            left = time_limit - (time.perf_counter() - started)
+            outcome = backend.minimize(local, left)
+            if outcome.status != Status.OPTIMAL or outcome.values is None:
+                return replace(outcome, values=None, seconds=time.perf_counter() - started)
+            point.update((index, outcome.values[self.local[index]]) for index in indices)
+        value = float(sum(c * point[i] for i, c in prices.items()))
+        return Outcome(
+            Status.OPTIMAL, "optimal", point, value, value, time.perf_counter() - started
+        )
+
+
 def price(
-    pricer: Backend,
+    pricer: Backend | BlockPricer,
     terms: Terms,
     rows: Sequence[Constraint],
     duals: Sequence[float],
@@ -311,7 +364,7 @@ def solve_by_columns(
     model: LinearModel,
     terms: Terms,
     start: Mapping[int, int],
-    backend_for: Callable[[LinearModel], Backend],
+    backend_for: BackendFor,
     deadline: float,
     first: tuple[LinearModel, Relaxation] | None = None,
 ) -> ByColumns | None:
@@ -337,7 +390,7 @@ def solve_by_columns(
     making = _Columns(blocks, terms)
     columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
-    pricer = backend_for(model.with_constraints(blocks.kept))
+    pricer = BlockPricer(model, blocks, backend_for)
     first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
     if first_duals is None:
         return None
@@ -423,7 +476,7 @@ def _first_duals(
     model: LinearModel,
     terms: Terms,
     blocks: Blocks,
-    backend_for: Callable[[LinearModel], Backend],
+    backend_for: BackendFor,
     deadline: float,
     first: tuple[LinearModel, Relaxation] | None,
 ) -> tuple[list[float], list[float]] | None:
@@ -484,23 +537,69 @@ def _completed(
     columns: Sequence[Column],
     weights: Mapping[int, float],
     terms: Terms,
-    backend_for: Callable[[LinearModel], Backend],
+    backend_for: BackendFor,
     deadline: float,
 ) -> dict[int, int] | None:
     """A whole answer from the master's vertex: every block it takes whole (one column of
-    weight 1) fixed at that column, the others solved as the stage's MIP."""
-    whole: dict[int, Column] = {}
+    weight 1) fixed at that column, the others solved as the stage's MIP over their own
+    variables, their kept rows and the coupling rows less the fixed blocks' share (a MIP over
+    all variables needed as much memory as the pricing MIP, `PRICING_PART`); ``None`` if that
+    fails or the fixed blocks alone break a coupling row."""
+    fixed: dict[int, int] = {}
+    whole: set[int] = set()
     for number, column in enumerate(columns):
-        if weights.get(number, 0.0) >= 1 - 1e-9:
-            whole[column.block] = column
-    bounds: dict[int, tuple[int, int | None]] = {}
-    for block, column in whole.items():
-        for index, value in zip(blocks.members[block], column.values, strict=True):
-            bounds[index] = (value, value)
+        if weights.get(number, 0.0) >= 1 - 1e-9 and column.block not in whole:
+            whole.add(column.block)
+            fixed.update(zip(blocks.members[column.block], column.values, strict=True))
+    free = [i for b, members in enumerate(blocks.members) if b not in whole for i in members]
+    rows: list[Constraint] = []
+    for row in (*blocks.kept, *blocks.coupling):
+        if any(i not in fixed for i, _ in row.terms):
+            rows.append(row)
+        elif not row.holds(fixed):
+            return None
+    if not free:
+        return fixed
+    restricted = _restricted(model, free, rows, fixed)
+    if restricted is None:
+        return None
+    sub, local = restricted
     remaining = deadline - time.perf_counter()
     if remaining <= 0:
         return None
-    outcome: Outcome = backend_for(model.with_bounds(bounds)).minimize(terms, remaining)
+    sub_terms = {local[i]: c for i, c in terms.items() if i in local}
+    outcome: Outcome = backend_for(sub).minimize(sub_terms, remaining)
     if outcome.status != Status.OPTIMAL or outcome.values is None:
         return None
-    return outcome.values
+    answer = dict(fixed)
+    answer.update((index, outcome.values[local[index]]) for index in free)
+    return answer
+
+
+def _restricted(
+    model: LinearModel,
+    indices: Sequence[int],
+    rows: Sequence[Constraint],
+    fixed: Mapping[int, int],
+) -> tuple[LinearModel, dict[int, int]] | None:
+    """The model over the variables ``indices`` alone (numbered from 0 in that order, with
+    their bounds) and the ``rows``, whose terms over the ``fixed`` variables move to the
+    right-hand side at their fixed values; with the map from each index to its new number.
+    ``None`` if a row left without terms does not hold."""
+    local = {index: position for position, index in enumerate(indices)}
+    sub = LinearModel()
+    for position, index in enumerate(indices):
+        variable = model.variables[index]
+        sub.variables.append(
+            Variable(position, variable.name, variable.lower, variable.upper, variable.integer)
+        )
+    for row in rows:
+        terms = tuple(sorted((local[i], c) for i, c in row.terms if i in local))
+        rhs = row.rhs - sum(c * fixed[i] for i, c in row.terms if i not in local)
+        restricted = Constraint(row.name, row.rule, terms, row.sense, rhs)
+        if not terms:
+            if not restricted.holds({}):
+                return None
+            continue
+        sub.constraints.append(restricted)
+    return sub, local

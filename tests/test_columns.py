@@ -9,9 +9,11 @@ import random
 import time
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
+import solver.backends.ortools_mathopt as mathopt_module
 import solver.columns as columns_module
 import solver.run as run_module
 from instances import bundled_instance
@@ -21,6 +23,8 @@ from solver.backends import backend_class
 from solver.backends.base import Backend, SolverOptions, Status
 from solver.columns import (
     GROWTH,
+    BlockPricer,
+    _restricted,
     _widened,
     exact_duals,
     lagrangian_bound,
@@ -183,6 +187,80 @@ def test_boxes_widen_only_where_a_dual_sits_on_their_edge() -> None:
         4.0,
         min(400.0 * GROWTH, 1000.0),
     ]
+
+
+def test_pricing_in_parts_finds_the_cheapest_point_of_pricing_whole(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """The blocks priced in parts of at most 500 variables (nationally 7 parts) give a point
+    as cheap as one MIP over all the kept rows, meeting every kept row."""
+    blocks = split_blocks(programme.model)
+    assert blocks is not None
+    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
+    assert relaxation is not None
+    duals, common = exact_duals([relaxation.duals[p] for p in blocks.positions], blocks.coupling)
+    prices = lagrangian_terms(programme.terms, blocks.coupling, duals, common)
+    whole = _backend(programme.model.with_constraints(blocks.kept)).minimize(prices, 60)
+    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    assert len(pricer.parts) == 7
+    parts = pricer.minimize(prices, 60)
+    assert whole.values is not None and parts.values is not None
+    assert parts.status == Status.OPTIMAL
+    assert sorted(parts.values) == list(range(len(programme.model.variables)))
+    assert all(row.holds(parts.values) for row in blocks.kept)
+    cost = sum(c * parts.values[i] for i, c in prices.items())
+    assert cost == sum(c * whole.values[i] for i, c in prices.items())
+
+
+def test_a_restricted_model_moves_the_fixed_terms_to_the_right_hand_side() -> None:
+    """Over x1 and x3 with x0 = 2 and x2 = 1 fixed, ``x0 + x1 + x2 + x3 <= 10`` becomes
+    ``x1' + x3' <= 7`` (x1 numbered 0, x3 numbered 1, their bounds kept); a row over fixed
+    variables alone that breaks gives ``None``."""
+    model = LinearModel()
+    for number in range(4):
+        model.add_variable(f"x{number}", 0, 5 + number)
+    row = Constraint("total", "test", ((0, 1), (1, 1), (2, 1), (3, 1)), "<=", 10)
+    restricted = _restricted(model, [3, 1], [row], {0: 2, 2: 1})
+    assert restricted is not None
+    sub, local = restricted
+    assert local == {3: 0, 1: 1}
+    assert [(v.name, v.lower, v.upper) for v in sub.variables] == [("x3", 0, 8), ("x1", 0, 6)]
+    assert sub.constraints == [Constraint("total", "test", ((0, 1), (1, 1)), "<=", 7)]
+    broken = Constraint("fixed", "test", ((0, 1), (2, 1)), ">=", 4)
+    assert _restricted(model, [3, 1], [broken], {0: 2, 2: 1}) is None
+
+
+def test_a_relaxation_whose_method_breaks_down_is_solved_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where HiGHS's own choice of method ends without an answer (here: as if it raised), the
+    relaxation is solved again by `_AFTER_BREAKDOWN` and its values and duals returned; a
+    relaxation proven infeasible is not solved again."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10, integer=False)
+    y = model.add_variable("y", 0, 10, integer=False)
+    model.add_constraint("cover", "test", {x: 1, y: 2}, ">=", 4)
+    algorithms: list[object] = []
+    breaks = [True]
+    real = mathopt_module.solve_relaxation
+
+    def breaking(proto: Any, time_limit: float, solver: Any, algorithm: Any = None) -> Any:
+        algorithms.append(algorithm)
+        if breaks.pop() if breaks else False:
+            return None
+        return real(proto, time_limit, solver, algorithm)
+
+    monkeypatch.setattr(mathopt_module, "solve_relaxation", breaking)
+    relaxed = _backend(model).relaxation({x: 3, y: 1}, 10)
+    assert algorithms == [None, mathopt_module._AFTER_BREAKDOWN]
+    assert relaxed is not None
+    assert relaxed.values[y] == pytest.approx(2)
+    assert relaxed.duals[0] == pytest.approx(0.5)
+    algorithms.clear()
+    model.add_constraint("cap", "test", {x: 1, y: 1}, "<=", 1)
+    assert _backend(model).relaxation({x: 3, y: 1}, 10) is None
+    assert algorithms == [None]
 
 
 def test_no_answer_once_the_time_is_up(programme: StageProblem) -> None:

@@ -69,6 +69,24 @@ CPSAT_MAX_ACTIVITY = 2**53
 #: The stop reason of a solve cut short by its node limit (`MathOptBackend._minimize`).
 NODE_LIMIT = "node_limit"
 _REASON = result_pb2.TerminationReasonProto
+
+#: How HiGHS solves a relaxation again where its own choice of method broke down
+#: (`_broke_down`): on a master LP of column generation whose costs reached 10**11 (after
+#: ``equal_burden`` at 5,000 municipalities) its dual simplex ended with the model status
+#: "Unknown", the primal simplex solved it in 12.3 s and the interior point method (with its
+#: crossover to a basic solution, whose duals column generation reads) in 4.8 s
+#: (benchmarks/RESULTS.md, run 22).
+_AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
+
+
+def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
+    """True if a relaxation ended without an answer for numerical reasons (or an error),
+    not by its time limit, a proof of infeasibility or unboundedness."""
+    return result is None or result.termination.reason in (
+        _REASON.TERMINATION_REASON_IMPRECISE,
+        _REASON.TERMINATION_REASON_NUMERICAL_ERROR,
+        _REASON.TERMINATION_REASON_OTHER_ERROR,
+    )
 _LIMIT = result_pb2.LimitProto
 
 
@@ -458,7 +476,11 @@ class MathOptBackend(Backend):
         algorithm = mathopt.LPAlgorithm.PRIMAL_SIMPLEX if not terms else None
 
         def solve(time_limit: float) -> Relaxation | None:
+            started = time.perf_counter()
             result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
+            if _broke_down(result) and algorithm is None:
+                left = time_limit - (time.perf_counter() - started)
+                result = solve_relaxation(relaxed, left, ENGINES["highs"], _AFTER_BREAKDOWN)
             if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
                 return None
             if not result.solutions or not result.solutions[0].HasField("dual_solution"):
