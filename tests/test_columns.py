@@ -21,6 +21,7 @@ from models.loader import load_instance
 from models.region import Region
 from solver.backends import backend_class
 from solver.backends.base import Backend, SolverOptions, Status
+from solver.backends.mathopt_proto import solve_relaxation
 from solver.columns import (
     GROWTH,
     BlockPricer,
@@ -243,7 +244,7 @@ def test_a_relaxation_whose_method_breaks_down_is_solved_again(
     model.add_constraint("cover", "test", {x: 1, y: 2}, ">=", 4)
     algorithms: list[object] = []
     breaks = [True]
-    real = mathopt_module.solve_relaxation
+    real = solve_relaxation
 
     def breaking(proto: Any, time_limit: float, solver: Any, algorithm: Any = None) -> Any:
         algorithms.append(algorithm)
@@ -251,7 +252,7 @@ def test_a_relaxation_whose_method_breaks_down_is_solved_again(
             return None
         return real(proto, time_limit, solver, algorithm)
 
-    monkeypatch.setattr(mathopt_module, "solve_relaxation", breaking)
+    monkeypatch.setattr("solver.backends.ortools_mathopt.solve_relaxation", breaking)
     relaxed = _backend(model).relaxation({x: 3, y: 1}, 10)
     assert algorithms == [None, mathopt_module._AFTER_BREAKDOWN]
     assert relaxed is not None

@@ -87,6 +87,8 @@ def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
         _REASON.TERMINATION_REASON_NUMERICAL_ERROR,
         _REASON.TERMINATION_REASON_OTHER_ERROR,
     )
+
+
 _LIMIT = result_pb2.LimitProto
 
 
