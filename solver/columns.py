@@ -63,7 +63,9 @@ BOX = 10.0
 #: well). After ``equal_burden`` at 5,000 municipalities the group demands' duals had to travel
 #: from 0 to about 10**7 in steps of 40,960: with fixed boxes the bound of the tie-break stage
 #: crept up by 0.1-0.3 million a round and the stage was not proven in 258 s; with boxes
-#: widened it was proven in 10 rounds, 90 s (benchmarks/RESULTS.md, run 22).
+#: widened it was proven in 15 rounds, 110 s (benchmarks/RESULTS.md, run 22). Boxes widened
+#: after every round, also those that did not raise the bound, let the national programme
+#: stage's duals reach prices whose pricing MIP had no optimum.
 GROWTH = 4.0
 
 #: The widest box, in multiples of the widest first one (`_first_duals`).
@@ -78,10 +80,11 @@ WIDEST = 1000.0
 RELAXATION_UP_TO = 100_000
 
 #: The most variables of one pricing MIP: the blocks are priced in parts of consecutive
-#: blocks up to this size (`BlockPricer`). One SCIP solve over all 189,909 variables after
-#: ``equal_burden`` at 5,000 municipalities needed about 700 MiB beside the 250 MiB of the
-#: model itself (benchmarks/RESULTS.md, run 22).
-PRICING_PART = 50_000
+#: blocks up to this size (`BlockPricer`). After ``equal_burden`` at 5,000 municipalities the
+#: first pricing of the tie-break stage peaked at 983 MiB as one SCIP solve over all 189,909
+#: variables, and at 526, 438 and 400 MiB in parts of 50,000, 20,000 and 10,000, in the same
+#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22).
+PRICING_PART = 10_000
 
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
@@ -543,8 +546,8 @@ def _completed(
     """A whole answer from the master's vertex: every block it takes whole (one column of
     weight 1) fixed at that column, the others solved as the stage's MIP over their own
     variables, their kept rows and the coupling rows less the fixed blocks' share (a MIP over
-    all variables needed as much memory as the pricing MIP, `PRICING_PART`); ``None`` if that
-    fails or the fixed blocks alone break a coupling row."""
+    all variables needs as much memory as one pricing MIP over them, `PRICING_PART`); ``None``
+    if that fails or the fixed blocks alone break a coupling row."""
     fixed: dict[int, int] = {}
     whole: set[int] = set()
     for number, column in enumerate(columns):
