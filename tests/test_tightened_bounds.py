@@ -14,6 +14,7 @@ from instances import bundled_instance
 from models.loader import load_instance
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
+from solver.dual_bound import implied_bounds
 from solver.model import LinearModel, Terms
 from solver.run import NARROW_FROM, Run
 from solver.solve import solve
@@ -122,9 +123,11 @@ def test_a_large_reduced_model_is_not_narrowed(monkeypatch: pytest.MonkeyPatch) 
     read: list[int] = []
     begun: list[int] = []
     narrowing = Run._narrowing
+    implied = implied_bounds
 
-    def recorded(model: LinearModel, terms: Terms, value: int, duals: dict[int, float]) -> None:
+    def recorded(model: LinearModel, terms: Terms, value: int, duals: dict[int, float]) -> Any:
         read.append(len(model.variables))
+        return implied(model, terms, value, duals)
 
     def counted(run: Run, *args: Any) -> Any:
         begun.append(1)

@@ -71,11 +71,11 @@ NODE_LIMIT = "node_limit"
 _REASON = result_pb2.TerminationReasonProto
 
 #: How HiGHS solves a relaxation again where its own choice of method broke down
-#: (`_broke_down`): on a master LP of column generation whose costs reached 10**11 (after
-#: ``equal_burden`` at 5,000 municipalities) its dual simplex ended with the model status
-#: "Unknown", the primal simplex solved it in 12.3 s and the interior point method (with its
-#: crossover to a basic solution, whose duals column generation reads) in 4.8 s
-#: (benchmarks/RESULTS.md, run 22).
+#: (`_broke_down`): on a master LP of column generation whose costs reached about 10**11
+#: (after ``equal_burden`` at 5,000 municipalities) its dual simplex ended with the model
+#: status "Unknown"; the primal simplex solved it in 12.3-12.6 s and the interior point method
+#: (with its crossover to a basic solution, whose duals column generation reads) in 4.5-4.8 s,
+#: each at a peak of under 180 MiB (benchmarks/RESULTS.md, run 22).
 _AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
 
 
