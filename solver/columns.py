@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from solver.backends.base import Backend, Outcome, Relaxation, Status
@@ -271,26 +271,22 @@ class BlockPricer:
             self.local.update(local)
             self.parts.append((indices, backend_for(sub)))
 
-    def minimize(self, prices: Terms, time_limit: float) -> Outcome:
-        """The cheapest whole point of every block under ``prices``, part by part; ``OPTIMAL``
-        only if every part is proven."""
+    def cheapest(self, prices: Terms, time_limit: float) -> dict[int, int] | None:
+        """The cheapest whole point of every block under ``prices``, part by part; ``None``
+        unless every part is proven optimal within ``time_limit``."""
         started = time.perf_counter()
         point: dict[int, int] = {}
         for indices, backend in self.parts:
             local = {self.local[i]: prices[i] for i in indices if i in prices}
-            left = time_limit - (time.perf_counter() - started)
-            outcome = backend.minimize(local, left)
+            outcome = backend.minimize(local, time_limit - (time.perf_counter() - started))
             if outcome.status != Status.OPTIMAL or outcome.values is None:
-                return replace(outcome, values=None, seconds=time.perf_counter() - started)
+                return None
             point.update((index, outcome.values[self.local[index]]) for index in indices)
-        value = float(sum(c * point[i] for i, c in prices.items()))
-        return Outcome(
-            Status.OPTIMAL, "optimal", point, value, value, time.perf_counter() - started
-        )
+        return point
 
 
 def price(
-    pricer: Backend | BlockPricer,
+    pricer: BlockPricer,
     terms: Terms,
     rows: Sequence[Constraint],
     duals: Sequence[float],
@@ -306,10 +302,9 @@ def price(
             break
     else:
         return None
-    outcome = pricer.minimize(prices, deadline - time.perf_counter())
-    if outcome.status != Status.OPTIMAL or outcome.values is None:
+    point = pricer.cheapest(prices, deadline - time.perf_counter())
+    if point is None:
         return None
-    point = outcome.values
     bound = lagrangian_bound(rows, exact, common, prices, point)
     return Priced(common, prices, point, bound)
 
