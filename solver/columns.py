@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -49,6 +50,15 @@ DUAL_DENOMINATOR = 10_000
 #: The largest coefficient of a pricing objective in integers; beyond it floating-point engines
 #: no longer read every price exactly, and the decomposition is not tried.
 LARGEST_PRICE = 2**40
+
+#: The grids on which duals are rounded, finest first, where their exact common denominator
+#: passes the first or their prices pass `LARGEST_PRICE` (`priced_duals`): the finest whose
+#: prices stay within it. With only 10**6 and then 10**3, the tie-break stage after
+#: ``equal_burden`` at 5,000 municipalities, replayed alone, ended 216 short of the optimum (a
+#: fairness cap's dual of -0.019784, on a row with coefficients up to 10**6, became -0.020);
+#: with these grids it ends 2.6 short, still unproven, and the whole run proves the stage in
+#: 16 rounds instead of 17 (benchmarks/RESULTS.md, run 23).
+GRIDS = (10**6, 10**5, 10**4, 10**3)
 
 #: The half-width of the box that keeps the master's duals near the best so far, relative to
 #: the duals of the linear relaxation (at least 1). On the tie-break stage of syn-5000-g8, 10
@@ -189,10 +199,10 @@ def exact_duals(
     """The duals of the coupling rows as integers over a common denominator ``(Pi, Q)``, each
     of the sign that keeps the Lagrangian bound valid: at most 0 on a ``<=`` row, at least 0 on
     a ``>=`` row, either on ``==``. Each is the nearest ratio with a denominator up to
-    `DUAL_DENOMINATOR`, or, where their common denominator passes ``grid`` (10**6 if not
-    given), rounded to multiples of ``1/grid``: any duals give a valid bound, only a weaker
-    one."""
-    limit = 10**6 if grid is None else grid
+    `DUAL_DENOMINATOR`, or, where their common denominator passes ``grid`` (the first of
+    `GRIDS` if not given), rounded to multiples of ``1/grid``: any duals give a valid bound,
+    only a weaker one."""
+    limit = GRIDS[0] if grid is None else grid
     fractions = []
     for dual, row in zip(duals, rows, strict=True):
         value = Fraction(dual).limit_denominator(DUAL_DENOMINATOR)
@@ -248,10 +258,14 @@ class Priced:
 class BlockPricer:
     """The pricing MIP in parts: consecutive blocks, together at most `PRICING_PART`
     variables (one block may pass it alone), each part a model of its own variables and kept
-    rows solved by its own backend. The blocks share no row, so the cheapest point of the whole
-    is the union of the parts' cheapest points."""
+    rows solved by its own backend, up to ``workers`` parts at once on threads of their own
+    (the engines release Python's lock while they solve). The blocks share no row, so the
+    cheapest point of the whole is the union of the parts' cheapest points, whatever the
+    order in which they are found."""
 
-    def __init__(self, model: LinearModel, blocks: Blocks, backend_for: BackendFor) -> None:
+    def __init__(
+        self, model: LinearModel, blocks: Blocks, backend_for: BackendFor, workers: int = 1
+    ) -> None:
         parts: list[list[int]] = [[]]
         for members in blocks.members:
             if parts[-1] and len(parts[-1]) + len(members) > PRICING_PART:
@@ -262,6 +276,7 @@ class BlockPricer:
         for row in blocks.kept:
             if row.terms:
                 rows[part_of[row.terms[0][0]]].append(row)
+        self.workers = workers
         self.local: dict[int, int] = {}
         self.parts: list[tuple[list[int], Backend]] = []
         for indices, part_rows in zip(parts, rows, strict=True):
@@ -275,14 +290,41 @@ class BlockPricer:
         """The cheapest whole point of every block under ``prices``, part by part; ``None``
         unless every part is proven optimal within ``time_limit``."""
         started = time.perf_counter()
-        point: dict[int, int] = {}
-        for indices, backend in self.parts:
+
+        def solved(part: tuple[list[int], Backend]) -> Outcome:
+            indices, backend = part
             local = {self.local[i]: prices[i] for i in indices if i in prices}
-            outcome = backend.minimize(local, time_limit - (time.perf_counter() - started))
+            return backend.minimize(local, time_limit - (time.perf_counter() - started))
+
+        point: dict[int, int] = {}
+        if self.workers > 1 and len(self.parts) > 1:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="fairshare-pricing") as pool:
+                outcomes = list(pool.map(solved, self.parts))
+        else:
+            outcomes = []
+            for part in self.parts:
+                outcomes.append(solved(part))
+                if outcomes[-1].status != Status.OPTIMAL:
+                    return None
+        for (indices, _), outcome in zip(self.parts, outcomes, strict=True):
             if outcome.status != Status.OPTIMAL or outcome.values is None:
                 return None
             point.update((index, outcome.values[self.local[index]]) for index in indices)
         return point
+
+
+def priced_duals(
+    terms: Terms, rows: Sequence[Constraint], duals: Sequence[float]
+) -> tuple[list[int], int, Terms] | None:
+    """``duals`` made exact by `exact_duals` on the finest of `GRIDS` whose prices stay within
+    `LARGEST_PRICE`, with their common denominator and the prices (`lagrangian_terms`);
+    ``None`` where even the coarsest passes it."""
+    for grid in GRIDS:
+        exact, common = exact_duals(duals, rows, grid)
+        prices = lagrangian_terms(terms, rows, exact, common)
+        if max((abs(p) for p in prices.values()), default=0) <= LARGEST_PRICE:
+            return exact, common, prices
+    return None
 
 
 def price(
@@ -292,16 +334,12 @@ def price(
     duals: Sequence[float],
     deadline: float,
 ) -> Priced | None:
-    """Price the blocks at ``duals`` (floats, made exact by `exact_duals`): ``None`` where the
-    prices pass `LARGEST_PRICE` even on a grid of thousandths, or the pricing MIP is not
-    proven."""
-    for grid in (None, 1000):
-        exact, common = exact_duals(duals, rows, grid)
-        prices = lagrangian_terms(terms, rows, exact, common)
-        if max((abs(p) for p in prices.values()), default=0) <= LARGEST_PRICE:
-            break
-    else:
+    """Price the blocks at ``duals`` (floats, made exact by `priced_duals`): ``None`` where
+    their prices pass `LARGEST_PRICE` on every grid, or the pricing MIP is not proven."""
+    made = priced_duals(terms, rows, duals)
+    if made is None:
         return None
+    exact, common, prices = made
     point = pricer.cheapest(prices, deadline - time.perf_counter())
     if point is None:
         return None
@@ -365,10 +403,12 @@ def solve_by_columns(
     backend_for: BackendFor,
     deadline: float,
     first: tuple[LinearModel, Relaxation] | None = None,
+    workers: int = 1,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
-    from the whole point ``start`` that meets every row; ``None`` where the model has no blocks,
-    a solve fails, the time runs out, or no answer reaches the bound.
+    from the whole point ``start`` that meets every row, pricing up to ``workers`` parts at
+    once (`BlockPricer`); ``None`` where the model has no blocks, a solve fails, the time runs
+    out, or no answer reaches the bound.
 
     The first prices are the duals of the model's linear relaxation, or those of ``first``, a
     relaxation of the same terms already solved over a model with some of these rows (the
@@ -388,7 +428,7 @@ def solve_by_columns(
     making = _Columns(blocks, terms)
     columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
-    pricer = BlockPricer(model, blocks, backend_for)
+    pricer = BlockPricer(model, blocks, backend_for, workers)
     first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
     if first_duals is None:
         return None

@@ -224,7 +224,9 @@ class Run:
         and CP-SAT took over 100 s for one), starting from ``hint``: an answer
         whose value reaches the ceiling of the exact Lagrangian bound, mapped back to a whole
         point that meets every row, proven optimal; ``None`` where the decomposition proves
-        nothing (the caller then solves the stage whole)."""
+        nothing (the caller then solves the stage whole). The pricing solves up to
+        ``SolverOptions.threads`` parts at once, one at a time under a memory limit (which
+        bounds each solve, not their sum)."""
         reduction, checker = self.reduction, self._checker
         if (
             reduction is None
@@ -245,6 +247,7 @@ class Run:
             lambda sub: backend_type(sub, options),
             self.deadline,
             self._early_relaxation(terms),
+            workers=options.threads if options.memory_limit is None else 1,
         )
         if found is None:
             return None

@@ -24,12 +24,14 @@ from solver.backends.base import Backend, SolverOptions, Status
 from solver.backends.mathopt_proto import solve_relaxation
 from solver.columns import (
     GROWTH,
+    LARGEST_PRICE,
     BlockPricer,
     _restricted,
     _widened,
     exact_duals,
     lagrangian_bound,
     lagrangian_terms,
+    priced_duals,
     solve_by_columns,
     split_blocks,
 )
@@ -117,6 +119,28 @@ def test_duals_keep_the_signs_that_make_the_bound_valid() -> None:
     odd = [1 / 9973, 1 / 9967, 1 / 9949]
     duals, common = exact_duals(odd, [rows[2]] * 3, grid=1000)
     assert common == 1000 and duals == [0, 0, 0]
+
+
+def test_duals_are_rounded_on_the_finest_grid_whose_prices_fit() -> None:
+    """Two duals of odd denominators push the common denominator past 10**6; with a third of
+    3 * 10**6 the prices on that grid pass `LARGEST_PRICE`, on 10**5 they fit; at 3 * 10**9
+    no grid fits."""
+    rows = [
+        Constraint("odd_a", "test", ((0, 1),), "==", 0),
+        Constraint("odd_b", "test", ((1, 1),), "==", 0),
+        Constraint("large", "test", ((2, 1),), "<=", 0),
+    ]
+    terms = {0: 1, 1: 1, 2: 1}
+    made = priced_duals(terms, rows, [1 / 9973, 1 / 9967, -3e6])
+    assert made is not None
+    duals, common, prices = made
+    assert common == 10**5
+    assert duals == [10, 10, -3 * 10**11]
+    assert prices == {0: 10**5 - 10, 1: 10**5 - 10, 2: 10**5 + 3 * 10**11}
+    assert max(abs(p) for p in prices.values()) <= LARGEST_PRICE
+    assert priced_duals(terms, rows, [1 / 9973, 1 / 9967, -3e9]) is None
+    exact = priced_duals(terms, rows[:1] + rows[2:], [1 / 9973, -3e6])
+    assert exact is not None and exact[1] == 9973
 
 
 def test_the_lagrangian_bound_never_passes_the_optimum(programme: StageProblem) -> None:
@@ -212,6 +236,38 @@ def test_pricing_in_parts_finds_the_cheapest_point_of_pricing_whole(
     assert all(row.holds(parts) for row in blocks.kept)
     cost = sum(c * parts[i] for i, c in prices.items())
     assert cost == sum(c * whole.values[i] for i, c in prices.items())
+
+
+def test_parts_priced_on_two_threads_give_the_point_of_one(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """Pricing 7 parts two at a time returns the very point of pricing them one after the
+    other, at the relaxation's duals and at random ones; one part not proven gives ``None``
+    either way."""
+    blocks = split_blocks(programme.model)
+    assert blocks is not None
+    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    one = BlockPricer(programme.model, blocks, _backend)
+    two = BlockPricer(programme.model, blocks, _backend, workers=2)
+    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
+    assert relaxation is not None
+    draw = random.Random(11)
+    samples = [[draw.uniform(-3, 3) for _ in blocks.coupling] for _ in range(2)]
+    for floats in [[relaxation.duals[p] for p in blocks.positions], *samples]:
+        duals, common = exact_duals(floats, blocks.coupling)
+        prices = lagrangian_terms(programme.terms, blocks.coupling, duals, common)
+        alone = one.cheapest(prices, 60)
+        assert alone is not None
+        assert two.cheapest(prices, 60) == alone
+    for pricer in (one, two):
+        backend = pricer.parts[3][1]
+        real_minimize = backend.minimize
+
+        def unproven(*args: Any, minimize: Any = real_minimize, **kwargs: Any) -> Any:
+            return replace(minimize(*args, **kwargs), status=Status.FEASIBLE)
+
+        monkeypatch.setattr(backend, "minimize", unproven)
+        assert pricer.cheapest(prices, 60) is None
 
 
 def test_a_restricted_model_moves_the_fixed_terms_to_the_right_hand_side() -> None:
