@@ -1,14 +1,16 @@
 """Rows of the OR-Tools backend (`MathOptBackend`): a removed row no longer binds, a kept one does,
 rows freed in many rounds do not pile up in the model, rows removed before the next solve never
-reach it, a row with large coefficients reaches the solver scaled and still binds, and an answer
+reach it, a row with large coefficients reaches the solver scaled and still binds, an answer
 that breaks a row after rounding is solved again with a tight tolerance and is never reported as
-optimal."""
+optimal, and a model whose objective is set again and again is copied afresh."""
 
 from __future__ import annotations
 
+import copy
+
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.mathopt_proto import LARGE_COEFFICIENT
-from solver.backends.ortools_mathopt import COMPACT_AFTER, MathOptBackend
+from solver.backends.ortools_mathopt import COMPACT_AFTER, COPY_AFTER_OBJECTIVES, MathOptBackend
 from solver.model import Constraint, LinearModel
 
 
@@ -57,6 +59,35 @@ def test_rows_replaced_round_after_round_do_not_pile_up() -> None:
     # Removing a row twice is harmless.
     backend.remove_constraint(kept)
     assert _least_x(backend) == 2 + (3 * COMPACT_AFTER - 1) % 5
+
+
+def test_a_model_whose_objective_is_set_again_and_again_is_copied_afresh() -> None:
+    """Once `COPY_AFTER_OBJECTIVES` times its variables have been written as objectives, the
+    MathOpt model is a new copy (upb keeps each array an objective held until the message
+    goes), with the same rows, bounds and added rows, and the solves give the same answers."""
+    model = LinearModel()
+    for name in "abc":
+        model.add_variable(name, 0, 10)
+    model.add_constraint("a_plus_b", "test", {0: 1, 1: 1}, ">=", 4)
+    backend = MathOptBackend(model, SolverOptions(time_limit=10))
+    backend.add_constraint(Constraint("c_at_least_3", "test", ((2, 1),), ">=", 3))
+    backend.tighten_bounds({1: (0, 2)})
+    objectives = [{0: 2, 1: 1, 2: 1}, {0: 1, 1: 2, 2: 1}]
+    first = backend._proto
+    answers = []
+    for number in range(COPY_AFTER_OBJECTIVES):
+        outcome = backend.minimize(objectives[number % 2], 10)
+        answers.append(outcome.values)
+        assert backend._proto is first
+    outcome = backend.minimize(objectives[COPY_AFTER_OBJECTIVES % 2], 10)
+    assert backend._proto is not first
+    first.ClearField("objective")
+    copied = copy.deepcopy(backend._proto)
+    copied.ClearField("objective")
+    assert copied == first
+    answers.append(outcome.values)
+    assert answers[:2] == [{0: 2, 1: 2, 2: 3}, {0: 4, 1: 0, 2: 3}]
+    assert all(a == answers[n % 2] for n, a in enumerate(answers))
 
 
 def test_rows_added_and_removed_between_two_solves_never_reach_the_model() -> None:

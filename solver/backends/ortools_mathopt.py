@@ -61,6 +61,14 @@ ENGINES: dict[str, mathopt.SolverType] = {
 }
 #: Freed rows the model keeps before it is rebuilt without them (`MathOptBackend._compact`).
 COMPACT_AFTER = 2000
+#: Objective coefficients written into the MathOpt model, in multiples of its variables,
+#: before it is copied afresh (`MathOptBackend._objective_set`). Protobuf's upb messages keep
+#: every array they held in their arena until the message goes, so an objective set again and
+#: again grows the model (a model of 10,000 variables by about 0.3 MiB a time). After
+#: ``equal_burden`` at 5,000 municipalities, whose later stages set the objectives of 20
+#: pricing models each round, the peak fell from 1,059-1,062 MiB to 931-943 MiB
+#: (benchmarks/RESULTS.md, run 23).
+COPY_AFTER_OBJECTIVES = 4
 #: The largest variable bound CP-SAT keeps (its ``mip_max_bound``; larger ones it clamps).
 CPSAT_MAX_BOUND = 10**7
 #: The largest activity of a row that CP-SAT keeps exact (2 to its ``mip_max_activity_exponent``;
@@ -125,12 +133,15 @@ class MathOptBackend(Backend):
         self._freed = 0
         #: The objective's offset in the solve under way (`minimize`), left out of its outcome.
         self._offset = 0.0
+        #: Objective coefficients written into ``_built`` since it was made (`_objective_set`).
+        self._objective_written = 0
 
     @property
     def _proto(self) -> model_pb2.ModelProto:
         """The model with every row added so far written into it."""
         if self._built is None:
             self._built = model_proto(self.model, with_names=False)
+            self._objective_written = 0
         if self._pending:
             exact = self.engine == "cpsat"
             for row, constraint in self._pending.items():
@@ -190,6 +201,7 @@ class MathOptBackend(Backend):
         self._built, self._position = self._rebuilt(exact=self.engine == "cpsat")
         self._pending = {}
         self._freed = 0
+        self._objective_written = 0
 
     def _rebuilt(
         self, *, exact: bool, model: LinearModel | None = None
@@ -215,6 +227,19 @@ class MathOptBackend(Backend):
         objective.linear_coefficients.ids.extend(i for i, _ in ordered)
         objective.linear_coefficients.values.extend(float(c) for _, c in ordered)
 
+    def _objective_set(self, terms: Terms) -> None:
+        """``terms`` (and ``_offset``) as the objective of the backend's MathOpt model, which
+        is first copied afresh where `COPY_AFTER_OBJECTIVES` times its variables have been
+        written into it as objectives (the copy holds only what is in force)."""
+        proto = self._proto
+        self._objective_written += len(terms)
+        if self._objective_written > COPY_AFTER_OBJECTIVES * max(1, len(self.model.variables)):
+            fresh = model_pb2.ModelProto()
+            fresh.CopyFrom(proto)
+            self._built = proto = fresh
+            self._objective_written = len(terms)
+        self._set_objective(proto, terms, self._offset)
+
     def minimize(
         self,
         terms: Terms,
@@ -228,7 +253,7 @@ class MathOptBackend(Backend):
         integral at integer points may stop at a gap below 1, which still proves optimality.
         ``offset``: as `Backend.minimize`."""
         self._offset = float(self.engine_offset(offset))
-        self._set_objective(self._proto, terms, self._offset)
+        self._objective_set(terms)
         first = self.options.first_answer_engine
         if first is None or first == self.engine:
             return self._minimize(terms, time_limit, hint)
