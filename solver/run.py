@@ -225,8 +225,8 @@ class Run:
         whose value reaches the ceiling of the exact Lagrangian bound, mapped back to a whole
         point that meets every row, proven optimal; ``None`` where the decomposition proves
         nothing (the caller then solves the stage whole). The pricing solves up to
-        ``SolverOptions.threads`` parts at once, one at a time under a memory limit (which
-        bounds each solve, not their sum)."""
+        ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
+        memory limit (which bounds each solve, not their sum)."""
         reduction, checker = self.reduction, self._checker
         if (
             reduction is None
@@ -239,7 +239,15 @@ class Run:
         reduced, constant = reduction.objective(terms)
         model = with_rows(reduction, self.fixed)
         backend_type = backend_class(self.backend.name)
-        options = replace(self.options, first_answer_engine=None, proof_engine=None)
+        workers = self.options.threads if self.options.memory_limit is None else 1
+        # SCIP solves on two threads each, two at once, crashed the process (a segmentation
+        # fault nationally and at 5,000 municipalities; benchmarks/RESULTS.md, run 23).
+        options = replace(
+            self.options,
+            first_answer_engine=None,
+            proof_engine=None,
+            threads=1 if workers > 1 else self.options.threads,
+        )
         found = solve_by_columns(
             model,
             reduced,
@@ -247,7 +255,7 @@ class Run:
             lambda sub: backend_type(sub, options),
             self.deadline,
             self._early_relaxation(terms),
-            workers=options.threads if options.memory_limit is None else 1,
+            workers,
         )
         if found is None:
             return None

@@ -354,6 +354,30 @@ def test_a_solve_block_by_block_returns_the_usual_allocation(
         assert stage.bound <= stage.value
 
 
+def test_block_by_block_on_two_threads_prices_parts_at_once_on_one_thread_each(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """With ``threads=2`` the pricing solves two parts at once, each SCIP solve on one thread
+    (two-thread solves side by side crashed the process), and the allocation is that of the
+    solve on one thread; under a memory limit the parts go one at a time."""
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    made: list[tuple[int, int]] = []
+
+    class Pricer(BlockPricer):
+        def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
+            super().__init__(model, blocks, backend_for, workers)
+            made.append((workers, self.parts[0][1].options.threads))
+
+    monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
+    one = solve(national, options=SolverOptions(threads=1), hard_limit=False)
+    two = solve(national, options=SolverOptions(threads=2), hard_limit=False)
+    limited = solve(national, options=SolverOptions(threads=2, memory_limit=4000), hard_limit=False)
+    assert one.status == two.status == limited.status == "optimal"
+    assert two.allocation == one.allocation == limited.allocation
+    assert made == [(1, 1), (1, 1), (2, 1), (2, 1), (1, 2), (1, 2)]
+
+
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
 def test_only_scip_prices_the_blocks(
     monkeypatch: pytest.MonkeyPatch, engine: str, tried: bool
