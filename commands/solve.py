@@ -70,7 +70,8 @@ PROGRESS_AFTER_SECONDS = 3.0
     type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="Solver threads (1 is deterministic on every engine).",
+    help="Solver threads (1 is deterministic on every engine); a stage proven block by "
+    "block prices this many parts at once, each on one thread.",
 )
 @click.option(
     "--gap",
