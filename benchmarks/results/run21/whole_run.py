@@ -16,6 +16,7 @@ import solver.run as run_module
 from benchmarks.suite import get_instance
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
+from solver.result import Result
 from solver.solve import solve
 
 
@@ -36,14 +37,13 @@ def main(mode: str, name: str, seconds: float, objective: str | None) -> None:
     result = solve(
         region, "ortools", SolverOptions(time_limit=seconds), hard_limit=False, progress=tell
     )
-    print(
-        mode,
-        name,
-        objective or "",
-        result.status,
-        result.stop_reason,
-        f"peak {result.peak_memory_mib} MiB",
-    )
+    report(result, mode, name, objective or "")
+
+
+def report(result: Result, *labels: str) -> None:
+    """The ``labels``, the result's status, stop reason and peak, and a line per stage and
+    note."""
+    print(*labels, result.status, result.stop_reason, f"peak {result.peak_memory_mib} MiB")
     for stage in result.stages:
         print(
             f"  {stage.name}: {stage.status} ({stage.method}), {stage.seconds:.2f} s, "

@@ -8,14 +8,19 @@ run 23).
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from benchmarks.suite import get_instance
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
 from solver.solve import solve
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "run21"))
+whole_run = importlib.import_module("whole_run")
 
 
 def main(name: str, seconds: float, threads: int, objective: str | None) -> None:
@@ -30,21 +35,7 @@ def main(name: str, seconds: float, threads: int, objective: str | None) -> None
 
     options = SolverOptions(time_limit=seconds, threads=threads)
     result = solve(region, "ortools", options, hard_limit=False, progress=tell)
-    print(
-        name,
-        objective or "",
-        f"threads {threads}",
-        result.status,
-        result.stop_reason,
-        f"peak {result.peak_memory_mib} MiB",
-    )
-    for stage in result.stages:
-        print(
-            f"  {stage.name}: {stage.status} ({stage.method}), {stage.seconds:.2f} s, "
-            f"{stage.value} >= {stage.bound}"
-        )
-    for note in result.notes:
-        print(f"  note: {note}")
+    whole_run.report(result, name, objective or "", f"threads {threads}")
 
 
 if __name__ == "__main__":
