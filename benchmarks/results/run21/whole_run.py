@@ -25,6 +25,13 @@ def main(mode: str, name: str, seconds: float, objective: str | None) -> None:
         run_module.COLUMNS_FROM = 0
     elif mode == "never":
         run_module.COLUMNS_FROM = 10**12
+    result = solved(name, objective, SolverOptions(time_limit=seconds))
+    report(result, mode, name, objective or "")
+
+
+def solved(name: str, objective: str | None, options: SolverOptions) -> Result:
+    """The whole solve of instance ``name`` (under ``objective`` if given) with ``options``,
+    each progress line printed with the seconds since it began."""
     backend_class("ortools")
     region = get_instance(name).load()
     if objective is not None:
@@ -34,10 +41,7 @@ def main(mode: str, name: str, seconds: float, objective: str | None) -> None:
     def tell(line: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f}s] {line}", flush=True)
 
-    result = solve(
-        region, "ortools", SolverOptions(time_limit=seconds), hard_limit=False, progress=tell
-    )
-    report(result, mode, name, objective or "")
+    return solve(region, "ortools", options, hard_limit=False, progress=tell)
 
 
 def report(result: Result, *labels: str) -> None:
