@@ -241,3 +241,32 @@ def test_the_network_level_search_takes_fewer_probes_with_the_relaxation_as_guid
     assert stage_values(guided) == stage_values(halving)
     assert guided.allocation == halving.allocation
     assert guided_probes < halving_probes
+
+
+def _least_level_programs(r: Region) -> tuple[Result, int]:
+    """The solve and the number of least-level linear programs it solved (`_guides`)."""
+    programs = 0
+    program = MathOptBackend.relaxation_least_level
+
+    def counted(self: MathOptBackend, *args: Any, **kwargs: Any) -> Any:
+        nonlocal programs
+        programs += 1
+        return program(self, *args, **kwargs)
+
+    with patch.object(MathOptBackend, "relaxation_least_level", counted):
+        return solved(r, "ortools"), programs
+
+
+def test_the_probes_near_the_infeasible_level_come_before_the_linear_program() -> None:
+    """Under ``max_abs_deviation`` on Groningen the relaxation's least level lies below the
+    highest level the network showed infeasible, so its linear program would only repeat the
+    probes just above that level: those come first (`_near`) and settle the search, and the
+    program is not solved. The answer is that of the search that solves it at once."""
+    base = load_instance(bundled_instance("groningen")).region
+    r = replace(base, policy=replace(base.policy, objective="max_abs_deviation"))
+    near_first, programs = _least_level_programs(r)
+    with patch.object(levels_module, "_near", lambda _lower: []):
+        program_first, programs_at_once = _least_level_programs(r)
+    assert (programs, programs_at_once) == (0, 1)
+    assert stage_values(near_first) == stage_values(program_first)
+    assert near_first.allocation == program_first.allocation
