@@ -226,11 +226,7 @@ class Run:
         point that meets every row, proven optimal; ``None`` where the decomposition proves
         nothing (the caller then solves the stage whole). The pricing solves up to
         ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
-        memory limit (which bounds each solve, not their sum). SCIP prices with its fast
-        presolve, without the plug-ins of a started solve and without primal heuristics: one
-        pricing at 5,000 municipalities took 1.0-1.2 s instead of 1.9-2.4 s under the sum and
-        2.8-4.5 s instead of 4.6-6.7 s after ``equal_burden``, at the same optima
-        (benchmarks/RESULTS.md, run 24)."""
+        memory limit (which bounds each solve, not their sum)."""
         reduction, checker = self.reduction, self._checker
         if (
             reduction is None
@@ -252,7 +248,6 @@ class Run:
             proof_engine=None,
             threads=1 if workers > 1 else self.options.threads,
         )
-        pricing = replace(options, fast_presolve=True, primal_heuristics=False)
         found = solve_by_columns(
             model,
             reduced,
@@ -261,7 +256,6 @@ class Run:
             self.deadline,
             self._early_relaxation(terms),
             workers,
-            lambda sub: backend_type(sub, pricing),
         )
         if found is None:
             return None

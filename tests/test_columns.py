@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-import solver.backends.mathopt_parameters as parameters_module
 import solver.backends.ortools_mathopt as mathopt_module
 import solver.columns as columns_module
 import solver.run as run_module
@@ -377,48 +376,6 @@ def test_block_by_block_on_two_threads_prices_parts_at_once_on_one_thread_each(
     assert one.status == two.status == limited.status == "optimal"
     assert two.allocation == one.allocation == limited.allocation
     assert made == [(1, 1), (1, 1), (2, 1), (2, 1), (1, 2), (1, 2)]
-
-
-def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
-    monkeypatch: pytest.MonkeyPatch, national: Region
-) -> None:
-    """Every pricing MIP goes to SCIP with the settings of a started solve (its fast presolve,
-    without the plug-ins of `SCIP_OFF_WHEN_STARTED`) and without primal heuristics; the
-    other SCIP solves keep their own settings. The allocation is the usual one."""
-    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
-    usual = solve(national, hard_limit=False)
-    settings: dict[str, set[tuple[bool, bool]]] = {"pricing": set(), "other": set()}
-    pricing_backends: set[int] = set()
-
-    class Pricer(BlockPricer):
-        def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
-            super().__init__(model, blocks, backend_for, workers)
-            pricing_backends.update(id(backend) for _, backend in self.parts)
-
-    solve_on = mathopt_module.MathOptBackend._solve
-    made = parameters_module.solve_parameters
-    solving: list[int] = []
-
-    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        solving.append(id(self))
-        try:
-            return solve_on(self, *args, **kwargs)
-        finally:
-            solving.pop()
-
-    def kept(*args: Any, **kwargs: Any) -> Any:
-        kind = "pricing" if solving and solving[-1] in pricing_backends else "other"
-        settings[kind].add((kwargs["started"], kwargs["primal_heuristics"]))
-        return made(*args, **kwargs)
-
-    monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
-    monkeypatch.setattr(mathopt_module.MathOptBackend, "_solve", recorded)
-    monkeypatch.setattr(mathopt_module, "solve_parameters", kept)
-    by_blocks = solve(national, hard_limit=False)
-    assert by_blocks.status == usual.status == "optimal"
-    assert by_blocks.allocation == usual.allocation
-    assert settings["pricing"] == {(True, False)}
-    assert (False, True) in settings["other"]
 
 
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
