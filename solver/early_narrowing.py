@@ -80,10 +80,6 @@ class EarlyNarrowing:
         """Whether this is the relaxation of ``terms`` over ``model`` with ``caps``."""
         return self.model is model and self.caps == caps and self.terms == terms
 
-    def done(self) -> bool:
-        """Whether the solve has ended (`result` then returns at once)."""
-        return not self._thread.is_alive()
-
     def result(self) -> Relaxation | None:
         """The relaxation once solved (``None`` if it failed); an error on its thread is raised
         here."""

@@ -282,16 +282,16 @@ class Run:
 
     def _early_relaxation(self, terms: Terms) -> tuple[LinearModel, Relaxation] | None:
         """The relaxation of ``terms`` that `start_narrowing` began beside this stage, once
-        solved, with its model; ``None`` if there is none for these terms, or if it is still
-        solving on a model above `solver.columns.RELAXATION_UP_TO` variables (column
-        generation then starts from zero duals rather than wait). `tighten` takes the same
-        answer afterwards."""
+        solved, with its model; ``None`` if there is none for these terms, or on a model above
+        `solver.columns.RELAXATION_UP_TO` variables: column generation then starts from zero
+        duals rather than wait (after ``equal_burden`` at 5,000 municipalities the relaxation
+        takes about 150 s). It does so even where the relaxation happens to be solved already,
+        so that the path of column generation, and whether it proves the stage, never depends
+        on how fast the other thread was. `tighten` takes the same answer afterwards."""
         early, reduction = self._early, self.reduction
         if early is None or reduction is None or early.model is not reduction.model:
             return None
-        if early.terms != dict(terms):
-            return None
-        if len(reduction.model.variables) > RELAXATION_UP_TO and not early.done():
+        if early.terms != dict(terms) or len(reduction.model.variables) > RELAXATION_UP_TO:
             return None
         relaxation = early.result()
         return None if relaxation is None else (early.problem.model, relaxation)

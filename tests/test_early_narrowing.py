@@ -15,6 +15,7 @@ from models.loader import load_instance
 from models.region import Region
 from solver.backends import backend_class
 from solver.backends.base import Outcome, SolverOptions, Status
+from solver.columns import solve_by_columns
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import EarlyNarrowing, NarrowingProblem
 from solver.model import LinearModel, Terms
@@ -179,3 +180,34 @@ def test_the_prepared_relaxation_is_the_relaxation() -> None:
     assert direct is not None and prepared is not None
     assert prepared == direct
     assert prepared.values[x] == pytest.approx(3.5)
+
+
+def test_column_generation_takes_the_early_relaxation_by_size_not_by_timing(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """Block by block, the programme stage starts from the duals of the relaxation begun
+    beside it (the tie-break stage, the last, has none); above `RELAXATION_UP_TO` variables
+    from zero duals, even where that relaxation is solved already, so that the path never
+    depends on how fast its thread was."""
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    begin = EarlyNarrowing.__init__
+
+    def solved_at_once(self: EarlyNarrowing, *args: object, **kwargs: object) -> None:
+        begin(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.result()
+
+    monkeypatch.setattr(EarlyNarrowing, "__init__", solved_at_once)
+    firsts: list[bool] = []
+    by_columns = solve_by_columns
+
+    def recorded(*args: object, **kwargs: object) -> object:
+        firsts.append(args[5] is not None)
+        return by_columns(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module, "solve_by_columns", recorded)
+    usual = solve(national, hard_limit=False)
+    monkeypatch.setattr(run_module, "RELAXATION_UP_TO", 0)
+    from_zero = solve(national, hard_limit=False)
+    assert firsts == [True, False, False, False]
+    assert usual.status == from_zero.status == "optimal"
+    assert from_zero.allocation == usual.allocation
