@@ -286,10 +286,10 @@ RELAXED_LEVEL_NOISE = 1e-9
 def _near(lower: Fraction | None) -> list[Fraction]:
     """The probes of `_guides` around ``lower`` (a level known infeasible) itself, without
     the linear program, whose least real level only matters where it lies above ``lower``.
-    Under ``max_abs_deviation`` on the national instance it is 0: the program took 0.17 s of
-    the stage's 0.41 s for these very probes. At 5,000 municipalities it is 345.19 against
-    a ``lower`` of 72.18 (the answer 345.35): there these probes are all infeasible, five
-    probes of about 0.1 s each before the program's 19.7 s (benchmarks/RESULTS.md, run 24).
+    Nationally under ``max_abs_deviation`` that level is 0, and the program took 0.17 s of
+    the stage's 0.41 s to give these very probes. At 5,000 municipalities it is 345.19
+    against a ``lower`` of 72.18 (the answer 345.35): there these five probes, of about 0.1 s
+    each, are all infeasible before the program's 19.7 s (benchmarks/RESULTS.md, run 24).
     Empty without such a level."""
     return [lower * factor for factor in GUIDE_FACTORS] if lower else []
 

@@ -258,10 +258,10 @@ def _least_level_programs(r: Region) -> tuple[Result, int]:
 
 
 def test_the_probes_near_the_infeasible_level_come_before_the_linear_program() -> None:
-    """Under ``max_abs_deviation`` on Groningen the relaxation's least level lies below the
-    highest level the network showed infeasible, so its linear program would only repeat the
-    probes just above that level: those come first (`_near`) and settle the search, and the
-    program is not solved. The answer is that of the search that solves it at once."""
+    """Under ``max_abs_deviation`` on Groningen the probes just above the highest level the
+    network showed infeasible come first (`_near`) and settle the search, so the relaxation's
+    least-level linear program is not solved. The answer is that of the search that solves
+    the program at once."""
     base = load_instance(bundled_instance("groningen")).region
     r = replace(base, policy=replace(base.policy, objective="max_abs_deviation"))
     near_first, programs = _least_level_programs(r)
