@@ -156,9 +156,11 @@ class Column:
 
 @dataclass(frozen=True)
 class ByColumns:
-    """A stage proven by its blocks: the answer (every variable of the model), its value and the
-    Lagrangian bound it reaches (``bound``, exact), the number of blocks, the rounds of column
-    generation and the seconds spent."""
+    """A stage by its blocks: the answer (every variable of the model), its value, the exact
+    Lagrangian bound (``bound``), the number of blocks, the rounds of column generation and the
+    seconds spent. ``proven``: the value is the bound's ceiling, so the answer is optimal;
+    otherwise it is the best whole point found (the start, or the completion where that is
+    better) and the bound still holds."""
 
     values: dict[int, int]
     value: int
@@ -166,6 +168,7 @@ class ByColumns:
     blocks: int
     rounds: int
     seconds: float
+    proven: bool = True
 
 
 class _Columns:
@@ -407,8 +410,11 @@ def solve_by_columns(
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts at
-    once (`BlockPricer`); ``None`` where the model has no blocks, a solve fails, the time runs
-    out, or no answer reaches the bound.
+    once (`BlockPricer`); ``None`` where the model has no blocks or no bound is known (the
+    first relaxation or pricing fails, or the time runs out first). Where no answer reaches
+    the bound's ceiling, the best whole point found comes back unproven (`ByColumns.proven`)
+    with the best bound: the start where the rounds stopped early (a solve failed, the time
+    ran out), else the better of the start and the completion.
 
     The first prices are the duals of the model's linear relaxation, or those of ``first``, a
     relaxation of the same terms already solved over a model with some of these rows (the
@@ -440,17 +446,19 @@ def solve_by_columns(
     _enter(making, best, [0.0] * len(blocks.members), columns, known, always=True)
     start_value = sum(c * start[i] for i, c in terms.items())
     weights: Mapping[int, float] = {}
-    rounds = 0
+    rounds, stopped = 0, False
     while rounds < MOST_ROUNDS and math.ceil(best.bound) < start_value:
         rounds += 1
         if time.perf_counter() >= deadline:
-            return None
+            stopped = True
+            break
         master, objective = master_model(
             columns, blocks.coupling, len(blocks.members), centre, width
         )
         solved = backend_for(master).relaxation(objective, deadline - time.perf_counter())
         if solved is None:
-            return None
+            stopped = True
+            break
         weights = solved.values
         stabilised = any(
             weights.get(len(columns) + n, 0.0) > 1e-9 for n in range(2 * len(blocks.coupling))
@@ -465,7 +473,8 @@ def solve_by_columns(
         ]
         priced = price(pricer, terms, blocks.coupling, duals, deadline)
         if priced is None:
-            return None
+            stopped = True
+            break
         if priced.bound > best.bound:
             width = _widened(width, centre, duals, widest)
             best, centre = priced, duals
@@ -475,23 +484,21 @@ def solve_by_columns(
                 break
             width = [min(10 * w, widest) for w in width]
     target = math.ceil(best.bound)
-    if start_value == target:
-        return ByColumns(
-            dict(start),
-            start_value,
-            best.bound,
-            len(blocks.members),
-            rounds,
-            time.perf_counter() - started,
-        )
-    answer = _completed(model, blocks, columns, weights, terms, backend_for, deadline)
-    if answer is None:
-        return None
-    value = sum(c * answer[i] for i, c in terms.items())
-    if value != target:
-        return None
+    answer, value = dict(start), start_value
+    if not stopped and start_value != target:
+        completed = _completed(model, blocks, columns, weights, terms, backend_for, deadline)
+        if completed is not None:
+            completed_value = sum(c * completed[i] for i, c in terms.items())
+            if completed_value < value:
+                answer, value = completed, completed_value
     return ByColumns(
-        answer, value, best.bound, len(blocks.members), rounds, time.perf_counter() - started
+        answer,
+        value,
+        best.bound,
+        len(blocks.members),
+        rounds,
+        time.perf_counter() - started,
+        proven=value == target,
     )
 
 

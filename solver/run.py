@@ -84,6 +84,10 @@ NARROW_FROM = 1_000
 #: at 1.6-1.8 GiB with it and 1.5 GiB without it (benchmarks/RESULTS.md, run 22).
 NARROW_UP_TO = 100_000
 
+#: The stop reason of a stage that column generation did not prove (`Run.by_columns`); the
+#: whole MIP solved after it gives the stage's own.
+UNPROVEN_BY_COLUMNS = "not proven block by block"
+
 #: The engine that takes over where SCIP stops without proof after
 #: `solver.backends.base.PROOF_AFTER_NODES` nodes on the later stages of a reduced model below
 #: `FIRST_ANSWER_FROM` variables (`SolverOptions.proof_engine`): after ``max_abs_deviation`` or
@@ -223,8 +227,10 @@ class Run:
         pricing MIPs the bound rests on: HiGHS called a pricing point optimal that SCIP beat,
         and CP-SAT took over 100 s for one), starting from ``hint``: an answer
         whose value reaches the ceiling of the exact Lagrangian bound, mapped back to a whole
-        point that meets every row, proven optimal; ``None`` where the decomposition proves
-        nothing (the caller then solves the stage whole). The pricing solves up to
+        point that meets every row, proven optimal; where no answer reaches it, the best one
+        found with that bound, status feasible and stop reason `UNPROVEN_BY_COLUMNS` (the
+        caller then solves the stage whole from it, `solver.linear_stage`); ``None`` where the
+        decomposition gives no bound. The pricing solves up to
         ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
         memory limit (which bounds each solve, not their sum)."""
         reduction, checker = self.reduction, self._checker
@@ -267,16 +273,22 @@ class Run:
             )
             return None
         value = found.value + constant
+        done = (
+            f"{found.blocks:,} blocks, {found.rounds} rounds of column generation, Lagrangian "
+            f"bound {float(found.bound + constant):,.4f}"
+        )
         return Outcome(
-            Status.OPTIMAL,
-            "optimal",
+            Status.OPTIMAL if found.proven else Status.FEASIBLE,
+            "optimal" if found.proven else UNPROVEN_BY_COLUMNS,
             point,
             float(value),
             float(math.ceil(found.bound) + constant),
             found.seconds,
             note=(
-                f"proven block by block: {found.blocks:,} blocks, {found.rounds} rounds of "
-                f"column generation, Lagrangian bound {float(found.bound + constant):,.4f}"
+                f"proven block by block: {done}"
+                if found.proven
+                else f"not proven block by block ({done}, answer {value:,}); solved whole "
+                "from that answer"
             ),
         )
 

@@ -20,7 +20,7 @@ from instances import bundled_instance
 from models.loader import load_instance
 from models.region import Region
 from solver.backends import backend_class
-from solver.backends.base import Backend, SolverOptions, Status
+from solver.backends.base import Backend, Outcome, SolverOptions, Status
 from solver.backends.mathopt_proto import solve_relaxation
 from solver.columns import (
     GROWTH,
@@ -35,6 +35,7 @@ from solver.columns import (
     solve_by_columns,
     split_blocks,
 )
+from solver.linear_stage import with_columns
 from solver.model import Constraint, LinearModel
 from solver.solve import StageProblem, solve, stage_problem
 
@@ -376,6 +377,94 @@ def test_block_by_block_on_two_threads_prices_parts_at_once_on_one_thread_each(
     assert one.status == two.status == limited.status == "optimal"
     assert two.allocation == one.allocation == limited.allocation
     assert made == [(1, 1), (1, 1), (2, 1), (2, 1), (1, 2), (1, 2)]
+
+
+def test_a_completion_short_of_the_bound_comes_back_unproven(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """Where the completion gives nothing that reaches the bound's ceiling, column generation
+    returns the best whole point it has (here the start), unproven, with its bound, which
+    still holds."""
+    optimum = _optimum(programme)
+    start_value = sum(c * programme.start[i] for i, c in programme.terms.items())
+    assert optimum < start_value
+    monkeypatch.setattr(columns_module, "_completed", lambda *args: None)
+    found = solve_by_columns(
+        programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 120
+    )
+    assert found is not None and not found.proven
+    assert found.values == dict(programme.start) and found.value == start_value
+    assert found.bound <= optimum
+
+
+def test_a_stage_not_proven_block_by_block_is_solved_whole_from_its_answer(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """Nationally, forced block by block with a completion that gives nothing, the programme
+    and tie-break stages are solved whole, each started from column generation's answer, and
+    the allocation is the usual one."""
+    usual = solve(national, hard_limit=False)
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(columns_module, "_completed", lambda *args: None)
+    answers: list[dict[int, int] | None] = []
+    starts: list[Any] = []
+    by_columns, minimize = run_module.Run.by_columns, run_module.Run.minimize
+
+    def recorded_columns(self: Any, *args: Any) -> Any:
+        outcome = by_columns(self, *args)
+        answers.append(None if outcome is None else outcome.values)
+        return outcome
+
+    def recorded_minimize(self: Any, terms: Any, hint: Any, **kwargs: Any) -> Any:
+        starts.append(hint)
+        return minimize(self, terms, hint, **kwargs)
+
+    monkeypatch.setattr(run_module.Run, "by_columns", recorded_columns)
+    monkeypatch.setattr(run_module.Run, "minimize", recorded_minimize)
+    fallen = solve(national, hard_limit=False)
+    assert fallen.status == usual.status == "optimal"
+    assert fallen.allocation == usual.allocation
+    assert [(s.name, s.value) for s in fallen.stages] == [(s.name, s.value) for s in usual.stages]
+    assert {s.name: s.method for s in fallen.stages}["programme"] == "mip"
+    assert any(note.startswith("programme: not proven block by block") for note in fallen.notes)
+    assert answers and answers[0] is not None
+    assert any(start is answers[0] for start in starts)
+
+
+def _outcome(status: Status, value: int | None, bound: float | None, stop: str = "") -> Outcome:
+    values = None if value is None else {0: value}
+    objective = None if value is None else float(value)
+    return Outcome(status, stop or status.value, values, objective, bound, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("whole", "expected"),
+    [
+        # The MIP stopped worse than column generation's answer: that answer, the higher bound.
+        (_outcome(Status.FEASIBLE, 130, 90.0, "time_limit"), (Status.FEASIBLE, 120, 100.0)),
+        # Nothing from the MIP: column generation's answer and bound.
+        (_outcome(Status.NO_SOLUTION, None, None, "time_limit"), (Status.FEASIBLE, 120, 100.0)),
+        # The MIP's better answer reaches column generation's bound: optimal.
+        (_outcome(Status.FEASIBLE, 100, 95.0, "time_limit"), (Status.OPTIMAL, 100, 100.0)),
+        # The MIP proves its own answer.
+        (_outcome(Status.OPTIMAL, 110, 110.0), (Status.OPTIMAL, 110, 110.0)),
+    ],
+)
+def test_the_whole_mip_after_column_generation_keeps_the_better_answer_and_bound(
+    whole: Any, expected: tuple[Status, int, float]
+) -> None:
+    by_columns = _outcome(Status.FEASIBLE, 120, 100.0, run_module.UNPROVEN_BY_COLUMNS)
+    merged = with_columns(whole, by_columns, {0: 1})
+    status, value, bound = expected
+    assert (merged.status, merged.values, merged.bound) == (status, {0: value}, bound)
+    assert merged.stop_reason == ("optimal" if status == Status.OPTIMAL else "time_limit")
+
+
+@pytest.mark.parametrize("status", [Status.ERROR, Status.INFEASIBLE])
+def test_an_error_or_infeasibility_of_the_whole_mip_stays(status: Status) -> None:
+    whole = _outcome(status, None, None, "error: engine failed")
+    by_columns = _outcome(Status.FEASIBLE, 120, 100.0, run_module.UNPROVEN_BY_COLUMNS)
+    assert with_columns(whole, by_columns, {0: 1}) == whole
 
 
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
