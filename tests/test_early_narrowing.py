@@ -198,11 +198,10 @@ def test_column_generation_takes_the_early_relaxation_by_size_not_by_timing(
 
     monkeypatch.setattr(EarlyNarrowing, "__init__", solved_at_once)
     firsts: list[bool] = []
-    by_columns = solve_by_columns
 
     def recorded(*args: object, **kwargs: object) -> object:
         firsts.append(args[5] is not None)
-        return by_columns(*args, **kwargs)  # type: ignore[arg-type]
+        return solve_by_columns(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(run_module, "solve_by_columns", recorded)
     usual = solve(national, hard_limit=False)
