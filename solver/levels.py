@@ -113,10 +113,16 @@ def _network_level(
     (`solver.decomposition.feasibility_by_network`: no flow within the level proves it
     infeasible, a building that houses a flow gives an allocation at or below it), without
     adding the probe's rows to the backend. Probes ``first`` (the floor of `floor_level`), then
-    alternately the next level below the best allocation and the midpoint (`_midpoint`); after
-    `NETWORK_GUIDE_AFTER` probes also those just above the highest level shown infeasible
-    (`_near`), and, if every one of them is infeasible too, those of `_guides`, whose linear
-    program can only raise that base.
+    the next level below the best allocation (the ceiling, which proves that allocation optimal
+    where it is infeasible) once, then midpoints (`_midpoint`), alternating with the ceiling
+    only once the two levels are close (`_close`).
+
+    It solves no linear program. After four probes it used to probe just above the highest
+    level shown infeasible and, where those failed, to solve the relaxation's least level
+    (`_guides`) and probe just above that. At 5,000 municipalities that program took 12-20 s,
+    where the whole search now takes 6 s; nationally 0.05 s of the 0.17 s of the
+    ``equal_burden`` stage. With the ceiling probed only when close, those probes saved none on
+    most instances measured (benchmarks/RESULTS.md, run 25).
 
     Returns ``(values, upper, lower, settled, seconds)``: the best allocation found and its
     largest measure, the highest level shown infeasible, and whether the search is settled (no
@@ -127,29 +133,25 @@ def _network_level(
         return None
     started = time.perf_counter()
     start = values, upper
-    pending = [first] if first > 0 else []
-    at_ceiling = True
+    floor_probe = first if first > 0 else None
+    at_ceiling, ceiling_probed = True, False
     settled = False
-    probes, guided = 0, False
-    near: list[Fraction] | None = None
     while upper > 0 and run.remaining() > 0:
         ceiling = _next_level_below(stage, members, upper, lower)
         if ceiling is None:
             settled = True
             break
-        if probes >= NETWORK_GUIDE_AFTER:
-            if near is None:
-                near = _near(lower)
-                pending = [*pending, *near]
-            if not guided and (not near or (lower is not None and lower >= near[-1])):
-                guided, pending = True, [*pending, *_guides(run, stage, members, lower)]
-        probes += 1
-        pending = [p for p in pending if (lower is None or p > lower) and p < upper]
-        if pending:
-            probe = min(ceiling, pending.pop(0))
+        if (
+            floor_probe is not None
+            and (lower is None or floor_probe > lower)
+            and floor_probe < upper
+        ):
+            probe = min(ceiling, floor_probe)
         else:
-            probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
-            at_ceiling = not at_ceiling
+            turn = at_ceiling and (not ceiling_probed or _close(lower, upper))
+            probe = ceiling if turn else min(ceiling, _midpoint(lower, upper))
+            ceiling_probed, at_ceiling = ceiling_probed or turn, not turn
+        floor_probe = None
         rows = [row for code in members for row in stage.bound_constraints(code, probe)]
         try:
             shown = feasibility_by_network(
@@ -205,6 +207,23 @@ def floor_level(stage: MinMaxStage, members: tuple[str, ...]) -> tuple[Fraction 
     floor_level = max((stage.least(code) for code in members), default=Fraction(0))
     below = stage.below_each(members, floor_level)
     return max((level for level in below if level is not None), default=None), floor_level
+
+
+#: How close the best level must come to the highest level shown infeasible, as a share of the
+#: best level, before the network's level search probes its ceiling again (`_close`).
+CEILING_WITHIN = Fraction(1, 10_000)
+
+
+def _close(lower: Fraction | None, upper: Fraction) -> bool:
+    """Whether the best level ``upper`` is within `CEILING_WITHIN` of ``lower``, a level shown
+    infeasible. Far from it, a probe of the ceiling just below ``upper`` is feasible, and then
+    lowers ``upper`` by a hair, in all but the last of the searches measured: alternating the
+    ceiling with midpoints all along, the national ``equal_burden`` stage took 30 network
+    probes, 13 of them at the ceiling, one of which settled the search. Probing the ceiling
+    only once the levels are close, it takes 24; 34 instead of 49 under
+    ``max_abs_deviation`` and 26 instead of 46 under ``equal_burden`` at 1,000
+    municipalities (benchmarks/RESULTS.md, run 25)."""
+    return lower is not None and upper - lower <= CEILING_WITHIN * upper
 
 
 def _midpoint(lower: Fraction | None, upper: Fraction) -> Fraction:
@@ -273,25 +292,8 @@ GUIDE_FACTORS = tuple(
 )
 
 
-#: Probes of `_network_level` after which the level search takes the probes of `_guides` (one
-#: linear program): most searches settle in a probe or two, but one that starts far above the
-#: answer halves its way down in 15 to 30 probes.
-NETWORK_GUIDE_AFTER = 4
-
-
 #: A least real level below this is read as 0 (floating-point noise of the linear program).
 RELAXED_LEVEL_NOISE = 1e-9
-
-
-def _near(lower: Fraction | None) -> list[Fraction]:
-    """The probes of `_guides` around ``lower`` (a level known infeasible) itself, without
-    the linear program, whose least real level only matters where it lies above ``lower``.
-    Nationally under ``max_abs_deviation`` that level is 0, and the program took 0.17 s of
-    the stage's 0.41 s to give these very probes. At 5,000 municipalities it is 345.19
-    against a ``lower`` of 72.18 (the answer 345.35): there these five probes, of about 0.1 s
-    each, are all infeasible before the program's 19.7 s (benchmarks/RESULTS.md, run 24).
-    Empty without such a level."""
-    return [lower * factor for factor in GUIDE_FACTORS] if lower else []
 
 
 def _guides(
