@@ -19,6 +19,7 @@ from models.region import Region
 from solver.formulation import formulate
 from solver.minmax import (
     RECENT_LEVELS,
+    REMEMBERED_PER_MEMBER,
     MinMaxStage,
     _linear_end,
     absolute_deviation_stage,
@@ -188,6 +189,41 @@ def test_whole_bounds_in_integers_are_the_rounded_interval(
             for strict in (False, True):
                 expected = _rounded_interval(stage, code, level, strict)
                 assert stage.bounds(code, level, strict) == expected
+
+
+@PROPERTY
+@given(
+    small_regions(),
+    st.sampled_from(sorted(STAGES)),
+    st.lists(st.fractions(0, 50, max_denominator=10**6), min_size=1, max_size=40),
+)
+def test_remembered_measures_and_bound_rows_are_those_written_afresh(
+    region: Region, kind: str, levels: list[Fraction]
+) -> None:
+    """`MinMaxStage.measure_at` and `MinMaxStage.bound_constraints` remember what they gave
+    (`REMEMBERED_PER_MEMBER` entries per member at most): asked again, in any order, they give
+    what `value_of` and rows written from `bounds` give, and a caller that changes the list
+    it got changes nothing that is remembered."""
+    stage = STAGES[kind](formulate(region))
+    fresh = STAGES[kind](formulate(region))
+    limit = REMEMBERED_PER_MEMBER * max(1, len(stage.members))
+    for level in [*levels, *levels[::-1], *levels]:
+        for code in stage.members:
+            low, high = fresh.bounds(code, level, False)
+            rows = stage.bound_constraints(code, level)
+            assert [(row.sense, row.rhs) for row in rows] == [
+                *([(">=", low)] if low is not None else []),
+                *([("<=", high)] if high is not None else []),
+            ]
+            assert all(row.terms == fresh.terms(code) for row in rows)
+            rows.clear()
+            assert len(stage.bound_constraints(code, level)) == (low is not None) + (
+                high is not None
+            )
+            for e in (0, 1, 7, 40) if high is None else (max(high, 0), max(high - 1, 0)):
+                assert stage.measure_at(code, e) == fresh.value_of(code, e)
+    assert len(stage._measures) <= limit
+    assert len(stage._bound_rows) <= limit
 
 
 def test_an_end_bounded_at_some_levels_only_is_refused() -> None:
