@@ -133,7 +133,7 @@ def floor_rounds(
     are settled together, none wrongly.
     """
     started = time.perf_counter()
-    floors = sorted({stage.least(code) for code in free}, reverse=True)
+    floors = stage.least_levels(free)
 
     def levels(t: int) -> dict[str, Fraction]:
         return {code: max(stage.least(code), floors[t]) for code in free}

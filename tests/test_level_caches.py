@@ -226,6 +226,20 @@ def test_remembered_measures_and_bound_rows_are_those_written_afresh(
     assert len(stage._bound_rows) <= limit
 
 
+@PROPERTY
+@given(small_regions(), st.sampled_from(sorted(STAGES)), st.randoms(use_true_random=False))
+def test_the_least_levels_of_any_members_are_their_distinct_least_measures_sorted(
+    region: Region, kind: str, draw: random.Random
+) -> None:
+    """`MinMaxStage.least_levels` gives, for any subset of the members (a leximin stage's free
+    members), their distinct least measures, largest first."""
+    stage = STAGES[kind](formulate(region))
+    for _ in range(5):
+        members = tuple(c for c in stage.members if draw.random() < 0.6)
+        expected = sorted({stage.least(code) for code in members}, reverse=True)
+        assert stage.least_levels(members) == expected
+
+
 def test_an_end_bounded_at_some_levels_only_is_refused() -> None:
     with pytest.raises(ValueError, match="every level or none"):
         _linear_end(Fraction(1), None)
