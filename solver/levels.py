@@ -50,7 +50,8 @@ def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level
     below ``c`` (an integer feasibility problem on whole-number bounds), ``u`` is optimal.
     Otherwise the answer found has a smaller largest measure, which becomes ``u``. Probes at
     ``c`` alternate with probes between ``u`` and the highest level known to be infeasible
-    (`_midpoint`), so that the search takes about as many steps as the bits it must settle.
+    (`_midpoint`; on the placement network only once the two are close, `_close`), so that the
+    search takes about as many steps as the bits it must settle.
 
     The search runs first on the placement network (`_network_level`), whose probes decide
     whole-number feasibility without the MIP where they can; from where that stops, on the
@@ -119,10 +120,10 @@ def _network_level(
 
     It solves no linear program. After four probes it used to probe just above the highest
     level shown infeasible and, where those failed, to solve the relaxation's least level
-    (`_guides`) and probe just above that. At 5,000 municipalities that program took 12-20 s,
-    where the whole search now takes 6 s; nationally 0.05 s of the 0.17 s of the
-    ``equal_burden`` stage. With the ceiling probed only when close, those probes saved none on
-    most instances measured (benchmarks/RESULTS.md, run 25).
+    (`_guides`) and probe just above that. At 5,000 municipalities that program took 6.6-9.3 s,
+    where the whole search now takes 3.1-8.4 s; nationally 0.07 s under ``equal_burden``, whose
+    search now takes 22 probes against 26 with it. With the ceiling probed only when close,
+    those probes saved none on most instances measured (benchmarks/RESULTS.md, run 25).
 
     Returns ``(values, upper, lower, settled, seconds)``: the best allocation found and its
     largest measure, the highest level shown infeasible, and whether the search is settled (no
@@ -217,12 +218,11 @@ CEILING_WITHIN = Fraction(1, 10_000)
 def _close(lower: Fraction | None, upper: Fraction) -> bool:
     """Whether the best level ``upper`` is within `CEILING_WITHIN` of ``lower``, a level shown
     infeasible. Far from it, a probe of the ceiling just below ``upper`` is feasible, and then
-    lowers ``upper`` by a hair, in all but the last of the searches measured: alternating the
-    ceiling with midpoints all along, the national ``equal_burden`` stage took 30 network
-    probes, 13 of them at the ceiling, one of which settled the search. Probing the ceiling
-    only once the levels are close, it takes 24; 34 instead of 49 under
-    ``max_abs_deviation`` and 26 instead of 46 under ``equal_burden`` at 1,000
-    municipalities (benchmarks/RESULTS.md, run 25)."""
+    lowers ``upper`` by a hair, so that about half the probes of a search that alternates the
+    ceiling with midpoints all along settle nothing. Probing the ceiling only once the levels
+    are close, the national ``equal_burden`` stage takes 22 network probes instead of 37, and
+    at 1,000 municipalities ``max_abs_deviation`` 30 instead of 44 and ``equal_burden`` 29
+    instead of 43 (benchmarks/RESULTS.md, run 25)."""
     return lower is not None and upper - lower <= CEILING_WITHIN * upper
 
 
