@@ -170,12 +170,13 @@ STAGES = {
 }
 
 
+def _levels(most: int) -> st.SearchStrategy[list[Fraction]]:
+    """Lists of levels from 0 to 50 with denominators up to a million."""
+    return st.lists(st.fractions(0, 50, max_denominator=10**6), min_size=1, max_size=most)
+
+
 @PROPERTY
-@given(
-    small_regions(),
-    st.sampled_from(sorted(STAGES)),
-    st.lists(st.fractions(0, 50, max_denominator=10**6), min_size=1, max_size=20),
-)
+@given(small_regions(), st.sampled_from(sorted(STAGES)), _levels(20))
 def test_whole_bounds_in_integers_are_the_rounded_interval(
     region: Region, kind: str, levels: list[Fraction]
 ) -> None:
@@ -192,11 +193,7 @@ def test_whole_bounds_in_integers_are_the_rounded_interval(
 
 
 @PROPERTY
-@given(
-    small_regions(),
-    st.sampled_from(sorted(STAGES)),
-    st.lists(st.fractions(0, 50, max_denominator=10**6), min_size=1, max_size=40),
-)
+@given(small_regions(), st.sampled_from(sorted(STAGES)), _levels(40))
 def test_remembered_measures_and_bound_rows_are_those_written_afresh(
     region: Region, kind: str, levels: list[Fraction]
 ) -> None:
