@@ -217,12 +217,12 @@ CEILING_WITHIN = Fraction(1, 10_000)
 
 def _close(lower: Fraction | None, upper: Fraction) -> bool:
     """Whether the best level ``upper`` is within `CEILING_WITHIN` of ``lower``, a level shown
-    infeasible. Far from it, a probe of the ceiling just below ``upper`` is feasible, and then
-    lowers ``upper`` by a hair, so that about half the probes of a search that alternates the
-    ceiling with midpoints all along settle nothing. Probing the ceiling only once the levels
-    are close, the national ``equal_burden`` stage takes 22 network probes instead of 37, and
-    at 1,000 municipalities ``max_abs_deviation`` 30 instead of 44 and ``equal_burden`` 29
-    instead of 43 (benchmarks/RESULTS.md, run 25)."""
+    infeasible. Far from it, a probe of the ceiling just below ``upper`` is nearly always
+    feasible, and then lowers ``upper`` by a hair, so that about half the probes of a search
+    that alternates the ceiling with midpoints all along settle nothing. Probing the ceiling
+    only once the levels are close, the national ``equal_burden`` stage takes 22 network
+    probes instead of 37, and at 1,000 municipalities ``max_abs_deviation`` 30 instead of 44
+    and ``equal_burden`` 29 instead of 43 (benchmarks/RESULTS.md, run 25)."""
     return lower is not None and upper - lower <= CEILING_WITHIN * upper
 
 

@@ -120,8 +120,9 @@ class MinMaxStage:
     def least_levels(self, members: tuple[str, ...]) -> list[Fraction]:
         """The distinct least measures (`least`) of ``members``, largest first. The members are
         sorted by least measure once (`_by_least`): a leximin stage asks in every round, for
-        the members still free, and sorting them with Fraction comparisons each time was 6% of
-        its time at 1,000 municipalities (benchmarks/RESULTS.md, run 25)."""
+        the members still free, and sorting them with Fraction comparisons each time took about
+        8% of its time at 1,000 municipalities under a profiler (benchmarks/RESULTS.md, run
+        25)."""
         wanted = set(members)
         levels: list[Fraction] = []
         for code in self._by_least:
