@@ -35,8 +35,9 @@ from solver.columns import (
     solve_by_columns,
     split_blocks,
 )
-from solver.linear_stage import with_columns
+from solver.linear_stage import FIRST_ANSWER_SKIPPED_WITHIN, _first_answer_wanted, with_columns
 from solver.model import Constraint, LinearModel
+from solver.objectives import Stage
 from solver.solve import StageProblem, solve, stage_problem
 
 OPTIONS = SolverOptions(time_limit=120)
@@ -467,6 +468,35 @@ def test_an_error_or_infeasibility_of_the_whole_mip_stays(status: Status) -> Non
     whole = _outcome(status, None, None, "error: engine failed")
     by_columns = _outcome(Status.FEASIBLE, 120, 100.0, run_module.UNPROVEN_BY_COLUMNS)
     assert with_columns(whole, by_columns, {0: 1}) == whole
+
+
+#: The lowest bound that leaves an answer of 100,000 within `FIRST_ANSWER_SKIPPED_WITHIN`.
+_WITHIN = 100_000 - FIRST_ANSWER_SKIPPED_WITHIN * 100_000
+
+
+@pytest.mark.parametrize(
+    ("name", "by_columns", "wanted"),
+    [
+        # After leximin at 5,000 municipalities: one dwelling above the bound.
+        ("programme", _outcome(Status.FEASIBLE, 5_610_455, 5_610_454.0), False),
+        # Just within the share, and just beyond it.
+        ("programme", _outcome(Status.FEASIBLE, 100_000, float(_WITHIN)), False),
+        ("programme", _outcome(Status.FEASIBLE, 100_000, float(_WITHIN - 1)), True),
+        # No answer or no bound from column generation, or no column generation at all.
+        ("programme", _outcome(Status.NO_SOLUTION, None, None), True),
+        ("programme", None, True),
+        # The tie-break stage never starts from HiGHS's answer.
+        ("tie_break", None, False),
+        ("tie_break", _outcome(Status.FEASIBLE, 100_000, 50_000.0), False),
+    ],
+)
+def test_the_whole_mip_starts_from_highs_only_where_column_generation_left_a_wide_gap(
+    name: str, by_columns: Outcome | None, wanted: bool
+) -> None:
+    """`_first_answer_wanted`: HiGHS's first answer only on the programme stage, and not where
+    column generation's answer is within `FIRST_ANSWER_SKIPPED_WITHIN` of its bound."""
+    stage = Stage(name, {}, lambda _values: 0)
+    assert _first_answer_wanted(stage, by_columns) is wanted
 
 
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
