@@ -101,8 +101,8 @@ def _first_answer_wanted(stage: Stage, by_columns: Outcome | None) -> bool:
     `FIRST_ANSWER_SKIPPED_WITHIN` of its bound, which no first answer can better by more than
     that gap. After ``leximin`` at 5,000 municipalities column generation ends one dwelling
     above its bound (5,610,455 against 5,610,454); HiGHS's first answer then ran for over ten
-    minutes and grew to 4.3 GiB, while SCIP from column generation's answer held 877 MiB after
-    240 s. After ``equal_burden``, on a path where column generation stopped 161 dwellings
+    minutes and grew to 4.3 GiB, while SCIP from column generation's answer peaked at 942 MiB
+    in 240 s. After ``equal_burden``, on a path where column generation stopped 161 dwellings
     short (2.9 * 10**-5 of the answer), the whole MIP without HiGHS's answer ended with the
     same answer and bound (benchmarks/RESULTS.md, runs 24 and 25)."""
     if stage.name not in FIRST_ANSWER_STAGES:
