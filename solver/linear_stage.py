@@ -129,10 +129,10 @@ def with_columns(whole: Outcome, by_columns: Outcome, terms: Terms) -> Outcome:
         return whole
     answer = by_columns.values
     assert answer is not None and by_columns.bound is not None
-    if whole.values is not None and evaluate(terms, whole.values) <= evaluate(terms, answer):
-        answer = whole.values
-    bound = by_columns.bound if whole.bound is None else max(whole.bound, by_columns.bound)
     value = evaluate(terms, answer)
+    if whole.values is not None and (reached := evaluate(terms, whole.values)) <= value:
+        answer, value = whole.values, reached
+    bound = by_columns.bound if whole.bound is None else max(whole.bound, by_columns.bound)
     if whole.status == Status.OPTIMAL or value <= by_columns.bound:
         status, stop, bound = Status.OPTIMAL, "optimal", float(value)
     else:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from math import ceil, floor, lcm
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from solver.formulation import Formulation
 from solver.model import Constraint, LevelRow, Terms
@@ -203,11 +203,7 @@ class MinMaxStage:
         again for the same few values of each member (the ends of its bounds move by a unit at
         a time), and each `value_of` builds a Fraction (nationally 14,364 of them in the
         ``equal_burden`` stage, of which 3,850 distinct)."""
-        key = (code, value)
-        known = self._measures.get(key)
-        if known is None:
-            known = _remembered(self._measures, key, self.value_of(code, value), self.members)
-        return known
+        return _remembered(self._measures, (code, value), self.value_of, self.members)
 
     @cached_property
     def _measures(self) -> dict[tuple[str, int], Fraction]:
@@ -277,14 +273,11 @@ class MinMaxStage:
         """``e_m`` within the bounds of ``measure_m <= level``. The rows are written once per
         member and bounds (`_bound_rows`): a level search asks for every member's rows at each
         probe, and most members' bounds stay the same from one probe to the next."""
-        bounds = self.bounds(code, level, False)
-        key = (code, *bounds)
-        known = self._bound_rows.get(key)
-        if known is None:
-            known = _remembered(
-                self._bound_rows, key, self._rows_within(code, *bounds), self.members
-            )
-        return list(known)
+        low, high = self.bounds(code, level, False)
+        rows: tuple[Constraint, ...] = _remembered(
+            self._bound_rows, (code, low, high), self._rows_within, self.members
+        )
+        return list(rows)
 
     def _rows_within(self, code: str, low: int | None, high: int | None) -> tuple[Constraint, ...]:
         terms = self.terms(code)
@@ -304,17 +297,22 @@ class MinMaxStage:
 #: before they start afresh: a leximin stage probes hundreds of levels.
 REMEMBERED_PER_MEMBER = 16
 
-Key = TypeVar("Key")
+Key = TypeVar("Key", bound=tuple[Any, ...])
 Known = TypeVar("Known")
 
 
-def _remembered(known: dict[Key, Known], key: Key, value: Known, members: tuple[str, ...]) -> Known:
-    """``value`` kept in ``known`` under ``key``; ``known`` emptied first once it holds
-    `REMEMBERED_PER_MEMBER` entries per member."""
+def _remembered(
+    known: dict[Key, Known], key: Key, make: Callable[..., Known], members: tuple[str, ...]
+) -> Known:
+    """``known[key]``, made as ``make(*key)`` and kept where it is not there yet; ``known`` is
+    emptied first once it holds `REMEMBERED_PER_MEMBER` entries per member."""
+    found = known.get(key)
+    if found is not None:
+        return found
     if len(known) >= REMEMBERED_PER_MEMBER * max(1, len(members)):
         known.clear()
-    known[key] = value
-    return value
+    made = known[key] = make(*key)
+    return made
 
 
 def _linear_end(at_0: Fraction | None, at_1: Fraction | None) -> LinearEnd | None:
