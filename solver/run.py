@@ -312,8 +312,20 @@ class Run:
         """From now on solve on the model without the variables the rows in force fix, the
         others counted from the current answer (`solver.reduction`), on a new backend holding
         the rows in force over them. Only linear stages may follow: the level searches of
-        min-max stages read the whole model."""
-        reduction = reduce_model(self.f.model, self.fixed, self.values)
+        min-max stages read the whole model.
+
+        The splits that no stage still to solve prices and no row in force holds but their
+        own and the stage rows that the flow rows imply (`implied`) are left out and derived
+        from their expressions (`solver.reduction`). An implied row is then no row of the
+        reduced model but stays in force, and the checker of the answers checks it."""
+        solved = {record.name for record in self.records}
+        later = [stage for stage in self.stages if stage.name not in solved]
+        if not all(isinstance(stage, Stage) for stage in later):
+            raise RuntimeError("only linear stages may follow the reduction")
+        priced = {index for stage in later if isinstance(stage, Stage) for index in stage.terms}
+        reduction = reduce_model(
+            self.f.model, self.fixed, self.values, priced=priced, implied=self.implied
+        )
         if reduction is None:
             return
         self.reduction = reduction
@@ -335,11 +347,13 @@ class Run:
         del self.backend
         self.backend = backend_class(name)(reduction.model, options)
         # A row in force over fixed variables alone holds at every point of the reduced model
-        # (`reduction_row` gives ``None`` only then) and is not kept: at 5,000 municipalities
-        # the flow rows that fix 35,472 placements held 12 MiB.
+        # and is not kept: at 5,000 municipalities the flow rows that fix 35,472 placements
+        # held 12 MiB. The others stay in force, to be checked, even where the reduced model
+        # needs no row for them (`reduction_row`: a row its bounds imply, an implied row).
+        fixed = reduction.fixed
         for handle, (_, row) in rows.items():
             backend_handle = self._add_to_backend(row)
-            if backend_handle is not None:
+            if backend_handle is not None or any(i not in fixed for i, _ in row.terms):
                 self.rows[handle] = (backend_handle, row)
         release_freed_memory()
 

@@ -60,7 +60,7 @@ def test_from_the_programme_stage_on_the_problem_is_the_reduced_model(
     reduced = stage_problem(haaglanden, "programme", OPTIONS)
     assert whole is not None and reduced is not None
     assert len(reduced.model.variables) < len(whole.model.variables)
-    assert any(row.name == "stage[fairness_sum]" for row in reduced.model.constraints)
+    assert any(row.name == "stage[needs]" for row in reduced.model.constraints)
 
 
 def test_no_problem_for_an_unknown_or_a_min_max_stage(haaglanden: Region) -> None:
