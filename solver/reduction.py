@@ -45,6 +45,12 @@ from functools import cached_property
 
 from solver.model import Constraint, LinearModel, Split, Terms, Variable
 
+#: The fewest splits worth deriving (`_derived_splits`): finding them reads every row, 5-6 ms
+#: nationally, where each derived split saves SCIP about 0.07 ms per stage after
+#: ``max_abs_deviation`` (286 splits); after the sum of absolute deviations one split is left
+#: to derive (benchmarks/RESULTS.md, run 26).
+DERIVED_FROM = 50
+
 
 @dataclass(frozen=True)
 class Reduction:
@@ -103,14 +109,11 @@ class Reduction:
 
     def row(self, constraint: Constraint) -> Constraint | bool:
         """The row over the reduced model's variables; whether it holds if it has none (an
-        ``implied`` row holds).
-
-        Raises:
-            ValueError: if the row reads a derived variable and is not ``implied``.
-        """
+        ``implied`` row holds). Only for a row of the model, one in force when the model was
+        reduced, or one that reads no derived variable (`reads_derived`): those the reduction
+        read."""
         if constraint.name in self.implied:
             return True
-        self._not_derived(constraint.terms, constraint.name)
         return _substitute(constraint, self.offset, self.position)
 
     def objective(self, terms: Terms) -> tuple[Terms, int]:
@@ -119,15 +122,16 @@ class Reduction:
         Raises:
             ValueError: if the objective prices a derived variable.
         """
-        self._not_derived(terms.items(), "an objective")
+        if self.reads_derived(terms.items()):
+            raise ValueError("an objective reads a variable the reduced model derives")
         offset, position = self.offset, self.position
         constant = sum(c * offset[i] for i, c in terms.items())
         return {position[i]: c for i, c in terms.items() if i in position}, constant
 
-    def _not_derived(self, terms: Iterable[tuple[int, int]], what: str) -> None:
+    def reads_derived(self, terms: Iterable[tuple[int, int]]) -> bool:
+        """Whether ``terms`` read a derived variable."""
         derived = self.derived_variables
-        if derived and any(index in derived for index, _ in terms):
-            raise ValueError(f"{what} reads a variable the reduced model derives")
+        return bool(derived) and any(index in derived for index, _ in terms)
 
     def start(self, values: Mapping[int, int]) -> dict[int, int]:
         """A whole point's values of the free variables, as a start for the reduced model."""
@@ -256,15 +260,23 @@ def _derived_splits(
     returned by name). At any value of its expression the cheapest split
     (`solver.model.Split.values`) meets the split's row and bounds, and the ``implied`` rows
     hold there by the caller's word; an implied row that reads another unfixed variable stays,
-    and the splits it reads with it."""
+    and the splits it reads with it. None below `DERIVED_FROM` splits that are neither fixed
+    nor priced."""
     owner: dict[int, Split] = {}
+    candidates = 0
     for split in model.splits:
         variables = (split.under, split.step, split.over)
         if all(i in fixed for i in variables) or any(i in priced for i in variables):
             continue
+        candidates += 1
         for index in variables:
             owner[index] = split
-    readers = [row for row in (*model.constraints, *rows) if any(i in owner for i, _ in row.terms)]
+    if candidates < DERIVED_FROM:
+        return (), frozenset()
+    carriers = owner.keys()
+    readers = [
+        row for row in (*model.constraints, *rows) if not carriers.isdisjoint(dict(row.terms))
+    ]
     while True:
         left_out = {
             row.name

@@ -161,7 +161,14 @@ class Run:
 
     def add_row(self, row: Constraint) -> int:
         """Add a row to the backend (over the free variables once the model is reduced); the
-        handle to remove it."""
+        handle to remove it.
+
+        Raises:
+            RuntimeError: if the model is reduced and the row reads a variable it derives
+                (`solver.reduction`): no stage after the reduction fixes a row over one.
+        """
+        if self.reduction is not None and self.reduction.reads_derived(row.terms):
+            raise RuntimeError(f"{row.name} reads a variable the reduced model derives")
         handle = next(self._handles)
         self.rows[handle] = (self._add_to_backend(row), row)
         return handle
