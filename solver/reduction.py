@@ -23,7 +23,7 @@ rows imply, `solver.run.Run.implied`). Their values follow from the split's expr
 (`Reduction.derived`, `Reduction.point`), and the split's row goes with them. After
 ``max_abs_deviation`` nationally that takes 858 of the programme stage's 4,565 variables and
 287 of its rows out; and a row of one variable that its bounds imply is not written either.
-Together SCIP then proves the programme and tie-break stages about 0.02 s faster each
+Together SCIP then proves the programme and tie-break stages 0.01-0.03 s faster each
 (benchmarks/RESULTS.md, run 26).
 
 The reduced model keeps the free variables, renumbered and counted from a centre (the answer of

@@ -75,7 +75,7 @@ def test_a_priced_split_or_one_that_another_row_holds_stays() -> None:
     assert len(whole.model.variables) == 4
 
 
-def test_a_row_held_only_by_an_implied_row_is_derived_and_the_row_leaves_the_model() -> None:
+def test_a_split_only_an_implied_row_reads_is_derived_and_the_row_leaves_the_model() -> None:
     model, x, (under, _, over) = _one_split()
     cap = Constraint("stage[fairness]", "stage", ((under, 1), (over, 1)), "<=", 1)
     reduction = reduce_model(model, [cap], priced=set(), implied={cap.name})
@@ -272,4 +272,7 @@ def test_nationally_the_programme_stage_holds_no_deviation_split() -> None:
     assert any(name.startswith("placed[") for name in names)
     assert not any(name.startswith("deviation_") for name in names)
     assert "stage[fairness_sum]" in {row.name for row in run.fixed}
+    derived = min(run.reduction.derived_variables)
+    with pytest.raises(RuntimeError, match="derives"):
+        run.add_row(Constraint("later", "stage", ((derived, 1),), "<=", 5))
     run.finish_narrowing()
