@@ -327,9 +327,10 @@ class Run:
         reduced model but stays in force, and the checker of the answers checks it."""
         solved = {record.name for record in self.records}
         later = [stage for stage in self.stages if stage.name not in solved]
-        if not all(isinstance(stage, Stage) for stage in later):
+        linear = [stage for stage in later if isinstance(stage, Stage)]
+        if len(linear) != len(later):
             raise RuntimeError("only linear stages may follow the reduction")
-        priced = {index for stage in later if isinstance(stage, Stage) for index in stage.terms}
+        priced = {index for stage in linear for index in stage.terms}
         reduction = reduce_model(
             self.f.model, self.fixed, self.values, priced=priced, implied=self.implied
         )

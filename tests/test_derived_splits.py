@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tiny_regions import assert_solved, stage_values
+from tiny_regions import SENSES, assert_solved, random_row, stage_values
 
 import solver.reduction as reduction_module
 import solver.run as run_module
@@ -27,8 +27,6 @@ from solver.objectives import add_split, expression_bounds
 from solver.reduction import Reduction, _bounds_imply, reduce_model, reduction_row
 from solver.run import Run
 from solver.solve import _prepare, _solve_stage, solve
-
-SENSES: list[Sense] = ["<=", ">=", "=="]
 
 
 @pytest.fixture(autouse=True)
@@ -119,17 +117,9 @@ def _random_split_model(seed: int) -> tuple[LinearModel, list[Constraint], set[i
     add_split(model, expression, low, low + rng.randint(0, 2), bounds, "s", "test")
     rows = []
     for number in range(rng.randint(0, 3)):
+        # Three rows in ten may read the split's variables too.
         count = len(model.variables) if rng.random() < 0.3 else 3
-        terms = {rng.randrange(count): rng.choice([-2, -1, 1, 2]) for _ in range(rng.randint(1, 2))}
-        rows.append(
-            Constraint(
-                f"f{number}",
-                "stage",
-                tuple(sorted(terms.items())),
-                rng.choice(SENSES),
-                rng.randint(-3, 3),
-            )
-        )
+        rows.append(random_row(rng, f"f{number}", count))
     split = model.splits[0]
     priced = {split.over} if rng.random() < 0.2 else set()
     return model, rows, priced

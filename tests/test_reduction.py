@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiny_regions import (
+    SENSES,
     assert_solved,
     haaglanden_before_the_reduction,
+    random_row,
     small_regions,
     stage_values,
 )
@@ -31,7 +33,6 @@ from solver.run import Run
 from solver.solve import solve
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None)
-SENSES: list[Sense] = ["<=", ">=", "=="]
 
 
 @given(
@@ -64,18 +65,7 @@ def _random_case(seed: int) -> tuple[LinearModel, list[Constraint]]:
     for number in range(3):
         terms = {rng.randrange(4): rng.randint(-3, 3) for _ in range(rng.randint(1, 3))}
         model.add_constraint(f"m{number}", "test", terms, rng.choice(SENSES), rng.randint(-4, 4))
-    rows = []
-    for number in range(rng.randint(0, 4)):
-        terms = {rng.randrange(4): rng.choice([-2, -1, 1, 2]) for _ in range(rng.randint(1, 2))}
-        rows.append(
-            Constraint(
-                f"f{number}",
-                "stage",
-                tuple(sorted(terms.items())),
-                rng.choice(SENSES),
-                rng.randint(-3, 3),
-            )
-        )
+    rows = [random_row(rng, f"f{number}", 4) for number in range(rng.randint(0, 4))]
     return model, rows
 
 

@@ -12,6 +12,7 @@ status optimal, every stage proven optimal, and no violation found by the indepe
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -28,6 +29,7 @@ from solver.allocation import Allocation
 from solver.backends.base import SolverOptions
 from solver.check import check_allocation
 from solver.linear_stage import linear_stage
+from solver.model import Constraint, Sense
 from solver.objectives import Stage
 from solver.result import Result
 from solver.run import Run
@@ -37,6 +39,7 @@ from solver.solve import REDUCED_FROM, solve
 A, B, C, D = "GM0001", "GM0002", "GM0003", "GM0004"
 BACKENDS = ("ortools", "cbc")
 OPTIONS = SolverOptions(time_limit=30)
+SENSES: list[Sense] = ["<=", ">=", "=="]
 
 
 def code_of(number: int) -> str:
@@ -286,3 +289,12 @@ def haaglanden_before_the_reduction() -> Run:
         assert isinstance(stage, Stage)
         linear_stage(run, stage)
     return run
+
+
+def random_row(rng: random.Random, name: str, variables: int) -> Constraint:
+    """A row in force over one or two of the first ``variables`` variables, with coefficients
+    in -2..2 (not 0), a random sense and a right-hand side in -3..3."""
+    terms = {rng.randrange(variables): rng.choice([-2, -1, 1, 2]) for _ in range(rng.randint(1, 2))}
+    return Constraint(
+        name, "stage", tuple(sorted(terms.items())), rng.choice(SENSES), rng.randint(-3, 3)
+    )
