@@ -32,6 +32,13 @@ FIRST_ANSWER_SKIPPED_WITHIN = Fraction(1, 1000)
 #: form one block, joined only by a few regional rows.
 COLUMN_STAGES = frozenset({"programme", "tie_break"})
 
+#: The stages that column generation may prove where SCIP stops without proof after its nodes
+#: on a smaller reduced model, before CP-SAT takes over (`Run.minimize` with ``by_blocks``).
+#: On syn-1000-g8 the programme stage's Lagrangian bound reaches its optimum after
+#: ``equal_burden`` and ``leximin``, where CP-SAT took 20-70 s to prove it; the tie-break
+#: stage's stays 24,000-26,000 below (benchmarks/RESULTS.md, run 27).
+BLOCK_PROOF_STAGES = frozenset({"programme"})
+
 
 def linear_stage(run: Run, stage: Stage) -> Outcome:
     """Solve one linear stage, record it, and fix it at its exact value if proven optimal.
@@ -64,7 +71,10 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
             else:
                 start = hint if by_columns is None else by_columns.values
                 outcome = run.minimize(
-                    stage.terms, start, first_answer=_first_answer_wanted(stage, by_columns)
+                    stage.terms,
+                    start,
+                    first_answer=_first_answer_wanted(stage, by_columns),
+                    by_blocks=stage.name in BLOCK_PROOF_STAGES,
                 )
                 if by_columns is not None:
                     outcome = with_columns(outcome, by_columns, stage.terms)

@@ -20,8 +20,8 @@ from functools import partial
 from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
-from solver.backends.base import Backend, Outcome, Relaxation, SolverOptions, Status
-from solver.columns import RELAXATION_UP_TO, solve_by_columns
+from solver.backends.base import Backend, Outcome, Prover, Relaxation, SolverOptions, Status
+from solver.columns import RELAXATION_UP_TO, ByColumns, solve_by_columns
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import (
     EarlyNarrowing,
@@ -187,12 +187,20 @@ class Run:
             self.backend.remove_constraint(backend_handle)
 
     def minimize(
-        self, terms: Terms, hint: Mapping[int, int] | None, *, first_answer: bool = False
+        self,
+        terms: Terms,
+        hint: Mapping[int, int] | None,
+        *,
+        first_answer: bool = False,
+        by_blocks: bool = False,
     ) -> Outcome:
         """Minimise ``terms`` on the backend within the time left, from ``hint`` if given; on
         a reduced model the terms and the start are mapped to it, and the answer back to a
         whole point, which must meet every row of the model and every row in force. With
-        ``first_answer``, the run's `first_answer_engine` (if any) runs first."""
+        ``first_answer``, the run's `first_answer_engine` (if any) runs first. With
+        ``by_blocks``, on a reduced model below `COLUMNS_FROM` variables (above, `by_columns`
+        came first), column generation may prove the stage where SCIP stops without proof
+        after its nodes, before the proof engine (`_block_prover`)."""
         reduction, checker = self.reduction, self._checker
         if reduction is None or checker is None:
             return self.backend.minimize(terms, self.remaining(), hint=hint)
@@ -209,8 +217,13 @@ class Run:
             self.backend.options = replace(self.backend.options, first_answer_engine=engine)
         reduced, constant = reduction.objective(terms)
         start = None if hint is None else reduction.start(hint)
+        prover = None
+        if by_blocks and len(reduction.model.variables) < COLUMNS_FROM:
+            prover = self._block_prover(terms)
         # The constant goes to the backend too: a relative gap is measured on the whole value.
-        outcome = self.backend.minimize(reduced, self.remaining(), hint=start, offset=constant)
+        outcome = self.backend.minimize(
+            reduced, self.remaining(), hint=start, offset=constant, prover=prover
+        )
         outcome = replace(
             outcome,
             objective=_shifted(outcome.objective, constant),
@@ -230,26 +243,55 @@ class Run:
 
     def by_columns(self, terms: Terms, hint: Mapping[int, int] | None) -> Outcome | None:
         """Minimise ``terms`` on the reduced model block by block (`solver.columns`), from
-        `COLUMNS_FROM` variables on the OR-Tools backend with SCIP (whose proofs of the
-        pricing MIPs the bound rests on: HiGHS called a pricing point optimal that SCIP beat,
-        and CP-SAT took over 100 s for one), starting from ``hint``: an answer
-        whose value reaches the ceiling of the exact Lagrangian bound, mapped back to a whole
-        point that meets every row, proven optimal; where no answer reaches it, the best one
-        found with that bound, status feasible and stop reason `UNPROVEN_BY_COLUMNS` (the
-        caller then solves the stage whole from it, `solver.linear_stage`); ``None`` where the
-        decomposition gives no bound. The pricing solves up to
-        ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
-        memory limit (which bounds each solve, not their sum)."""
+        `COLUMNS_FROM` variables on the OR-Tools backend with SCIP (`_blocks`), starting from
+        ``hint``: an answer whose value reaches the ceiling of the exact Lagrangian bound,
+        mapped back to a whole point that meets every row, proven optimal; where no answer
+        reaches it, the best one found with that bound, status feasible and stop reason
+        `UNPROVEN_BY_COLUMNS` (the caller then solves the stage whole from it,
+        `solver.linear_stage`); ``None`` where the decomposition gives no bound."""
         reduction, checker = self.reduction, self._checker
         if (
             reduction is None
             or checker is None
             or hint is None
-            or self.backend.engine != "scip"
             or len(reduction.model.variables) < COLUMNS_FROM
         ):
             return None
         reduced, constant = reduction.objective(terms)
+        found = self._blocks(terms, reduced, reduction.start(hint), self.deadline)
+        if found is None:
+            return None
+        point = reduction.point(found.values)
+        if not checker.holds(self.fixed, point):
+            self.notes.append(
+                "an answer found block by block broke a row of the model; the stage was "
+                "solved whole instead"
+            )
+            return None
+        outcome = _by_blocks_outcome(found, constant)
+        if not found.proven:
+            outcome = replace(outcome, note=f"{outcome.note}; solved whole from that answer")
+        return replace(
+            outcome,
+            values=point,
+            objective=float(found.value + constant),
+            bound=float(math.ceil(found.bound) + constant),
+        )
+
+    def _blocks(
+        self, terms: Terms, reduced: Terms, start: Mapping[int, int], deadline: float
+    ) -> ByColumns | None:
+        """``reduced`` (``terms`` on the reduced model) minimised block by block
+        (`solve_by_columns`) from ``start``, a point of the reduced model that meets every
+        row in force, by ``deadline``; only on the OR-Tools backend with SCIP, whose proofs of
+        the pricing MIPs the bound rests on (HiGHS called a pricing point optimal that SCIP
+        beat, and CP-SAT took over 100 s for one). The pricing solves up to
+        ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
+        memory limit (which bounds each solve, not their sum). ``None`` where the
+        decomposition gives no bound."""
+        reduction = self.reduction
+        if reduction is None or self.backend.engine != "scip":
+            return None
         model = with_rows(reduction, self.fixed)
         backend_type = backend_class(self.backend.name)
         workers = self.options.threads if self.options.memory_limit is None else 1
@@ -261,43 +303,32 @@ class Run:
             proof_engine=None,
             threads=1 if workers > 1 else self.options.threads,
         )
-        found = solve_by_columns(
+        return solve_by_columns(
             model,
             reduced,
-            reduction.start(hint),
+            start,
             lambda sub: backend_type(sub, options),
-            self.deadline,
+            deadline,
             self._early_relaxation(terms),
             workers,
         )
-        if found is None:
-            return None
-        point = reduction.point(found.values)
-        if not checker.holds(self.fixed, point):
-            self.notes.append(
-                "an answer found block by block broke a row of the model; the stage was "
-                "solved whole instead"
-            )
-            return None
-        value = found.value + constant
-        done = (
-            f"{found.blocks:,} blocks, {found.rounds} rounds of column generation, Lagrangian "
-            f"bound {float(found.bound + constant):,.4f}"
-        )
-        return Outcome(
-            Status.OPTIMAL if found.proven else Status.FEASIBLE,
-            "optimal" if found.proven else UNPROVEN_BY_COLUMNS,
-            point,
-            float(value),
-            float(math.ceil(found.bound) + constant),
-            found.seconds,
-            note=(
-                f"proven block by block: {done}"
-                if found.proven
-                else f"not proven block by block ({done}, answer {value:,}); solved whole "
-                "from that answer"
-            ),
-        )
+
+    def _block_prover(self, terms: Terms) -> Prover:
+        """The `Prover` that `minimize` offers the backend for ``terms`` (`by_blocks`): column
+        generation (`_blocks`) from the answer SCIP stopped with, on the reduced model. Its
+        Lagrangian bound is the stage's optimum wherever the blocks' convex hulls close the
+        gap; its proof needs an answer at the bound's ceiling, which SCIP's answer, one
+        dwelling above its own bound, often is (benchmarks/RESULTS.md, run 27)."""
+        reduction = self.reduction
+        assert reduction is not None
+        reduced, constant = reduction.objective(terms)
+
+        def prove(best: Mapping[int, int], seconds: float) -> Outcome | None:
+            deadline = min(self.deadline, time.perf_counter() + seconds)
+            found = self._blocks(terms, reduced, best, deadline)
+            return None if found is None else _by_blocks_outcome(found, constant)
+
+        return prove
 
     def _early_relaxation(self, terms: Terms) -> tuple[LinearModel, Relaxation] | None:
         """The relaxation of ``terms`` that `start_narrowing` began beside this stage, once
@@ -520,6 +551,30 @@ class Run:
 
 def _shifted(value: float | None, constant: int) -> float | None:
     return None if value is None else value + constant
+
+
+def _by_blocks_outcome(found: ByColumns, constant: int) -> Outcome:
+    """The outcome of column generation on the reduced model (objective and bound of the
+    reduced terms; the note counts whole values, ``constant`` added): optimal where proven,
+    else feasible with stop reason `UNPROVEN_BY_COLUMNS`."""
+    value = found.value + constant
+    done = (
+        f"{found.blocks:,} blocks, {found.rounds} rounds of column generation, Lagrangian "
+        f"bound {float(found.bound + constant):,.4f}"
+    )
+    return Outcome(
+        Status.OPTIMAL if found.proven else Status.FEASIBLE,
+        "optimal" if found.proven else UNPROVEN_BY_COLUMNS,
+        found.values,
+        float(found.value),
+        float(math.ceil(found.bound)),
+        found.seconds,
+        note=(
+            f"proven block by block: {done}"
+            if found.proven
+            else f"not proven block by block ({done}, answer {value:,})"
+        ),
+    )
 
 
 #: The stage that comes before the sum of absolute deviations, per fairness objective.

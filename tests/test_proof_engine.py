@@ -3,7 +3,8 @@ without proof after `PROOF_AFTER_NODES` nodes, the proof engine runs from the be
 model with every row exact; its proof ends the solve, its answer is used only where it meets every
 row, and failing a proof the own engine goes on from the better answer; it gets the model without
 the bounds the later stages narrowed, as CP-SAT as the engine does. On syn-342-g8 under
-``max_abs_deviation`` this proves the programme stage that SCIP alone left unproven."""
+``max_abs_deviation`` this proves the programme stage that SCIP alone left unproven. A prover the
+caller offers (column generation on the programme stage) comes before the proof engine."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from models.generate import generate_region
 from solver.backends.base import PROOF_AFTER_NODES, Outcome, SolverOptions, Status
 from solver.backends.ortools_mathopt import NODE_LIMIT, MathOptBackend
 from solver.model import Constraint, LinearModel
-from solver.solve import solve
+from solver.run import Run
+from solver.solve import _prepare, _solve_stage, solve
 
 #: The own engine's first answer: stopped by its node limit at x = 7, bound 2.
 STOPPED = Outcome(Status.FEASIBLE, NODE_LIMIT, {0: 7}, 7.0, 2.0, 0.5)
@@ -96,6 +98,68 @@ def test_the_better_answer_stands_when_the_own_engine_then_finds_none() -> None:
     assert outcome.status == Status.FEASIBLE and outcome.stop_reason == "time_limit"
     assert outcome.values == {0: 4} and outcome.objective == 4.0
     assert outcome.bound == 2.0
+
+
+@dataclass
+class _Prover:
+    """Stands in for a prover (`solver.backends.base.Prover`): answers ``outcome``; every
+    start it gets is recorded."""
+
+    outcome: Outcome | None
+    starts: list[dict[int, int]] = field(default_factory=list)
+
+    def __call__(self, best: Mapping[int, int], seconds: float) -> Outcome | None:
+        assert seconds > 0
+        self.starts.append(dict(best))
+        return self.outcome
+
+
+def test_a_prover_gets_the_best_answer_and_its_proof_ends_the_solve() -> None:
+    engines = _Engines([STOPPED])
+    prover = _Prover(Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.2, "proven by it"))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+    assert prover.starts == [{0: 7}]
+    assert engines.calls == [(None, {0: 9}, PROOF_AFTER_NODES)]
+    assert outcome.status == Status.OPTIMAL and outcome.values == {0: 1}
+    assert (
+        outcome.note == f"scip stopped without proof after {PROOF_AFTER_NODES} nodes; proven by it"
+    )
+
+
+def test_an_unproven_answer_of_the_prover_starts_the_proof_engine() -> None:
+    engines = _Engines([STOPPED], proof=Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.25))
+    prover = _Prover(Outcome(Status.FEASIBLE, "unproven", {0: 4}, 4.0, 3.0, 0.2, "not proven"))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+    assert engines.calls[-1] == ("cpsat", {0: 4}, None)
+    assert outcome.status == Status.OPTIMAL and outcome.values == {0: 1}
+    assert outcome.note.endswith("not proven; cpsat proved the optimum")
+
+
+def test_the_provers_bound_stays_where_nothing_proves() -> None:
+    rest = Outcome(Status.FEASIBLE, "time_limit", {0: 4}, 4.0, 1.5, 4.0)
+    engines = _Engines(
+        [STOPPED, rest], proof=Outcome(Status.FEASIBLE, "time_limit", {0: 5}, 5.0, 0.0, 2.0)
+    )
+    prover = _Prover(Outcome(Status.FEASIBLE, "unproven", {0: 4}, 4.0, 3.0, 0.2, "not proven"))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+    assert engines.calls[-1] == (None, {0: 4}, None)
+    assert outcome.status == Status.FEASIBLE and outcome.bound == 3.0
+
+
+def test_a_provers_answer_that_breaks_a_row_is_not_used() -> None:
+    """Not even its claim of a proof: the proof engine starts from the own engine's answer."""
+    engines = _Engines([STOPPED], proof=Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.25))
+    prover = _Prover(Outcome(Status.OPTIMAL, "optimal", {0: 0}, 0.0, 0.0, 0.2, "proven by it"))
+    outcome = _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+    assert engines.calls[-1] == ("cpsat", {0: 7}, None)
+    assert outcome.values == {0: 1} and "proven by it" not in outcome.note
+
+
+def test_a_prover_is_not_asked_where_the_own_engine_proves() -> None:
+    engines = _Engines([Outcome(Status.OPTIMAL, "optimal", {0: 1}, 1.0, 1.0, 0.1)])
+    prover = _Prover(None)
+    _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+    assert prover.starts == []
 
 
 def test_a_model_cpsat_would_not_read_exactly_is_not_handed_over() -> None:
@@ -183,6 +247,29 @@ def test_the_programme_stage_after_max_abs_deviation_on_syn_342_g8_is_proven() -
     again = solve(region, "ortools", options)
     assert again.allocation == result.allocation
     assert again.notes == result.notes
+
+
+def test_the_programme_stage_after_equal_burden_on_syn_1000_g8_is_proven_by_its_blocks() -> None:
+    """SCIP stops without proof after its nodes; column generation from its answer reaches the
+    Lagrangian bound's ceiling, so CP-SAT (70 s here) is not needed. The value is the one
+    CP-SAT proved before (benchmarks/RESULTS.md, run 26)."""
+    region = generate_region(1000, 8, seed=2024)
+    region = replace(region, policy=replace(region.policy, objective="equal_burden"))
+    run = Run(region, "ortools", SolverOptions(time_limit=300))
+    try:
+        for stage in run.stages:
+            _prepare(run, stage)
+            assert _solve_stage(run, stage).status == Status.OPTIMAL
+            if stage.name == "programme":
+                break
+    finally:
+        run.finish_narrowing()
+    record = run.records[-1]
+    assert record.name == "programme" and record.value == record.bound == 1_205_191
+    assert run.notes[-1].startswith(
+        f"programme: scip stopped without proof after {PROOF_AFTER_NODES} nodes; proven block "
+        "by block"
+    )
 
 
 def test_cpsat_takes_over_only_a_model_it_reads_exactly() -> None:

@@ -16,7 +16,7 @@ from tiny_regions import OPTIONS, A, B, C, group, muni, region, solved, stage_va
 
 from models.region import Region
 from solver.backends import backend_class
-from solver.backends.base import Backend, Outcome
+from solver.backends.base import Backend, Outcome, Prover
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.model import Terms
 
@@ -46,12 +46,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
         hint: Mapping[int, int] | None = None,
         *,
         offset: int = 0,
+        prover: Prover | None = None,
     ) -> Outcome:
         broken: list[str] = []
         if hint is not None:
             rows = (*self.model.constraints, *self._active.values())
             broken = [c.name for c in rows if not c.holds(hint)]
-        outcome = original(self, terms, time_limit, hint, offset=offset)
+        outcome = original(self, terms, time_limit, hint, offset=offset, prover=prover)
         recorded.append((None if hint is None else dict(hint), outcome, broken))
         return outcome
 
@@ -96,8 +97,9 @@ def test_the_answer_does_not_depend_on_the_start(
         hint: Mapping[int, int] | None = None,
         *,
         offset: int = 0,
+        prover: Prover | None = None,
     ) -> Outcome:
-        return original(self, terms, time_limit, None, offset=offset)
+        return original(self, terms, time_limit, None, offset=offset, prover=prover)
 
     monkeypatch.setattr(backend_type, "minimize", cold)
     without = solved(r, backend)

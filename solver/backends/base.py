@@ -107,6 +107,15 @@ class Relaxation:
     duals: dict[int, float]
 
 
+#: A proof by other means that the caller of `Backend.minimize` may offer, tried where the
+#: backend's engine stops without proof after `PROOF_AFTER_NODES` nodes, before
+#: ``SolverOptions.proof_engine``: given that engine's best answer (every row met exactly) and
+#: the seconds it may take, an outcome over the backend's model, or ``None`` where it has
+#: none. Only an optimal one ends the solve; the answer of another starts the proof engine
+#: where it is better.
+Prover = Callable[[Mapping[int, int], float], "Outcome | None"]
+
+
 class Backend(ABC):
     """A solver behind the common interface."""
 
@@ -138,6 +147,7 @@ class Backend(ABC):
         hint: Mapping[int, int] | None = None,
         *,
         offset: int = 0,
+        prover: Prover | None = None,
     ) -> Outcome:
         """Minimise ``terms`` within ``time_limit`` seconds, starting from the integer values in
         ``hint`` (a feasible point, e.g. the previous stage's answer) where the engine can.
@@ -147,7 +157,8 @@ class Backend(ABC):
         (``SolverOptions.gap``) the engine measures the gap on ``terms + offset``, so that it
         means what the user asked; without one it is not handed to the engine, whose tolerances
         are relative to the size of the values. The outcome's objective and bound are those of
-        ``terms`` alone either way."""
+        ``terms`` alone either way. ``prover``: see `Prover`; a backend without a proof engine
+        does not call it."""
 
     def engine_offset(self, offset: int) -> int:
         """The offset of `minimize` as the engine gets it: only with a relative gap."""

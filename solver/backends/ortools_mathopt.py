@@ -31,6 +31,7 @@ from solver.backends.base import (
     PROOF_SHARE,
     Backend,
     Outcome,
+    Prover,
     Relaxation,
     SolverOptions,
     Status,
@@ -247,20 +248,21 @@ class MathOptBackend(Backend):
         hint: Mapping[int, int] | None = None,
         *,
         offset: int = 0,
+        prover: Prover | None = None,
     ) -> Outcome:
         """Minimise ``terms``, starting from ``hint`` if given, or from the answer of the options'
         ``first_answer_engine`` where that is better (`_first_answer`); an objective that is
         integral at integer points may stop at a gap below 1, which still proves optimality.
-        ``offset``: as `Backend.minimize`."""
+        ``offset`` and ``prover``: as `Backend.minimize`."""
         self._offset = float(self.engine_offset(offset))
         self._objective_set(terms)
         first = self.options.first_answer_engine
         if first is None or first == self.engine:
-            return self._minimize(terms, time_limit, hint)
+            return self._minimize(terms, time_limit, hint, prover)
         started = time.perf_counter()
         hint = self._first_answer(first, terms, time_limit * FIRST_ANSWER_SHARE, hint)
         spent = time.perf_counter() - started
-        outcome = self._minimize(terms, time_limit - spent, hint)
+        outcome = self._minimize(terms, time_limit - spent, hint, prover)
         return replace(outcome, seconds=outcome.seconds + spent)
 
     def _first_answer(
@@ -277,13 +279,20 @@ class MathOptBackend(Backend):
             return hint
         return _better_start(terms, values, hint)
 
-    def _minimize(self, terms: Terms, time_limit: float, hint: Mapping[int, int] | None) -> Outcome:
+    def _minimize(
+        self,
+        terms: Terms,
+        time_limit: float,
+        hint: Mapping[int, int] | None,
+        prover: Prover | None = None,
+    ) -> Outcome:
         """The backend's engine, handing over to the options' ``proof_engine`` (if any) where it
-        stops without proof after `PROOF_AFTER_NODES` nodes: that engine gets `PROOF_SHARE` of
-        the time left, from the best answer so far, on the model with its rows exact; its proof
-        ends the solve. Failing one, the backend's engine starts again from the better answer for
-        the rest of the time. CP-SAT takes over only a model it reads exactly (`_exact_for_cpsat`).
-        """
+        stops without proof after `PROOF_AFTER_NODES` nodes: first to ``prover`` (if given, for
+        `PROOF_SHARE` of the time left, from the best answer so far), whose optimal outcome ends
+        the solve; then to the proof engine, for `PROOF_SHARE` of the time left, from the best
+        answer so far, on the model with its rows exact; its proof ends the solve. Failing one,
+        the backend's engine starts again from the better answer for the rest of the time.
+        CP-SAT takes over only a model it reads exactly (`_exact_for_cpsat`)."""
         proof = self.options.proof_engine
         integral = all(self.model.variables[i].integer for i in terms)
         if (
@@ -302,15 +311,25 @@ class MathOptBackend(Backend):
         if first.stop_reason != NODE_LIMIT:
             return first
         best = _better_start(terms, first.values, hint)
+        # No seconds in the notes: they go into the output files, which must not vary.
+        note = f"{self.engine} stopped without proof after {PROOF_AFTER_NODES} nodes; "
+        answered: Mapping[int, int] | None = first.values
+        offered = self._offered(prover, best, (time_limit - spent()) * PROOF_SHARE)
+        if offered is not None:
+            if offered.status == Status.OPTIMAL:
+                return replace(offered, seconds=spent(), note=note + offered.note)
+            answered = _better_start(terms, offered.values, answered)
+            best = _better_start(terms, answered, hint)
+            note += f"{offered.note}; "
         proved = self._proof(proof, terms, (time_limit - spent()) * PROOF_SHARE, best)
-        note = f"{self.engine} stopped without proof after {PROOF_AFTER_NODES} nodes; {proof} "
+        note += f"{proof} "
         if proved.status == Status.OPTIMAL:
-            # No seconds in the note: it goes into the output files, which must not vary.
             return replace(proved, seconds=spent(), note=note + "proved the optimum")
-        found = _better_start(terms, proved.values, first.values)
+        found = _better_start(terms, proved.values, answered)
         rest = self._checked(terms, time_limit - spent(), _better_start(terms, found, hint))
         note += f"did not prove it ({proved.stop_reason}); {self.engine} went on"
-        bounds = [b for b in (first.bound, rest.bound) if b is not None]
+        offered_bound = None if offered is None else offered.bound
+        bounds = [b for b in (first.bound, offered_bound, rest.bound) if b is not None]
         bound = max(bounds) if bounds else None
         if rest.values is None and found is not None:
             # The first two answers meet every row: the better one stands, unproven.
@@ -322,6 +341,18 @@ class MathOptBackend(Backend):
         if bound is not None and rest.objective is not None:
             bound = min(bound, rest.objective)
         return replace(rest, seconds=spent(), bound=bound, note=note)
+
+    def _offered(
+        self, prover: Prover | None, best: Mapping[int, int] | None, time_limit: float
+    ) -> Outcome | None:
+        """The outcome of ``prover`` from ``best`` within ``time_limit``, if it has one whose
+        answer meets every row exactly (`_broken`); ``None`` otherwise."""
+        if prover is None or best is None:
+            return None
+        offered = prover(best, time_limit)
+        if offered is None or offered.values is None or self._broken(offered.values) is not None:
+            return None
+        return offered
 
     def _exact_for_cpsat(self, terms: Terms) -> bool:
         """Whether CP-SAT reads the model exactly: it clamps variable bounds to

@@ -20,6 +20,7 @@ from solver.backends.base import (
     GAP_LIMIT,
     Backend,
     Outcome,
+    Prover,
     SolverOptions,
     Status,
     broken_row,
@@ -93,9 +94,11 @@ class PulpCbcBackend(Backend):
         hint: Mapping[int, int] | None = None,
         *,
         offset: int = 0,
+        prover: Prover | None = None,
     ) -> Outcome:
         """Minimise ``terms`` with CBC (single-threaded unless the options say otherwise),
-        starting from ``hint`` if given. ``offset``: as `Backend.minimize`."""
+        starting from ``hint`` if given. ``offset``: as `Backend.minimize`; CBC has no proof
+        engine, so ``prover`` is not called."""
         offset = self.engine_offset(offset)
         self._set_objective(terms, offset)
         if hint:

@@ -50,10 +50,16 @@ def main() -> None:
     original = backend_module.MathOptBackend.minimize
 
     def minimize(
-        self: Any, terms: Any, time_limit: float, hint: Any = None, *, offset: int = 0
+        self: Any,
+        terms: Any,
+        time_limit: float,
+        hint: Any = None,
+        *,
+        offset: int = 0,
+        prover: Any = None,
     ) -> Outcome:
         if len(self.model.variables) < REDUCED_FROM_VARIABLES:
-            return original(self, terms, time_limit, hint=hint, offset=offset)
+            return original(self, terms, time_limit, hint=hint, offset=offset, prover=prover)
         programme = self.options.first_answer_engine is not None
         if programme and args.answer_programme_with_start and hint is not None:
             self._set_objective(self._proto, terms)

@@ -48,10 +48,16 @@ def main() -> None:
     original = backend_module.MathOptBackend.minimize
 
     def minimize(
-        self: Any, terms: Any, time_limit: float, hint: Any = None, *, offset: int = 0
+        self: Any,
+        terms: Any,
+        time_limit: float,
+        hint: Any = None,
+        *,
+        offset: int = 0,
+        prover: Any = None,
     ) -> Outcome:
         if len(self.model.variables) < REDUCED_FROM_VARIABLES:
-            return original(self, terms, time_limit, hint=hint, offset=offset)
+            return original(self, terms, time_limit, hint=hint, offset=offset, prover=prover)
         if self.options.first_answer_engine is not None and hint is not None:
             # The programme stage, answered by its start.
             self._set_objective(self._proto, terms)
