@@ -8,6 +8,7 @@ caller offers (column generation on the programme stage) comes before the proof 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -133,6 +134,19 @@ def test_an_unproven_answer_of_the_prover_starts_the_proof_engine() -> None:
     assert engines.calls[-1] == ("cpsat", {0: 4}, None)
     assert outcome.status == Status.OPTIMAL and outcome.values == {0: 1}
     assert outcome.note.endswith("not proven; cpsat proved the optimum")
+
+
+def test_the_proof_engine_gets_the_provers_bound_as_a_row() -> None:
+    """Every answer is at least the prover's exact bound; as a row it ends CP-SAT's search at
+    an answer that reaches it. Without a prover the model has no such row."""
+    for prover, rows in ((None, 1), (_Prover(Outcome(Status.FEASIBLE, "u", {0: 4}, 4, 2.0, 0)), 2)):
+        engines = _Engines([STOPPED], proof=Outcome(Status.OPTIMAL, "optimal", {0: 2}, 2, 2, 0))
+        _backend(engines).minimize({0: 1}, 10, hint={0: 9}, prover=prover)
+        proved = engines.protos[1]
+        assert len(proved.linear_constraints.ids) == rows
+    assert list(proved.linear_constraints.lower_bounds)[-1] == 2.0
+    assert list(proved.linear_constraints.upper_bounds)[-1] == math.inf
+    assert list(proved.linear_constraint_matrix.coefficients)[-1] == 1.0
 
 
 def test_the_provers_bound_stays_where_nothing_proves() -> None:
