@@ -27,17 +27,16 @@ FIRST_ANSWER_STAGES = frozenset({"programme"})
 #: (`_first_answer_wanted`).
 FIRST_ANSWER_SKIPPED_WITHIN = Fraction(1, 1000)
 
-#: The stages tried block by block on a large reduced model first (`Run.by_columns`): after
-#: the needs and fairness stages every municipality's building and its few free placements
-#: form one block, joined only by a few regional rows.
+#: The stages tried block by block (`solver.columns`): after the needs and fairness stages
+#: every municipality's building and its few free placements form one block, joined only by a
+#: few regional rows. On a large reduced model first (`Run.by_columns`); on a smaller one where
+#: SCIP stops without proof after its nodes, before CP-SAT (`Run.minimize` with
+#: ``by_blocks``), which then gets the exact Lagrangian bound as a row. On syn-1000-g8 that
+#: proves the programme stage after ``equal_burden`` in 4.7 s, where CP-SAT took 70 s; after
+#: ``leximin`` the bound's ceiling is the programme stage's optimum, and with it CP-SAT proves
+#: that stage in 12.5 s instead of 21 s and the tie-break stage, whose bound stays 25,784 below
+#: its optimum, in 31-32 s instead of 51-52 s (benchmarks/RESULTS.md, run 27).
 COLUMN_STAGES = frozenset({"programme", "tie_break"})
-
-#: The stages that column generation may prove where SCIP stops without proof after its nodes
-#: on a smaller reduced model, before CP-SAT takes over (`Run.minimize` with ``by_blocks``).
-#: On syn-1000-g8 the programme stage's Lagrangian bound reaches its optimum after
-#: ``equal_burden`` and ``leximin``, where CP-SAT took 20-70 s to prove it; the tie-break
-#: stage's stays 24,000-26,000 below (benchmarks/RESULTS.md, run 27).
-BLOCK_PROOF_STAGES = frozenset({"programme"})
 
 
 def linear_stage(run: Run, stage: Stage) -> Outcome:
@@ -74,7 +73,7 @@ def linear_stage(run: Run, stage: Stage) -> Outcome:
                     stage.terms,
                     start,
                     first_answer=_first_answer_wanted(stage, by_columns),
-                    by_blocks=stage.name in BLOCK_PROOF_STAGES,
+                    by_blocks=stage.name in COLUMN_STAGES,
                 )
                 if by_columns is not None:
                     outcome = with_columns(outcome, by_columns, stage.terms)

@@ -317,8 +317,8 @@ class Run:
         """The `Prover` that `minimize` offers the backend for ``terms`` (`by_blocks`): column
         generation (`_blocks`) from the answer SCIP stopped with, on the reduced model. Its
         Lagrangian bound is the stage's optimum wherever the blocks' convex hulls close the
-        gap; its proof needs an answer at the bound's ceiling, which SCIP's answer, one
-        dwelling above its own bound, often is (benchmarks/RESULTS.md, run 27)."""
+        gap, and its answer or SCIP's may reach it: the proof. Otherwise the bound, exact,
+        still goes to the proof engine (benchmarks/RESULTS.md, run 27)."""
         reduction = self.reduction
         assert reduction is not None
         reduced, constant = reduction.objective(terms)

@@ -434,6 +434,34 @@ def test_a_stage_not_proven_block_by_block_is_solved_whole_from_its_answer(
     assert all(any(start is answer for start in starts) for answer in answers)
 
 
+def test_the_later_stages_offer_their_blocks_where_scip_stops_after_its_nodes(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """Below `COLUMNS_FROM` the programme and tie-break stages go to the backend with a prover
+    (`Run.minimize` with ``by_blocks``), and no earlier solve does; the backend calls it only
+    where SCIP stops without proof after its nodes, which nationally it does not."""
+    offered: list[bool] = []
+    called: list[int] = []
+    backend_minimize = mathopt_module.MathOptBackend.minimize
+
+    def recorded(self: Any, *args: Any, prover: Any = None, **kwargs: Any) -> Any:
+        offered.append(prover is not None)
+        number = len(offered)
+
+        def counted(best: Any, seconds: float) -> Any:
+            called.append(number)
+            return prover(best, seconds)
+
+        return backend_minimize(self, *args, prover=prover and counted, **kwargs)
+
+    monkeypatch.setattr(mathopt_module.MathOptBackend, "minimize", recorded)
+    result = solve(national, hard_limit=False)
+    assert result.status == "optimal"
+    assert [stage.name for stage in result.stages][-2:] == ["programme", "tie_break"]
+    assert offered[-2:] == [True, True] and not any(offered[:-2])
+    assert called == []
+
+
 def _outcome(status: Status, value: int | None, bound: float | None, stop: str = "") -> Outcome:
     values = None if value is None else {0: value}
     objective = None if value is None else float(value)

@@ -4,7 +4,8 @@ model with every row exact; its proof ends the solve, its answer is used only wh
 row, and failing a proof the own engine goes on from the better answer; it gets the model without
 the bounds the later stages narrowed, as CP-SAT as the engine does. On syn-342-g8 under
 ``max_abs_deviation`` this proves the programme stage that SCIP alone left unproven. A prover the
-caller offers (column generation on the programme stage) comes before the proof engine."""
+caller offers (column generation on the programme and tie-break stages) comes before the proof
+engine, which gets its exact bound as a row."""
 
 from __future__ import annotations
 
