@@ -559,8 +559,8 @@ def _by_blocks_outcome(found: ByColumns, constant: int) -> Outcome:
     else feasible with stop reason `UNPROVEN_BY_COLUMNS`."""
     value = found.value + constant
     done = (
-        f"{found.blocks:,} blocks, {found.rounds} rounds of column generation, Lagrangian "
-        f"bound {float(found.bound + constant):,.4f}"
+        f"{found.blocks:,} blocks, {found.rounds} round{'' if found.rounds == 1 else 's'} of "
+        f"column generation, Lagrangian bound {float(found.bound + constant):,.4f}"
     )
     return Outcome(
         Status.OPTIMAL if found.proven else Status.FEASIBLE,
