@@ -114,7 +114,13 @@ def test_no_narrowing_thread_outlives_a_solve_whose_stage_is_not_fixed(
     ) -> Outcome:
         if first_answer:  # the programme stage
             return Outcome(Status.NO_SOLUTION, "time_limit", None, None, None, 0.0)
-        return minimize(run, terms, hint, first_answer=first_answer, by_blocks=by_blocks)  # type: ignore[arg-type]
+        return minimize(
+            run,
+            terms,
+            hint,  # type: ignore[arg-type]
+            first_answer=first_answer,
+            by_blocks=by_blocks,
+        )
 
     monkeypatch.setattr(EarlyNarrowing, "result", slow_result)
     monkeypatch.setattr(Run, "minimize", no_programme)
