@@ -219,7 +219,7 @@ class Run:
         start = None if hint is None else reduction.start(hint)
         prover = None
         if by_blocks and len(reduction.model.variables) < COLUMNS_FROM:
-            prover = self._block_prover(terms)
+            prover = self._block_prover(terms, reduced, constant)
         # The constant goes to the backend too: a relative gap is measured on the whole value.
         outcome = self.backend.minimize(
             reduced, self.remaining(), hint=start, offset=constant, prover=prover
@@ -313,15 +313,13 @@ class Run:
             workers,
         )
 
-    def _block_prover(self, terms: Terms) -> Prover:
-        """The `Prover` that `minimize` offers the backend for ``terms`` (`by_blocks`): column
-        generation (`_blocks`) from the answer SCIP stopped with, on the reduced model. Its
-        Lagrangian bound is the stage's optimum wherever the blocks' convex hulls close the
-        gap, and its answer or SCIP's may reach it: the proof. Otherwise the bound, exact,
-        still goes to the proof engine (benchmarks/RESULTS.md, run 27)."""
-        reduction = self.reduction
-        assert reduction is not None
-        reduced, constant = reduction.objective(terms)
+    def _block_prover(self, terms: Terms, reduced: Terms, constant: int) -> Prover:
+        """The `Prover` that `minimize` offers the backend for ``terms`` (`by_blocks`), which
+        are ``reduced`` plus ``constant`` on the reduced model: column generation (`_blocks`)
+        from the answer SCIP stopped with. Its Lagrangian bound is the stage's optimum
+        wherever the blocks' convex hulls close the gap, and its answer or SCIP's may reach
+        it: the proof. Otherwise the bound, exact, still goes to the proof engine
+        (benchmarks/RESULTS.md, run 27)."""
 
         def prove(best: Mapping[int, int], seconds: float) -> Outcome | None:
             deadline = min(self.deadline, time.perf_counter() + seconds)
