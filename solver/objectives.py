@@ -25,7 +25,10 @@ assembles them, the min-max stages are in `solver.minmax`):
    the optimum unique unless two alternatives tie exactly in this weighted sum too: weights do
    repeat (1,291 of the 2,736 decisions of the national instance share theirs with another),
    so two alternatives that only swap units between variables of equal weight would tie; the
-   backends have returned the same allocation on every instance tested.
+   backends have returned the same allocation on every instance tested. A second weighted sum,
+   minimised and maximised over the allocations still optimal, found no other on the bundled
+   instances, syn-342-g8 and syn-1000-g8 (benchmarks/RESULTS.md, run 27); syn-5000-g8 under
+   ``equal_burden`` has two with the same weighted sum (run 26).
 
 Each stage's value is computed from the decisions themselves (placements, new homes), never from the
 auxiliary deviation or shortfall variables, and fixed with an exact integer constraint.
