@@ -195,6 +195,7 @@ def feasibility_by_network(
     solver: BuildingSolver,
     *,
     checked: bool = True,
+    totals: Mapping[str, Totals] | None = None,
 ) -> Feasibility | None:
     """Whether some allocation meets the rows in force (the fixed needs stage and bounds on each
     municipality's placements in all: a min-max stage's probe). None can if the widest network
@@ -208,19 +209,22 @@ def feasibility_by_network(
     Before the widest network, the pools of two buildings are tried as they are (no building MIP
     then): that of ``values`` and the one of the least building cost. Unless ``checked``, the
     point found is ``values`` with the building and the placements put in, not completed nor
-    checked against every row (the caller checks the one it keeps).
+    checked against every row (the caller checks the one it keeps). ``totals`` bounds
+    municipalities' placements in all besides the rows (a probe's bounds, read without rows);
+    a checked point is checked against them too.
     """
     started = time.perf_counter()
+    extra = totals or {}
 
     def found(building: Mapping[int, int], placed: Mapping[int, int]) -> Feasibility | None:
         if not checked:
             return Feasibility({**values, **building, **placed}, time.perf_counter() - started)
         point = complete(network.f.model, values, building, placed, network)
-        if not network.checker.holds(fixed, point):
+        if not network.checker.holds(fixed, point) or not _within_totals(network, extra, point):
             return None
         return Feasibility(point, time.perf_counter() - started)
 
-    setting = _needs_in_force(network, fixed, solver)
+    setting = _needs_in_force(network, fixed, solver, extra)
     if setting is None:
         return None
     building_terms, unmet_weight, level, limits, least = setting
@@ -237,12 +241,12 @@ def feasibility_by_network(
     widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
     if widest is None:
         return Feasibility(None, time.perf_counter() - started)
-    extra = _social_rows(network, widest.placed)
-    if extra is None:
+    wanted = _social_rows(network, widest.placed)
+    if wanted is None:
         return None
     unmet = total - sum(widest.placed.values())
-    extra += _within_needs(building_terms, level - unmet_weight * unmet)
-    _, wider = solve_building(network, solver, {}, extra)
+    wanted += _within_needs(building_terms, level - unmet_weight * unmet)
+    _, wider = solve_building(network, solver, {}, wanted)
     if wider is None:
         return None
     return found(wider, widest.placed)
@@ -320,12 +324,15 @@ def _local_social_most(network: PlacementNetwork, solver: BuildingSolver) -> Non
 
 
 def _needs_in_force(
-    network: PlacementNetwork, fixed: Sequence[Constraint], solver: BuildingSolver
+    network: PlacementNetwork,
+    fixed: Sequence[Constraint],
+    solver: BuildingSolver,
+    totals: Mapping[str, Totals] | None = None,
 ) -> tuple[Terms, int, int, Limits, tuple[int, dict[int, int]]] | None:
     """`_rows_in_force` with the least value of its building terms and a building reaching it
     (`_least_building`), once each municipality's widest pool is known (`_local_social_most`);
     ``None`` where either is not known."""
-    needs = _rows_in_force(network, fixed)
+    needs = _rows_in_force(network, fixed, totals)
     if needs is None:
         return None
     building_terms, unmet_weight, level, limits = needs
@@ -337,11 +344,14 @@ def _needs_in_force(
 
 
 def _rows_in_force(
-    network: PlacementNetwork, fixed: Sequence[Constraint]
+    network: PlacementNetwork,
+    fixed: Sequence[Constraint],
+    totals: Mapping[str, Totals] | None = None,
 ) -> tuple[Terms, int, int, Limits] | None:
     """The fixed rows as ``(building terms, weight of an unmet household, level, limits)``: the
     needs row, which must weigh every group's unmet households alike, and rows that bound
-    placements or unmet demand (`_limits`); ``None`` if there is any other row."""
+    placements or unmet demand (`_limits`, narrowed by ``totals`` on municipalities' placements
+    in all); ``None`` if there is any other row."""
     needs = [row for row in fixed if row.name == "stage[needs]"]
     if len(needs) != 1 or needs[0].sense != "<=":
         return None
@@ -353,17 +363,22 @@ def _rows_in_force(
         return None
     if len(weights) > 1 or min(weights, default=1) <= 0:
         return None
-    limits = _limits(network, [other for other in fixed if other is not row])
+    limits = _limits(network, [other for other in fixed if other is not row], totals)
     if limits is None:
         return None
     return building, next(iter(weights), 0), row.rhs, limits
 
 
-def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | None:
+def _limits(
+    network: PlacementNetwork,
+    rows: Sequence[Constraint],
+    extra: Mapping[str, Totals] | None = None,
+) -> Limits | None:
     """What ``rows`` bound, as `Limits`: each row must be ``sum (<=, >=, ==) c`` with
     coefficients 1 over one placement, over every placement of one municipality (a min-max
     stage), over one group's unmet demand or over all unmet demand (rows of `flow_rows`);
-    ``None`` if any row is anything else (`PlacementNetwork.bounded`)."""
+    ``None`` if any row is anything else (`PlacementNetwork.bounded`). ``extra`` bounds
+    municipalities' placements in all as rows after ``rows`` would."""
     totals: dict[str, Totals] = {}
     cells: dict[int, Totals] = {}
     groups: dict[str, Totals] = {}
@@ -383,6 +398,9 @@ def _limits(network: PlacementNetwork, rows: Sequence[Constraint]) -> Limits | N
             _narrow(totals, str(key), row)
         else:
             _narrow(everything, "", row)
+    for code, (low, high) in (extra or {}).items():
+        least, most = totals.get(code, (None, None))
+        totals[code] = (_larger(least, low), _smaller(most, high))
     return Limits(totals, cells, groups, everything.get("", (None, None)))
 
 
@@ -390,10 +408,31 @@ def _narrow(bounds: dict[Key, Totals], key: Key, row: Constraint) -> None:
     """Narrow ``bounds[key]`` by the row ``sum (<=, >=, ==) rhs``."""
     least, most = bounds.get(key, (None, None))
     if row.sense in (">=", "=="):
-        least = row.rhs if least is None else max(least, row.rhs)
+        least = _larger(least, row.rhs)
     if row.sense in ("<=", "=="):
-        most = row.rhs if most is None else min(most, row.rhs)
+        most = _smaller(most, row.rhs)
     bounds[key] = (least, most)
+
+
+def _larger(bound: int | None, other: int | None) -> int | None:
+    """The tighter of two lower bounds (``None``: no bound)."""
+    return other if bound is None else bound if other is None else max(bound, other)
+
+
+def _smaller(bound: int | None, other: int | None) -> int | None:
+    """The tighter of two upper bounds (``None``: no bound)."""
+    return other if bound is None else bound if other is None else min(bound, other)
+
+
+def _within_totals(
+    network: PlacementNetwork, totals: Mapping[str, Totals], point: Mapping[int, int]
+) -> bool:
+    """Whether every municipality's placements in all at ``point`` lie within its ``totals``."""
+    for code, (low, high) in totals.items():
+        placed = sum(point[i] for i in network.cells_of.get(code, ()))
+        if (low is not None and placed < low) or (high is not None and placed > high):
+            return False
+    return True
 
 
 def _social_wanted(

@@ -19,7 +19,8 @@ from solver.backends.base import Outcome, Status
 from solver.backends.flow import FlowError
 from solver.decomposition import feasibility_by_network
 from solver.minmax import MinMaxStage
-from solver.network import PlacementNetwork, complete
+from solver.model import Constraint
+from solver.network import PlacementNetwork, Totals, complete
 from solver.run import Run
 
 
@@ -87,8 +88,7 @@ def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level
         else:
             probe = ceiling if at_ceiling else min(ceiling, _midpoint(lower, upper))
             at_ceiling = not at_ceiling
-        with bounded(run, stage, members, probe):
-            check = _integer_probe(run)
+        check = _integer_probe(run, level_probe(run, stage, dict.fromkeys(members, probe)))
         seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             lower = probe if lower is None else max(lower, probe)
@@ -153,10 +153,15 @@ def _network_level(
             probe = ceiling if turn else min(ceiling, _midpoint(lower, upper))
             ceiling_probed, at_ceiling = ceiling_probed or turn, not turn
         floor_probe = None
-        rows = [row for code in members for row in stage.bound_constraints(code, probe)]
+        bounds = level_probe(run, stage, dict.fromkeys(members, probe))
         try:
             shown = feasibility_by_network(
-                network, [*run.network_rows(), *rows], values, run.solve_building, checked=False
+                network,
+                [*run.network_rows(), *bounds.network_rows()],
+                values,
+                run.solve_building,
+                checked=False,
+                totals=bounds.totals,
             )
         except FlowError:
             shown = None
@@ -313,39 +318,113 @@ def _guides(
     return [base * factor for factor in GUIDE_FACTORS] if base > 0 else []
 
 
-def feasibility(run: Run) -> Outcome:
-    """Whether the model as it stands has a whole-number solution: as the placement network
-    shows it (`_by_network_probe`), else infeasible at once if its linear relaxation is, otherwise
-    an integer feasibility problem; ``seconds`` counts all."""
+@dataclass(frozen=True)
+class LevelProbe:
+    """Each member of a min-max stage at most its own level, for one probe (`feasibility`).
+
+    Where the placement network reads every member's rows as bounds on its placements in all,
+    ``totals`` holds those bounds (`level_totals`) and the network gets them without rows; the
+    rows are written only where the backend must decide the probe. Nationally a leximin stage
+    added and removed about 7,400 rows for its probes, and the network parsed them back into
+    the same bounds (benchmarks/RESULTS.md, run 28)."""
+
+    stage: MinMaxStage
+    levels: Mapping[str, Fraction]
+    totals: dict[str, Totals] | None
+
+    def rows(self) -> list[Constraint]:
+        """Each member's rows at its level (`MinMaxStage.bound_constraints`)."""
+        stage = self.stage
+        return [
+            row
+            for code, level in self.levels.items()
+            for row in stage.bound_constraints(code, level)
+        ]
+
+    def network_rows(self) -> list[Constraint]:
+        """The rows the network must read besides ``totals``: none where it has them."""
+        return [] if self.totals is not None else self.rows()
+
+
+def level_probe(run: Run, stage: MinMaxStage, levels: Mapping[str, Fraction]) -> LevelProbe:
+    """The probe of ``levels``, with its bounds on placements in all where the run's network
+    reads them so."""
+    totals = None if run.network is None else level_totals(run.network, stage, levels)
+    return LevelProbe(stage, levels, totals)
+
+
+def level_totals(
+    network: PlacementNetwork, stage: MinMaxStage, levels: Mapping[str, Fraction]
+) -> dict[str, Totals] | None:
+    """Each member's whole-number bounds at its level (`MinMaxStage.bounds`) as bounds on its
+    placements in all, as the placement network reads the member's rows
+    (`solver.decomposition._limits`); a member whose bounds leave every value is left out.
+    ``None`` where a member's expression is not its placements in all, or where a member
+    without placements cannot meet its bounds (the network reads no such row)."""
+    totals: dict[str, Totals] = {}
+    for code, level in levels.items():
+        low, high = stage.bounds(code, level, False)
+        terms = stage.terms(code)
+        if not terms:
+            if (low is not None and low > 0) or (high is not None and high < 0):
+                return None
+            continue
+        if network.bounded(terms) != ("total", code):
+            return None
+        if low is not None or high is not None:
+            totals[code] = (low, high)
+    return totals
+
+
+def feasibility(run: Run, probe: LevelProbe | None = None) -> Outcome:
+    """Whether the model as it stands, within ``probe``'s bounds, has a whole-number solution:
+    as the placement network shows it (`_by_network_probe`), else infeasible at once if its
+    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts all."""
     started = time.perf_counter()
-    shown = _by_network_probe(run)
+    shown = _by_network_probe(run, probe)
     if shown is not None:
         return shown
-    if run.backend.relaxation_feasible(run.remaining()) is False:
-        seconds = time.perf_counter() - started
-        return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
-    check = run.minimize({}, None)
+    with _written(run, probe):
+        if run.backend.relaxation_feasible(run.remaining()) is False:
+            seconds = time.perf_counter() - started
+            return Outcome(Status.INFEASIBLE, "infeasible", None, None, None, seconds)
+        check = run.minimize({}, None)
     return replace(check, seconds=time.perf_counter() - started)
 
 
-def _integer_probe(run: Run) -> Outcome:
-    """Whether the model as it stands has a whole-number solution: on the placement network
-    where it shows it (`_by_network_probe`), otherwise an integer feasibility problem."""
-    shown = _by_network_probe(run)
+def _integer_probe(run: Run, probe: LevelProbe) -> Outcome:
+    """Whether the model within ``probe``'s bounds has a whole-number solution: on the placement
+    network where it shows it (`_by_network_probe`), otherwise an integer feasibility problem."""
+    shown = _by_network_probe(run, probe)
     if shown is not None:
         return shown
-    return run.minimize({}, None)
+    with _written(run, probe):
+        return run.minimize({}, None)
 
 
-def _by_network_probe(run: Run) -> Outcome | None:
+@contextmanager
+def _written(run: Run, probe: LevelProbe | None) -> Iterator[None]:
+    """``probe``'s rows added to the run while the block runs."""
+    handles = [] if probe is None else [run.add_row(row) for row in probe.rows()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            run.remove_row(handle)
+
+
+def _by_network_probe(run: Run, probe: LevelProbe | None) -> Outcome | None:
     """A feasibility probe decided on the placement network
     (`solver.decomposition.feasibility_by_network`), or ``None`` if the network does not decide
     it."""
     if run.network is None or run.values is None:
         return None
+    fixed, totals = run.network_rows(), None
+    if probe is not None:
+        fixed, totals = [*fixed, *probe.network_rows()], probe.totals
     try:
         shown = feasibility_by_network(
-            run.network, run.network_rows(), run.values, run.solve_building
+            run.network, fixed, run.values, run.solve_building, totals=totals
         )
     except FlowError:
         return None
@@ -360,24 +439,10 @@ def _by_network_probe(run: Run) -> Outcome | None:
 def bounded(
     run: Run, stage: MinMaxStage, members: tuple[str, ...], level: Fraction
 ) -> Iterator[None]:
-    """Every member's measure at most ``level`` while the block runs."""
-    with bounded_each(run, stage, dict.fromkeys(members, level)):
+    """Every member's measure at most ``level`` while the block runs, as rows of the run (for
+    the backend's own solves; a probe of `feasibility` takes a `LevelProbe` instead)."""
+    with _written(run, LevelProbe(stage, dict.fromkeys(members, level), None)):
         yield
-
-
-@contextmanager
-def bounded_each(run: Run, stage: MinMaxStage, levels: Mapping[str, Fraction]) -> Iterator[None]:
-    """Each member's measure at most its own level while the block runs."""
-    handles = [
-        run.add_row(constraint)
-        for code, level in levels.items()
-        for constraint in stage.bound_constraints(code, level)
-    ]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            run.remove_row(handle)
 
 
 def fix_level(

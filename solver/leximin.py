@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from solver.backends.base import Outcome, Status
-from solver.levels import bounded, bounded_each, feasibility, fix_level, least_level
+from solver.levels import feasibility, fix_level, least_level, level_probe
 from solver.minmax import MinMaxStage
 from solver.objectives import Values
 from solver.run import Run
@@ -158,8 +158,7 @@ def floor_rounds(
         else:
             t = (holds + fails) // 2
         asked.add(t)
-        with bounded_each(run, stage, levels(t)):
-            check = feasibility(run)
+        check = feasibility(run, level_probe(run, stage, levels(t)))
         if check.values is not None:
             holds, found = t, check.values
         else:
@@ -236,8 +235,7 @@ def _blocked(
         if lower is None:
             blocked.append(code)
             continue
-        with bounded(run, stage, (code,), lower):
-            check = feasibility(run)
+        check = feasibility(run, level_probe(run, stage, {code: lower}))
         seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             blocked.append(code)

@@ -1,0 +1,178 @@
+"""A min-max stage's probes (`solver.levels.LevelProbe`): the placement network reads a probe's
+bounds on each member's placements in all as it would read the member's rows, a probe it decides
+writes no row, and one it cannot decide reaches the backend with every row of the probe."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+from tiny_regions import small_regions
+
+import solver.levels as levels_module
+from instances import bundled_instance
+from models.loader import load_instance
+from models.region import Region
+from solver.backends.base import Outcome, SolverOptions, Status
+from solver.decomposition import _limits, _within_totals
+from solver.levels import LevelProbe, bounded, feasibility, level_probe
+from solver.linear_stage import linear_stage
+from solver.minmax import MinMaxStage
+from solver.objectives import Stage
+from solver.run import Run
+
+PROBED_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
+
+
+def _after_needs(r: Region, objective: str) -> tuple[Run, MinMaxStage]:
+    """A staged solve of ``r`` with the needs stage fixed, and its min-max stage."""
+    variant = replace(r, policy=replace(r.policy, objective=objective))
+    run = Run(variant, "ortools", SolverOptions(time_limit=30))
+    needs, fairness = run.stages[0], run.stages[1]
+    assert isinstance(needs, Stage) and needs.name == "needs"
+    assert isinstance(fairness, MinMaxStage)
+    assert linear_stage(run, needs).status == Status.OPTIMAL
+    return run, fairness
+
+
+def _bounding_rows(run: Run) -> list[Any]:
+    """The rows in force that the network reads as limits: all but the needs stage's row."""
+    return [row for row in run.network_rows() if row.name != "stage[needs]"]
+
+
+def _levels(run: Run, stage: MinMaxStage) -> list[Fraction]:
+    """Levels around the stage's answer: the floor, the current allocation's largest measure,
+    and levels between and beyond them."""
+    assert run.values is not None
+    worst = stage.worst(run.values, stage.members)
+    floor = max(stage.least(code) for code in stage.members)
+    return sorted({Fraction(0), floor, (floor + worst) / 2, worst, worst * 2 + 1})
+
+
+@pytest.mark.parametrize("name", ["haaglanden", "groningen"])
+@pytest.mark.parametrize("objective", PROBED_OBJECTIVES)
+def test_the_network_reads_a_probes_totals_as_it_reads_its_rows(name: str, objective: str) -> None:
+    run, stage = _after_needs(load_instance(bundled_instance(name)).region, objective)
+    network = run.network
+    assert network is not None
+    fixed = _bounding_rows(run)
+    for level in _levels(run, stage):
+        probe = level_probe(run, stage, dict.fromkeys(stage.members, level))
+        assert probe.totals is not None
+        assert probe.network_rows() == []
+        by_rows = _limits(network, [*fixed, *probe.rows()])
+        by_totals = _limits(network, fixed, probe.totals)
+        assert by_rows is not None
+        assert by_totals == by_rows, level
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(
+    small_regions(max_municipalities=4, max_groups=3, vary_policy=True),
+    st.sampled_from(PROBED_OBJECTIVES),
+    st.lists(st.fractions(0, 5, max_denominator=50), min_size=1, max_size=4),
+)
+def test_random_probes_read_as_totals_or_as_rows_give_the_same_limits(
+    r: Region, objective: str, levels: list[Fraction]
+) -> None:
+    assume(r.policy.rule_enabled("fair_split"))
+    run, stage = _after_needs(r, objective)
+    network = run.network
+    assert network is not None
+    fixed = _bounding_rows(run)
+    for level in levels:
+        wanted = dict.fromkeys(stage.members, level)
+        probe = level_probe(run, stage, wanted)
+        rows = LevelProbe(stage, wanted, None).rows()
+        assert probe.rows() == rows
+        event(f"read as totals: {probe.totals is not None}")
+        if probe.totals is None:
+            # A member's rows are not over its placements in all (a municipality with one
+            # placement variable reads as a cell): the network gets the rows themselves.
+            assert probe.network_rows() == rows
+            continue
+        assert probe.network_rows() == []
+        assert _limits(network, fixed, probe.totals) == _limits(network, [*fixed, *rows])
+
+
+def test_a_stage_over_the_building_is_probed_by_rows() -> None:
+    """The norm shortfall's expression is ``n y_m - d s_m``: no placements, so no totals."""
+    base = load_instance(bundled_instance("haaglanden")).region
+    r = replace(base, policy=replace(base.policy, norm_objective="equalise"))
+    run = Run(r, "ortools", SolverOptions(time_limit=30))
+    stage = run.stages[0]
+    assert isinstance(stage, MinMaxStage) and stage.name == "norm_max_shortfall"
+    assert run.network is not None
+    probe = level_probe(run, stage, dict.fromkeys(stage.members, Fraction(3)))
+    assert probe.totals is None
+    assert probe.network_rows() == probe.rows() != []
+
+
+def _rows_added(run: Run, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the rows added to ``run`` from now on."""
+    added: list[str] = []
+    add_row = run.add_row
+
+    def recorded(row: Any) -> int:
+        added.append(row.name)
+        return add_row(row)
+
+    monkeypatch.setattr(run, "add_row", recorded)
+    return added
+
+
+@pytest.mark.parametrize("objective", PROBED_OBJECTIVES)
+def test_a_probe_the_network_decides_writes_no_row_and_answers_as_with_rows(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run, stage = _after_needs(load_instance(bundled_instance("haaglanden")).region, objective)
+    for level in _levels(run, stage):
+        members = dict.fromkeys(stage.members, level)
+        with bounded(run, stage, stage.members, level):
+            with_rows = feasibility(run)
+        with monkeypatch.context() as patch:
+            added = _rows_added(run, patch)
+            without = feasibility(run, level_probe(run, stage, members))
+        assert added == []
+        assert without.status == with_rows.status, level
+        assert without.values == with_rows.values, level
+
+
+def test_a_probe_the_network_cannot_decide_reaches_the_backend_with_its_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run, stage = _after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
+    before = dict(run.rows)
+    monkeypatch.setattr(levels_module, "feasibility_by_network", lambda *_, **__: None)
+    level = _levels(run, stage)[-1]
+    probe = level_probe(run, stage, dict.fromkeys(stage.members, level))
+    assert probe.totals is not None
+    seen: list[set[str]] = []
+    minimize = run.minimize
+
+    def watched(*args: Any, **kwargs: Any) -> Outcome:
+        seen.append({row.name for row in run.fixed})
+        return minimize(*args, **kwargs)
+
+    monkeypatch.setattr(run, "minimize", watched)
+    outcome = feasibility(run, probe)
+    assert outcome.status == Status.OPTIMAL
+    assert len(seen) == 1
+    assert {row.name for row in probe.rows()} <= seen[0]
+    assert run.rows == before
+
+
+def test_a_checked_point_must_keep_every_total_within_its_bounds() -> None:
+    run, _ = _after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
+    network = run.network
+    assert network is not None and run.values is not None
+    code = run.f.region.codes[0]
+    placed = sum(run.values[i] for i in network.cells_of[code])
+    assert _within_totals(network, {code: (placed, placed)}, run.values)
+    assert _within_totals(network, {code: (None, placed)}, run.values)
+    assert not _within_totals(network, {code: (placed + 1, None)}, run.values)
+    assert not _within_totals(network, {code: (None, placed - 1)}, run.values)
