@@ -247,14 +247,20 @@ class MinMaxStage:
         ``level`` is the larger of its values at their two ends (the lower end raised to
         `lowest`)."""
         low, high = self.bounds(code, level, strict)
-        if low is not None and self.lowest is not None:
-            low = max(low, self.lowest)
-        elif low is None:
-            low = self.lowest
-        if high is not None and low is not None and high < low:
+        lowest = self.lowest
+        if lowest is not None and (low is None or low < lowest):
+            low = lowest
+        if low is None or high is None or low == high:
+            end = high if low is None else low
+            if end is None:
+                raise ValueError(f"{self.name}: no bound on the measure of {code} at {level}")
+            return self.measure_at(code, end)
+        if high < low:
             return None
-        ends = [end for end in (low, high) if end is not None]
-        return max(self.measure_at(code, end) for end in ends)
+        # Written out rather than a max over a generator: a level search asks for every
+        # member's value at every level it probes (benchmarks/RESULTS.md, run 28).
+        at_low, at_high = self.measure_at(code, low), self.measure_at(code, high)
+        return at_high if at_high > at_low else at_low
 
     def points_at(self, code: str, level: Fraction) -> list[int]:
         """The whole values of ``e_m`` at which the member's measure is exactly ``level`` (at
