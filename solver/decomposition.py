@@ -196,6 +196,7 @@ def feasibility_by_network(
     *,
     checked: bool = True,
     totals: Mapping[str, Totals] | None = None,
+    widest_first: bool = False,
 ) -> Feasibility | None:
     """Whether some allocation meets the rows in force (the fixed needs stage and bounds on each
     municipality's placements in all: a min-max stage's probe). None can if the widest network
@@ -207,7 +208,12 @@ def feasibility_by_network(
     The flow prices an unmet household at 1 and placing at nothing, so that it leaves as few
     households unmet as the bounds allow and the building as much room within the needs stage.
     Before the widest network, the pools of two buildings are tried as they are (no building MIP
-    then): that of ``values`` and the one of the least building cost. Unless ``checked``, the
+    then): that of ``values`` and the one of the least building cost. With ``widest_first`` the
+    widest network comes before them, for probes that mostly fail: where it has no flow, no
+    building has one, and such a probe costs one flow instead of three; nationally 19 of the 24
+    probes of a leximin stage fail, and about half of a min-max stage's, where the flow
+    first spent more than it saved (benchmarks/RESULTS.md, run 28). The answer is the same
+    either way. Unless ``checked``, the
     point found is ``values`` with the building and the placements put in, not completed nor
     checked against every row (the caller checks the one it keeps). ``totals`` bounds
     municipalities' placements in all besides the rows (a probe's bounds, read without rows);
@@ -230,6 +236,12 @@ def feasibility_by_network(
     building_terms, unmet_weight, level, limits, least = setting
     total = sum(network.supply.values())
     unmet_cost = dict.fromkeys(network.groups, 1)
+    unmet_most = _unmet_room(level - least[0], unmet_weight, total)
+    widest = None
+    if widest_first:
+        widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
+        if widest is None:
+            return Feasibility(None, time.perf_counter() - started)
     for building in (values, least[1]):
         room = level - evaluate(building_terms, building)
         unmet_room = _unmet_room(room, unmet_weight, total)
@@ -237,8 +249,8 @@ def feasibility_by_network(
         shown = None if own is None else found(building, own.placed)
         if shown is not None:
             return shown
-    unmet_most = _unmet_room(level - least[0], unmet_weight, total)
-    widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
+    if widest is None:
+        widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
     if widest is None:
         return Feasibility(None, time.perf_counter() - started)
     wanted = _social_rows(network, widest.placed)

@@ -158,7 +158,8 @@ def floor_rounds(
         else:
             t = (holds + fails) // 2
         asked.add(t)
-        check = feasibility(run, level_probe(run, stage, levels(t)))
+        # Most of these probes fail: the first asks every member to be at its floor at once.
+        check = feasibility(run, level_probe(run, stage, levels(t)), likely_infeasible=True)
         if check.values is not None:
             holds, found = t, check.values
         else:
@@ -235,7 +236,8 @@ def _blocked(
         if lower is None:
             blocked.append(code)
             continue
-        check = feasibility(run, level_probe(run, stage, {code: lower}))
+        # Most candidates are blocked: the level was the least the members could reach.
+        check = feasibility(run, level_probe(run, stage, {code: lower}), likely_infeasible=True)
         seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             blocked.append(code)

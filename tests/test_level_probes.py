@@ -18,7 +18,7 @@ from instances import bundled_instance
 from models.loader import load_instance
 from models.region import Region
 from solver.backends.base import Outcome, SolverOptions, Status
-from solver.decomposition import _limits, _within_totals
+from solver.decomposition import _limits, _within_totals, feasibility_by_network
 from solver.levels import LevelProbe, bounded, feasibility, level_probe
 from solver.linear_stage import linear_stage
 from solver.minmax import MinMaxStage
@@ -176,3 +176,31 @@ def test_a_checked_point_must_keep_every_total_within_its_bounds() -> None:
     assert _within_totals(network, {code: (None, placed)}, run.values)
     assert not _within_totals(network, {code: (placed + 1, None)}, run.values)
     assert not _within_totals(network, {code: (None, placed - 1)}, run.values)
+
+
+@pytest.mark.parametrize("name", ["haaglanden", "groningen"])
+@pytest.mark.parametrize("objective", PROBED_OBJECTIVES)
+def test_the_widest_flow_first_gives_the_same_answer(name: str, objective: str) -> None:
+    """`feasibility_by_network`'s ``widest_first`` only orders its flows: every probe gets the
+    same answer, and some probes at the levels tried fail while others succeed."""
+    run, stage = _after_needs(load_instance(bundled_instance(name)).region, objective)
+    network = run.network
+    assert network is not None and run.values is not None
+    answers = []
+    for level in [*_levels(run, stage), *(Fraction(n, 4) for n in range(12))]:
+        probe = level_probe(run, stage, dict.fromkeys(stage.members, level))
+        shown = [
+            feasibility_by_network(
+                network,
+                run.network_rows(),
+                run.values,
+                run.solve_building,
+                totals=probe.totals,
+                widest_first=widest_first,
+            )
+            for widest_first in (False, True)
+        ]
+        assert shown[0] is not None and shown[1] is not None
+        assert shown[0].values == shown[1].values, level
+        answers.append(shown[0].values is not None)
+    assert True in answers and False in answers
