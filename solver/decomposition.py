@@ -196,7 +196,6 @@ def feasibility_by_network(
     *,
     checked: bool = True,
     totals: Mapping[str, Totals] | None = None,
-    widest_first: bool = False,
 ) -> Feasibility | None:
     """Whether some allocation meets the rows in force (the fixed needs stage and bounds on each
     municipality's placements in all: a min-max stage's probe). None can if the widest network
@@ -208,12 +207,7 @@ def feasibility_by_network(
     The flow prices an unmet household at 1 and placing at nothing, so that it leaves as few
     households unmet as the bounds allow and the building as much room within the needs stage.
     Before the widest network, the pools of two buildings are tried as they are (no building MIP
-    then): that of ``values`` and the one of the least building cost. With ``widest_first`` the
-    widest network comes before them, for probes that mostly fail: where it has no flow, no
-    building has one, and such a probe costs one flow instead of three; nationally 19 of the 24
-    probes of a leximin stage fail, and about half of a min-max stage's, where the flow
-    first spent more than it saved (benchmarks/RESULTS.md, run 28). The answer is the same
-    either way. Unless ``checked``, the
+    then): that of ``values`` and the one of the least building cost. Unless ``checked``, the
     point found is ``values`` with the building and the placements put in, not completed nor
     checked against every row (the caller checks the one it keeps). ``totals`` bounds
     municipalities' placements in all besides the rows (a probe's bounds, read without rows);
@@ -237,11 +231,8 @@ def feasibility_by_network(
     total = sum(network.supply.values())
     unmet_cost = dict.fromkeys(network.groups, 1)
     unmet_most = _unmet_room(level - least[0], unmet_weight, total)
-    widest = None
-    if widest_first:
-        widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
-        if widest is None:
-            return Feasibility(None, time.perf_counter() - started)
+    if _totals_rule_out(network, limits, total, unmet_most):
+        return Feasibility(None, time.perf_counter() - started)
     for building in (values, least[1]):
         room = level - evaluate(building_terms, building)
         unmet_room = _unmet_room(room, unmet_weight, total)
@@ -249,8 +240,7 @@ def feasibility_by_network(
         shown = None if own is None else found(building, own.placed)
         if shown is not None:
             return shown
-    if widest is None:
-        widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
+    widest = place(network, network.social_most, unmet_cost, unmet_most, None, limits)
     if widest is None:
         return Feasibility(None, time.perf_counter() - started)
     wanted = _social_rows(network, widest.placed)
@@ -284,6 +274,34 @@ def _start(
         return None
     point = complete(network.f.model, values, building, flow.placed, network)
     return point if network.checker.holds(fixed, point) else None
+
+
+def _totals_rule_out(
+    network: PlacementNetwork, limits: Limits, total: int, unmet_most: int
+) -> bool:
+    """Whether the bounds on municipalities' placements in all (``limits.totals``) rule out
+    every flow of the network with at most ``unmet_most`` of the ``total`` households unmet:
+    the placements add up to at least ``total`` less the most that may stay unmet (within
+    ``limits.all_unmet``) and to at most ``total`` less the least, so the upper bounds together
+    may not fall short of the first, nor the lower bounds pass the second. Every flow meets
+    both, so ``True`` proves that none exists (nor any allocation within the bounds).
+
+    Nationally every failing probe of the min-max and leximin stages fails so, and is shown to
+    in one pass over the municipalities instead of three flows (benchmarks/RESULTS.md,
+    run 28)."""
+    low_unmet, high_unmet = limits.all_unmet
+    least_unmet = max(0, low_unmet or 0)
+    most_unmet = unmet_most if high_unmet is None else min(unmet_most, high_unmet)
+    if least_unmet > most_unmet:
+        return True
+    highs: int | None = 0
+    lows = 0
+    for code in network.cells_of:
+        low, high = limits.totals.get(code, (None, None))
+        lows += max(0, low or 0)
+        if highs is not None:
+            highs = None if high is None else highs + high
+    return lows > total - least_unmet or (highs is not None and highs < total - most_unmet)
 
 
 def _unmet_room(room: int, unmet_weight: int, total: int) -> int:

@@ -376,16 +376,12 @@ def level_totals(
     return totals
 
 
-def feasibility(
-    run: Run, probe: LevelProbe | None = None, *, likely_infeasible: bool = False
-) -> Outcome:
+def feasibility(run: Run, probe: LevelProbe | None = None) -> Outcome:
     """Whether the model as it stands, within ``probe``'s bounds, has a whole-number solution:
     as the placement network shows it (`_by_network_probe`), else infeasible at once if its
-    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts all.
-    ``likely_infeasible``: the network tries its widest flow first (`feasibility_by_network`'s
-    ``widest_first``), which only changes the time taken."""
+    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts all."""
     started = time.perf_counter()
-    shown = _by_network_probe(run, probe, widest_first=likely_infeasible)
+    shown = _by_network_probe(run, probe)
     if shown is not None:
         return shown
     with _written(run, probe):
@@ -417,9 +413,7 @@ def _written(run: Run, probe: LevelProbe | None) -> Iterator[None]:
             run.remove_row(handle)
 
 
-def _by_network_probe(
-    run: Run, probe: LevelProbe | None, *, widest_first: bool = False
-) -> Outcome | None:
+def _by_network_probe(run: Run, probe: LevelProbe | None) -> Outcome | None:
     """A feasibility probe decided on the placement network
     (`solver.decomposition.feasibility_by_network`), or ``None`` if the network does not decide
     it."""
@@ -430,12 +424,7 @@ def _by_network_probe(
         fixed, totals = [*fixed, *probe.network_rows()], probe.totals
     try:
         shown = feasibility_by_network(
-            run.network,
-            fixed,
-            run.values,
-            run.solve_building,
-            totals=totals,
-            widest_first=widest_first,
+            run.network, fixed, run.values, run.solve_building, totals=totals
         )
     except FlowError:
         return None

@@ -158,8 +158,7 @@ def floor_rounds(
         else:
             t = (holds + fails) // 2
         asked.add(t)
-        # Most of these probes fail: the first asks every member to be at its floor at once.
-        check = feasibility(run, level_probe(run, stage, levels(t)), likely_infeasible=True)
+        check = feasibility(run, level_probe(run, stage, levels(t)))
         if check.values is not None:
             holds, found = t, check.values
         else:
@@ -236,8 +235,7 @@ def _blocked(
         if lower is None:
             blocked.append(code)
             continue
-        # Most candidates are blocked: the level was the least the members could reach.
-        check = feasibility(run, level_probe(run, stage, {code: lower}), likely_infeasible=True)
+        check = feasibility(run, level_probe(run, stage, {code: lower}))
         seconds += check.seconds
         if check.status == Status.INFEASIBLE:
             blocked.append(code)

@@ -7,18 +7,20 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from tiny_regions import small_regions
 
+import solver.decomposition as decomposition_module
 import solver.levels as levels_module
 from instances import bundled_instance
 from models.loader import load_instance
 from models.region import Region
 from solver.backends.base import Outcome, SolverOptions, Status
-from solver.decomposition import _limits, _within_totals, feasibility_by_network
+from solver.decomposition import _limits, _within_totals
 from solver.levels import LevelProbe, bounded, feasibility, level_probe
 from solver.linear_stage import linear_stage
 from solver.minmax import MinMaxStage
@@ -76,7 +78,7 @@ def test_the_network_reads_a_probes_totals_as_it_reads_its_rows(name: str, objec
     st.sampled_from(PROBED_OBJECTIVES),
     st.lists(st.fractions(0, 5, max_denominator=50), min_size=1, max_size=4),
 )
-def test_random_probes_read_as_totals_or_as_rows_give_the_same_limits(
+def test_random_probes_read_as_totals_or_as_rows_give_the_same_limits_and_answers(
     r: Region, objective: str, levels: list[Fraction]
 ) -> None:
     assume(r.policy.rule_enabled("fair_split"))
@@ -97,6 +99,22 @@ def test_random_probes_read_as_totals_or_as_rows_give_the_same_limits(
             continue
         assert probe.network_rows() == []
         assert _limits(network, fixed, probe.totals) == _limits(network, [*fixed, *rows])
+        assert run.values is not None
+        shown = [
+            decomposition_module.feasibility_by_network(
+                network, run.network_rows(), run.values, run.solve_building, totals=probe.totals
+            )
+        ]
+        with patch.object(decomposition_module, "_totals_rule_out", lambda *_: False):
+            shown.append(
+                decomposition_module.feasibility_by_network(
+                    network, run.network_rows(), run.values, run.solve_building, totals=probe.totals
+                )
+            )
+        assert (shown[0] is None) == (shown[1] is None)
+        if shown[0] is not None and shown[1] is not None:
+            event(f"shown infeasible: {shown[0].values is None}")
+            assert shown[0].values == shown[1].values
 
 
 def test_a_stage_over_the_building_is_probed_by_rows() -> None:
@@ -180,27 +198,33 @@ def test_a_checked_point_must_keep_every_total_within_its_bounds() -> None:
 
 @pytest.mark.parametrize("name", ["haaglanden", "groningen"])
 @pytest.mark.parametrize("objective", PROBED_OBJECTIVES)
-def test_the_widest_flow_first_gives_the_same_answer(name: str, objective: str) -> None:
-    """`feasibility_by_network`'s ``widest_first`` only orders its flows: every probe gets the
-    same answer, and some probes at the levels tried fail while others succeed."""
+def test_probes_the_totals_rule_out_have_no_flow_either(
+    name: str, objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_totals_rule_out` only ends a probe early: with it and without it every probe gets the
+    same answer, and at the levels tried it rules out some."""
     run, stage = _after_needs(load_instance(bundled_instance(name)).region, objective)
     network = run.network
     assert network is not None and run.values is not None
-    answers = []
+    ruled_out = 0
+    rule_out = decomposition_module._totals_rule_out
+
+    def counted(*args: Any) -> bool:
+        nonlocal ruled_out
+        answer = rule_out(*args)
+        ruled_out += answer
+        return answer
+
     for level in [*_levels(run, stage), *(Fraction(n, 4) for n in range(12))]:
         probe = level_probe(run, stage, dict.fromkeys(stage.members, level))
-        shown = [
-            feasibility_by_network(
-                network,
-                run.network_rows(),
-                run.values,
-                run.solve_building,
-                totals=probe.totals,
-                widest_first=widest_first,
+        shown = []
+        for check in (counted, lambda *_: False):
+            monkeypatch.setattr(decomposition_module, "_totals_rule_out", check)
+            shown.append(
+                decomposition_module.feasibility_by_network(
+                    network, run.network_rows(), run.values, run.solve_building, totals=probe.totals
+                )
             )
-            for widest_first in (False, True)
-        ]
         assert shown[0] is not None and shown[1] is not None
         assert shown[0].values == shown[1].values, level
-        answers.append(shown[0].values is not None)
-    assert True in answers and False in answers
+    assert ruled_out > 0
