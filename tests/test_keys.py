@@ -37,7 +37,7 @@ from models.policy import DISTRIBUTION_KEYS, RULES, KeyFactor, Policy
 from models.region import Municipality, Region, TargetGroup, Targets
 from models.workbook import write_workbook
 from models.writer import write_instance_dir
-from solver.quotas import KEYS, compute_quotas, credited_split, key_weights
+from solver.quotas import KEYS, compute_quotas, credited_split, exact_sum, key_weights
 
 A, B, C = "GM0001", "GM0002", "GM0003"
 R = REGION
@@ -209,6 +209,27 @@ def test_credit_in_several_rounds() -> None:
 def test_credit_with_zero_weights_splits_equally() -> None:
     # T = 4 + 2 = 6 over two equal shares: a 3 - 2 = 1, b 3
     assert credited_split(4, {"a": F(0), "b": F(0)}, {"a": 2}) == {"a": 1, "b": 3}
+
+
+@given(
+    st.lists(st.fractions(min_value=-(10**6), max_value=10**6, max_denominator=10**4)),
+    st.fractions(min_value=0, max_value=100, max_denominator=50),
+    st.lists(st.integers(-5, 5), min_size=4, max_size=4),
+)
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+def test_the_split_and_its_sums_are_exact(values: list[F], demand: F, prior: list[int]) -> None:
+    """`exact_sum` is the sum of its values, and `credited_split`'s shares (one fraction per
+    municipality) are the rule's ``T w_m / W - p_m`` in Fractions, where none is negative."""
+    assert exact_sum(values) == sum(values, F(0))
+    drawn = values[:4] or [F(1)]
+    weights = {code: abs(value) + 1 for code, value in zip("abcd", drawn, strict=False)}
+    credits = dict(zip(weights, prior, strict=False))
+    split = credited_split(demand, weights, credits)
+    whole = demand + sum(credits.values())
+    every = {c: whole * w / sum(weights.values()) - credits.get(c, 0) for c, w in weights.items()}
+    if all(q >= 0 for q in every.values()):
+        assert split == every
+    assert sum(split.values()) == demand or all(q == 0 for q in split.values())
 
 
 # --- the quotas sum to the demand on random regions -------------------------------------------
