@@ -45,7 +45,7 @@ from math import ceil, floor, lcm
 from models.cells import round_half_up
 from solver.apportionment import largest_remainder
 from solver.formulation import Formulation
-from solver.model import LinearModel, Split, Terms, evaluate
+from solver.model import Constraint, LinearModel, Split, Terms, evaluate
 from solver.quotas import group_task
 
 Values = Mapping[int, int]
@@ -206,10 +206,14 @@ def add_split(
     under = model.add_variable(f"{prefix}_under[{name}]", 0, max(0, low - lowest))
     step = model.add_variable(f"{prefix}_step[{name}]", 0, high - low)
     over = model.add_variable(f"{prefix}_over[{name}]", 0, max(0, highest - high))
-    row = model.add_constraint(
-        f"{prefix}[{name}]", rule, {**expression, under: 1, step: -1, over: -1}, "==", low
-    )
-    split = Split(row.name, tuple(sorted(expression.items())), low, high, under, step, over)
+    ordered = tuple(sorted(expression.items()))
+    # The row's terms as `LinearModel.add_constraint` writes them, sorted once: the split's
+    # variables are the model's newest, so they come after the expression's (a national build
+    # writes 3,400 splits; benchmarks/RESULTS.md, run 28).
+    terms = (*((i, c) for i, c in ordered if c), (under, 1), (step, -1), (over, -1))
+    row = Constraint(f"{prefix}[{name}]", rule, terms, "==", low)
+    model.constraints.append(row)
+    split = Split(row.name, ordered, low, high, under, step, over)
     model.splits.append(split)
     return split
 

@@ -266,3 +266,26 @@ def test_nationally_the_programme_stage_holds_no_deviation_split() -> None:
     with pytest.raises(RuntimeError, match="derives"):
         run.add_row(Constraint("later", "stage", ((derived, 1),), "<=", 5))
     run.finish_narrowing()
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(st.integers(0, 5), st.integers(-3, 3), max_size=4), st.integers(-2, 2))
+def test_a_splits_row_is_the_row_add_constraint_writes(
+    expression: dict[int, int], low: int
+) -> None:
+    """`add_split` writes its row's terms itself, sorted once: the same row as
+    `LinearModel.add_constraint` writes (zero coefficients dropped, terms sorted by variable)."""
+    model = LinearModel()
+    for index in range(6):
+        model.add_variable(f"x{index}", -2, 2)
+    split = add_split(model, expression, low, low + 1, (-20, 20), "s", "test")
+    row = model.constraints[-1]
+    expected = LinearModel().add_constraint(
+        row.name,
+        "test",
+        {**expression, split.under: 1, split.step: -1, split.over: -1},
+        "==",
+        low,
+    )
+    assert row == expected
+    assert split.expression == tuple(sorted(expression.items()))
