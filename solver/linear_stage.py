@@ -179,7 +179,10 @@ def by_network(run: Run, stage: Stage) -> Found | None:
     before = [r.name for r in run.records]
     try:
         if stage.name == "needs" and not before:
-            return needs_by_network(run.network, stage.terms, run.solve_building)
+            # Two building MIPs side by side, unless a memory limit bounds each solve by the
+            # memory in use as it starts (as for `Run.start_narrowing`).
+            beside = run.options.memory_limit is None
+            return needs_by_network(run.network, stage.terms, run.solve_building, beside=beside)
         fairness = stage.name in ("fairness_quota", "fairness_sum")
         if fairness and before[:1] == ["needs"] and run.values is not None:
             return fairness_by_network(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 from dataclasses import replace
 from fractions import Fraction
 
@@ -15,10 +16,13 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from tiny_regions import A, B, assert_solved, group, muni, region, small_regions, stage_values
 
+from instances import bundled_instance
+from models.loader import load_instance
 from models.policy import RULES, Policy
 from models.region import Municipality, Region, TargetGroup, Targets
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
+from solver.decomposition import needs_by_network
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
 from solver.model import LinearModel, Split
@@ -354,3 +358,47 @@ def test_the_pool_arcs_bound_each_municipality_as_its_caps_one_by_one(
     ]
     assert arcs.columns.tails.tolist() == [nodes[code] for code in r.codes]
     assert set(arcs.columns.heads.tolist()) <= {99}
+
+
+def _needs_found(r: Region, beside: bool) -> tuple[object, dict[int, int], list[str]]:
+    """The needs stage of ``r`` by the network (with the widest pools' MIP beside the least
+    building's or after it), the widest pools, and the threads its building MIPs ran on."""
+    run = Run(r, "ortools", SolverOptions(time_limit=30))
+    assert run.network is not None
+    threads: list[str] = []
+
+    def recorded(model: LinearModel, terms: dict[int, int]) -> Outcome:
+        threads.append(threading.current_thread().name)
+        return run.solve_building(model, terms)
+
+    needs = run.stages[0]
+    assert isinstance(needs, Stage)
+    found = needs_by_network(run.network, needs.terms, recorded, beside=beside)
+    assert found is not None
+    return found.values, dict(run.network.social_most), threads
+
+
+@pytest.mark.parametrize("name", ["haaglanden", "groningen", "nl"])
+def test_the_needs_stage_is_the_same_with_its_building_mips_side_by_side(name: str) -> None:
+    r = load_instance(bundled_instance(name)).region
+    apart = _needs_found(r, beside=False)
+    together = _needs_found(r, beside=True)
+    assert together[:2] == apart[:2]
+    assert set(apart[2]) == {threading.main_thread().name}
+    assert "fairshare-beside" in together[2]
+
+
+def test_an_error_beside_the_needs_stage_is_raised_on_the_callers_thread() -> None:
+    r = load_instance(bundled_instance("haaglanden")).region
+    run = Run(r, "ortools", SolverOptions(time_limit=30))
+    assert run.network is not None
+
+    def failing(model: LinearModel, terms: dict[int, int]) -> Outcome:
+        if threading.current_thread() is not threading.main_thread():
+            raise ValueError("engine failed beside")
+        return run.solve_building(model, terms)
+
+    needs = run.stages[0]
+    assert isinstance(needs, Stage)
+    with pytest.raises(ValueError, match="engine failed beside"):
+        needs_by_network(run.network, needs.terms, failing, beside=True)
