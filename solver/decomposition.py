@@ -288,6 +288,25 @@ def _start(
     return point if network.checker.holds(fixed, point) else None
 
 
+def ruled_out_by_totals(
+    network: PlacementNetwork,
+    fixed: Sequence[Constraint],
+    solver: BuildingSolver,
+    totals: Mapping[str, Totals] | None = None,
+) -> bool | None:
+    """Whether the rows in force and ``totals`` rule out every allocation by the bounds on
+    municipalities' placements in all alone (`_totals_rule_out`), without a flow: the first
+    check of `feasibility_by_network`. ``False`` proves nothing; ``None`` where the network
+    cannot read the rows."""
+    setting = _needs_in_force(network, fixed, solver, totals)
+    if setting is None:
+        return None
+    _, unmet_weight, level, limits, least = setting
+    total = sum(network.supply.values())
+    unmet_most = _unmet_room(level - least[0], unmet_weight, total)
+    return _totals_rule_out(network, limits, total, unmet_most)
+
+
 def _totals_rule_out(
     network: PlacementNetwork, limits: Limits, total: int, unmet_most: int
 ) -> bool:

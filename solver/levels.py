@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from solver.backends.base import Outcome, Status
 from solver.backends.flow import FlowError
-from solver.decomposition import feasibility_by_network
+from solver.decomposition import feasibility_by_network, ruled_out_by_totals
 from solver.minmax import MinMaxStage
 from solver.model import Constraint
 from solver.network import PlacementNetwork, Totals, complete
@@ -42,7 +42,9 @@ class Level:
         return Outcome(self.status, self.stop_reason, self.values, level, bound, self.seconds)
 
 
-def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level:
+def least_level(
+    run: Run, stage: MinMaxStage, members: tuple[str, ...], *, by_totals: bool = False
+) -> Level:
     """The least level ``w`` such that every member's measure is at most ``w``, proven exactly.
 
     Starts from the current allocation (or any feasible one), whose largest measure is an upper
@@ -59,6 +61,12 @@ def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level
     linear relaxation (`relaxed_level`), whose probes are several times cheaper than integer
     ones: a level it rules out is infeasible for whole numbers too, and the least level it leaves
     is usually the answer, so that one integer probe settles it.
+
+    With ``by_totals`` the network's search starts from the levels that the bounds on
+    municipalities' totals alone rule out (`_search_by_totals`): a min-max stage's single
+    search. A leximin stage's rounds search without it: there the rounds' flow searches took
+    few probes, and the rows of the members already fixed, read again for every probe, made
+    the stage 30-40 ms slower nationally (benchmarks/RESULTS.md, run 28).
     """
     seconds = 0.0
     values = dict(run.values) if run.values is not None else None
@@ -70,7 +78,7 @@ def least_level(run: Run, stage: MinMaxStage, members: tuple[str, ...]) -> Level
         values = start.values
     upper = stage.worst(values, members)
     lower, first = floor_level(stage, members)
-    searched = _network_level(run, stage, members, values, upper, lower, first)
+    searched = _network_level(run, stage, members, values, upper, lower, first, by_totals)
     if searched is not None:
         values, upper, lower, settled, network_seconds = searched
         seconds += network_seconds
@@ -109,14 +117,18 @@ def _network_level(
     upper: Fraction,
     lower: Fraction | None,
     first: Fraction,
+    by_totals: bool,
 ) -> tuple[dict[int, int], Fraction, Fraction | None, bool, float] | None:
     """The level search of `least_level` with every probe decided on the placement network
     (`solver.decomposition.feasibility_by_network`: no flow within the level proves it
     infeasible, a building that houses a flow gives an allocation at or below it), without
-    adding the probe's rows to the backend. Probes ``first`` (the floor of `floor_level`), then
-    the next level below the best allocation (the ceiling, which proves that allocation optimal
-    where it is infeasible) once, then midpoints (`_midpoint`), alternating with the ceiling
-    only once the two levels are close (`_close`).
+    adding the probe's rows to the backend. With ``by_totals`` the levels that the bounds on
+    municipalities' totals alone rule out are searched first, without a flow
+    (`_search_by_totals`). Then it probes the larger of ``first`` (the floor of
+    `floor_level`) and the least level those bounds leave (if searched), then the next level
+    below the best allocation (the ceiling, which
+    proves that allocation optimal where it is infeasible) once, then midpoints
+    (`_midpoint`), alternating with the ceiling only once the two levels are close (`_close`).
 
     It solves no linear program. After four probes it used to probe just above the highest
     level shown infeasible and, where those failed, to solve the relaxation's least level
@@ -134,7 +146,12 @@ def _network_level(
         return None
     started = time.perf_counter()
     start = values, upper
+    passing = None
+    if by_totals:
+        lower, passing = _search_by_totals(run, network, stage, members, upper, lower)
     floor_probe = first if first > 0 else None
+    if passing is not None:
+        floor_probe = passing if floor_probe is None else max(floor_probe, passing)
     at_ceiling, ceiling_probed = True, False
     settled = False
     while upper > 0 and run.remaining() > 0:
@@ -180,6 +197,62 @@ def _network_level(
         values, upper = start
         return values, upper, lower, False, time.perf_counter() - started
     return point, upper, lower, settled or upper == 0, time.perf_counter() - started
+
+
+#: The most probes `_search_by_totals` makes.
+TOTALS_PROBES = 64
+
+
+def _search_by_totals(
+    run: Run,
+    network: PlacementNetwork,
+    stage: MinMaxStage,
+    members: tuple[str, ...],
+    upper: Fraction,
+    lower: Fraction | None,
+) -> tuple[Fraction | None, Fraction | None]:
+    """The level search of `_network_level` with probes that only the bounds on
+    municipalities' placements in all decide (`solver.decomposition.ruled_out_by_totals`: no
+    flow, one pass over the municipalities): ``(lower, passing)``, the highest level they rule
+    out (``lower`` as given where none higher) and the least level above it that they leave,
+    with no measure strictly between the two; ``passing`` is ``None`` where the search stops
+    before (the network cannot read the rows, `TOTALS_PROBES` probes, or time).
+
+    Ruling out only tightens as the level falls, so the two are found by bisection from
+    ``upper`` (a level some allocation reaches): halving (`_midpoint`), then ceilings below
+    ``passing`` once the two are close (`_close`); without ``lower`` the first probe is level
+    0. Nationally every infeasible probe of the flow search was ruled out so, and the least
+    level they leave was the stage's answer, so that the flow search took 1-3 probes instead of
+    14-22 (benchmarks/RESULTS.md, run 28)."""
+    passing = upper
+    for _ in range(TOTALS_PROBES):
+        if run.remaining() <= 0:
+            break
+        if lower is None:
+            probe = Fraction(0)
+        elif _close(lower, passing):
+            ceiling = _next_level_below(stage, members, passing, lower)
+            if ceiling is None:
+                return lower, passing
+            probe = ceiling
+        else:
+            probe = _midpoint(lower, passing)
+        bounds = level_probe(run, stage, dict.fromkeys(members, probe))
+        ruled_out = ruled_out_by_totals(
+            network,
+            [*run.network_rows(), *bounds.network_rows()],
+            run.solve_building,
+            bounds.totals,
+        )
+        if ruled_out is None:
+            break
+        if ruled_out:
+            lower = probe if lower is None else max(lower, probe)
+        elif lower is None:
+            break  # not even level 0 is ruled out: nothing is
+        else:
+            passing = probe
+    return lower, None
 
 
 def _whole_point(
@@ -474,7 +547,7 @@ def fix_level(
 def min_max(run: Run, stage: MinMaxStage) -> Outcome:
     """Solve a min-max stage and fix it at its exact level (a leximin stage:
     `solver.leximin.leximin`)."""
-    found = least_level(run, stage, stage.members)
+    found = least_level(run, stage, stage.members, by_totals=True)
     if found.values is not None:
         run.values = found.values
     if found.status == Status.OPTIMAL and found.level is not None:

@@ -12,7 +12,7 @@ from unittest.mock import patch
 import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
-from tiny_regions import small_regions
+from tiny_regions import small_regions, solved, stage_values
 
 import solver.decomposition as decomposition_module
 import solver.levels as levels_module
@@ -228,3 +228,82 @@ def test_probes_the_totals_rule_out_have_no_flow_either(
         assert shown[0] is not None and shown[1] is not None
         assert shown[0].values == shown[1].values, level
     assert ruled_out > 0
+
+
+def _without_totals_search(*args: Any) -> tuple[Fraction | None, None]:
+    """`_search_by_totals` searching nothing: the lower level as given."""
+    return args[5], None
+
+
+@pytest.mark.parametrize("objective", ["max_abs_deviation", "equal_burden", "max_rel_deviation"])
+@pytest.mark.parametrize("name", ["haaglanden", "groningen", "mra", "nl"])
+def test_the_search_by_totals_changes_no_stage_value_nor_allocation(
+    name: str, objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = load_instance(bundled_instance(name)).region
+    r = replace(base, policy=replace(base.policy, objective=objective))
+    with_search = solved(r, "ortools")
+    monkeypatch.setattr(levels_module, "_search_by_totals", _without_totals_search)
+    without = solved(r, "ortools")
+    assert stage_values(with_search) == stage_values(without)
+    assert with_search.allocation == without.allocation
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(
+    small_regions(max_municipalities=5, max_groups=3, vary_policy=True),
+    st.sampled_from(["max_abs_deviation", "equal_burden", "max_rel_deviation"]),
+)
+def test_random_regions_reach_the_same_answer_without_the_search_by_totals(
+    r: Region, objective: str
+) -> None:
+    variant = replace(r, policy=replace(r.policy, objective=objective))
+    with_search = solved(variant, "ortools")
+    with patch.object(levels_module, "_search_by_totals", _without_totals_search):
+        without = solved(variant, "ortools")
+    assert stage_values(with_search) == stage_values(without)
+    assert with_search.allocation == without.allocation
+
+
+@pytest.mark.parametrize("objective", ["max_abs_deviation", "equal_burden"])
+def test_the_search_by_totals_ends_between_a_level_ruled_out_and_one_left(
+    objective: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nationally the bounds on totals settle the level: the level the search returns as left
+    is not ruled out, its lower level is, no measure lies between them, and the flow search
+    after it needs a single probe."""
+    base = load_instance(bundled_instance("nl")).region
+    r = replace(base, policy=replace(base.policy, objective=objective))
+    searched: list[tuple[Fraction | None, Fraction | None]] = []
+    search = levels_module._search_by_totals
+    probes = 0
+    probe = decomposition_module.feasibility_by_network
+
+    def recorded(*args: Any) -> tuple[Fraction | None, Fraction | None]:
+        run, _, stage, members = args[:4]
+        found = search(*args)
+        searched.append(found)
+        lower, passing = found
+        assert lower is not None and passing is not None
+        assert levels_module._next_level_below(stage, members, passing, lower) is None
+        for level, ruled_out in ((lower, True), (passing, False)):
+            bounds = level_probe(run, stage, dict.fromkeys(members, level))
+            assert bounds.totals is not None
+            verdict = decomposition_module.ruled_out_by_totals(
+                run.network, run.network_rows(), run.solve_building, bounds.totals
+            )
+            assert verdict is ruled_out
+        return found
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal probes
+        probes += 1
+        return probe(*args, **kwargs)
+
+    monkeypatch.setattr(levels_module, "_search_by_totals", recorded)
+    monkeypatch.setattr(levels_module, "feasibility_by_network", counted)
+    result = solved(r, "ortools")
+    assert len(searched) == 1
+    record = next(s for s in result.stages if s.name.startswith("fairness_max"))
+    assert record.value == searched[0][1]
+    assert probes == 1
