@@ -147,7 +147,7 @@ def _network_level(
     started = time.perf_counter()
     start = values, upper
     passing = None
-    if by_totals:
+    if by_totals and len(members) <= TOTALS_SEARCH_UP_TO:
         lower, passing = _search_by_totals(run, network, stage, members, upper, lower)
     floor_probe = first if first > 0 else None
     if passing is not None:
@@ -201,6 +201,14 @@ def _network_level(
 
 #: The most probes `_search_by_totals` makes.
 TOTALS_PROBES = 64
+#: The most members of a min-max stage whose level search starts with `_search_by_totals`. On
+#: syn-1000-g8 the stages under ``max_abs_deviation`` and ``max_rel_deviation`` took 0.66 and
+#: 0.73 s with it against 0.73 and 0.78 s without; on syn-5000-g8, where the totals rule out
+#: only levels far below the answer (0.5 against 345 households under
+#: ``max_abs_deviation``) or close to it in many small steps (``equal_burden``), 6.7 and 7.1 s
+#: against 5.1 and 3.2 s: the flow search from there met more probes that need a building
+#: MIP (benchmarks/RESULTS.md, run 28).
+TOTALS_SEARCH_UP_TO = 1_000
 
 
 def _search_by_totals(
