@@ -192,7 +192,7 @@ def _network_level(
     if values is start[0]:
         return values, upper, lower, settled or upper == 0, time.perf_counter() - started
     # Only the allocation kept is completed and checked; an infeasible probe stands alone.
-    point = _whole_point(run, network, values)
+    point = whole_point(run, values)
     if point is None:
         values, upper = start
         return values, upper, lower, False, time.perf_counter() - started
@@ -263,11 +263,13 @@ def _search_by_totals(
     return lower, None
 
 
-def _whole_point(
-    run: Run, network: PlacementNetwork, values: Mapping[int, int]
-) -> dict[int, int] | None:
-    """``values`` with unmet demand and the splits recomputed from its building and placements,
-    if it meets every row of the model and every row in force; ``None`` otherwise."""
+def whole_point(run: Run, values: Mapping[int, int]) -> dict[int, int] | None:
+    """``values`` with unmet demand and the splits recomputed from its building and placements
+    on the run's network, if it meets every row of the model and every row in force; ``None``
+    otherwise (or without a network)."""
+    network = run.network
+    if network is None:
+        return None
     placed = {index: values[index] for index in network.f.placements.values()}
     point = complete(network.f.model, values, {}, placed, network)
     return point if network.checker.holds(run.fixed, point) else None
@@ -457,12 +459,15 @@ def level_totals(
     return totals
 
 
-def feasibility(run: Run, probe: LevelProbe | None = None) -> Outcome:
+def feasibility(run: Run, probe: LevelProbe | None = None, *, checked: bool = True) -> Outcome:
     """Whether the model as it stands, within ``probe``'s bounds, has a whole-number solution:
     as the placement network shows it (`_by_network_probe`), else infeasible at once if its
-    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts all."""
+    linear relaxation is, otherwise an integer feasibility problem; ``seconds`` counts all.
+    Unless ``checked``, an allocation the network finds is neither completed nor checked
+    (`solver.decomposition.feasibility_by_network`): the caller makes a whole point of the one
+    it keeps (`whole_point`)."""
     started = time.perf_counter()
-    shown = _by_network_probe(run, probe)
+    shown = _by_network_probe(run, probe, checked=checked)
     if shown is not None:
         return shown
     with _written(run, probe):
@@ -494,7 +499,9 @@ def _written(run: Run, probe: LevelProbe | None) -> Iterator[None]:
             run.remove_row(handle)
 
 
-def _by_network_probe(run: Run, probe: LevelProbe | None) -> Outcome | None:
+def _by_network_probe(
+    run: Run, probe: LevelProbe | None, *, checked: bool = True
+) -> Outcome | None:
     """A feasibility probe decided on the placement network
     (`solver.decomposition.feasibility_by_network`), or ``None`` if the network does not decide
     it."""
@@ -505,7 +512,7 @@ def _by_network_probe(run: Run, probe: LevelProbe | None) -> Outcome | None:
         fixed, totals = [*fixed, *probe.network_rows()], probe.totals
     try:
         shown = feasibility_by_network(
-            run.network, fixed, run.values, run.solve_building, totals=totals
+            run.network, fixed, run.values, run.solve_building, checked=checked, totals=totals
         )
     except FlowError:
         return None

@@ -182,3 +182,28 @@ def test_an_allocation_at_every_least_measure_settles_all_rounds_but_the_last() 
         "stepped_low[C]": 9,
         "stepped_high[C]": 11,
     }
+
+
+def test_an_allocation_kept_that_fails_its_check_settles_only_what_the_current_one_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`floor_rounds` makes whole and checks only the allocation it keeps. Where that fails
+    (here: every check refused), the rounds it settles are those the current allocation shows,
+    and the stage still reaches the same values and allocation round by round."""
+    region = _leximin(load_instance(bundled_instance("haaglanden")).region)
+    settled: list[int] = []
+    floor_rounds = leximin_module.floor_rounds
+
+    def recorded(*args: object, **kwargs: object) -> leximin_module.FloorRounds:
+        found = floor_rounds(*args, **kwargs)  # type: ignore[arg-type]
+        settled.append(len(found.levels))
+        return found
+
+    monkeypatch.setattr(leximin_module, "floor_rounds", recorded)
+    expected = assert_solved(region, solve(region, "ortools", OPTIONS, hard_limit=False))
+    checked, settled[:] = sum(settled), []
+    monkeypatch.setattr(leximin_module, "whole_point", lambda run, values: None)
+    refused = assert_solved(region, solve(region, "ortools", OPTIONS, hard_limit=False))
+    assert stage_values(refused) == stage_values(expected)
+    assert refused.allocation == expected.allocation
+    assert sum(settled) < checked
