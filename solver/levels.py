@@ -122,13 +122,12 @@ def _network_level(
     """The level search of `least_level` with every probe decided on the placement network
     (`solver.decomposition.feasibility_by_network`: no flow within the level proves it
     infeasible, a building that houses a flow gives an allocation at or below it), without
-    adding the probe's rows to the backend. With ``by_totals`` the levels that the bounds on
-    municipalities' totals alone rule out are searched first, without a flow
-    (`_search_by_totals`). Then it probes the larger of ``first`` (the floor of
-    `floor_level`) and the least level those bounds leave (if searched), then the next level
-    below the best allocation (the ceiling, which
-    proves that allocation optimal where it is infeasible) once, then midpoints
-    (`_midpoint`), alternating with the ceiling only once the two levels are close (`_close`).
+    adding the probe's rows to the backend. Probes ``first`` (the floor of `floor_level`); then,
+    with ``by_totals``, searches the levels that the bounds on municipalities' totals alone rule
+    out, without a flow (`_search_by_totals`), and probes the least level they leave; then the
+    next level below the best allocation (the ceiling, which proves that allocation optimal
+    where it is infeasible) once, then midpoints (`_midpoint`), alternating with the ceiling
+    only once the two levels are close (`_close`).
 
     It solves no linear program. After four probes it used to probe just above the highest
     level shown infeasible and, where those failed, to solve the relaxation's least level
@@ -146,12 +145,8 @@ def _network_level(
         return None
     started = time.perf_counter()
     start = values, upper
-    passing = None
-    if by_totals and len(members) <= TOTALS_SEARCH_UP_TO:
-        lower, passing = _search_by_totals(run, network, stage, members, upper, lower)
-    floor_probe = first if first > 0 else None
-    if passing is not None:
-        floor_probe = passing if floor_probe is None else max(floor_probe, passing)
+    floor_probe: Fraction | None = first if first > 0 else None
+    totals_due = by_totals and len(members) <= TOTALS_SEARCH_UP_TO
     at_ceiling, ceiling_probed = True, False
     settled = False
     while upper > 0 and run.remaining() > 0:
@@ -159,11 +154,13 @@ def _network_level(
         if ceiling is None:
             settled = True
             break
-        if (
-            floor_probe is not None
-            and (lower is None or floor_probe > lower)
-            and floor_probe < upper
-        ):
+        if totals_due and not _between(floor_probe, lower, upper):
+            # After the floor's probe: where that settles the search, as it does for most
+            # relative deviations, there is nothing to search.
+            totals_due = False
+            lower, floor_probe = _search_by_totals(run, network, stage, members, upper, lower)
+            continue
+        if floor_probe is not None and _between(floor_probe, lower, upper):
             probe = min(ceiling, floor_probe)
         else:
             turn = at_ceiling and (not ceiling_probed or _close(lower, upper))
@@ -199,15 +196,19 @@ def _network_level(
     return point, upper, lower, settled or upper == 0, time.perf_counter() - started
 
 
+def _between(level: Fraction | None, lower: Fraction | None, upper: Fraction) -> bool:
+    """Whether ``level`` lies above ``lower`` (a level shown infeasible) and below ``upper``."""
+    return level is not None and (lower is None or level > lower) and level < upper
+
+
 #: The most probes `_search_by_totals` makes.
 TOTALS_PROBES = 64
-#: The most members of a min-max stage whose level search starts with `_search_by_totals`. On
-#: syn-1000-g8 the stages under ``max_abs_deviation`` and ``max_rel_deviation`` took 0.66 and
-#: 0.73 s with it against 0.73 and 0.78 s without; on syn-5000-g8, where the totals rule out
-#: only levels far below the answer (0.5 against 345 households under
-#: ``max_abs_deviation``) or close to it in many small steps (``equal_burden``), 6.7 and 7.1 s
-#: against 5.1 and 3.2 s: the flow search from there met more probes that need a building
-#: MIP (benchmarks/RESULTS.md, run 28).
+#: The most members of a min-max stage whose level search uses `_search_by_totals`. On
+#: syn-1000-g8 the stage under ``max_abs_deviation`` took 0.66 s with it against 0.73 s
+#: without; on syn-5000-g8, where the totals rule out only levels far below the answer (0.5
+#: against 345 households under ``max_abs_deviation``) or close to it in many small steps
+#: (``equal_burden``), 6.7 and 7.1 s against 5.1 and 3.2 s: the flow search from there met
+#: more probes that need a building MIP (benchmarks/RESULTS.md, run 28).
 TOTALS_SEARCH_UP_TO = 1_000
 
 
@@ -230,8 +231,9 @@ def _search_by_totals(
     ``upper`` (a level some allocation reaches): halving (`_midpoint`), then ceilings below
     ``passing`` once the two are close (`_close`); without ``lower`` the first probe is level
     0. Nationally every infeasible probe of the flow search was ruled out so, and the least
-    level they leave was the stage's answer, so that the flow search took 1-3 probes instead of
-    14-22 (benchmarks/RESULTS.md, run 28)."""
+    level they leave was the stage's answer: under ``max_abs_deviation`` and ``equal_burden``
+    the flow search then takes one probe (after the floor's) instead of 16 and 22
+    (benchmarks/RESULTS.md, run 28)."""
     passing = upper
     for _ in range(TOTALS_PROBES):
         if run.remaining() <= 0:

@@ -292,8 +292,8 @@ def credited_split(
         weight_sum = exact_sum([weights[c] for c in active])
         if weight_sum:
             # q_c = (T / W) w_c - p_c as one fraction over the whole numbers n / d = T / W and
-            # w_c = a / b: (n a - p_c d b) / (d b), normalised once (three Fraction operations
-            # per municipality took 6 ms of a national solve; benchmarks/RESULTS.md, run 28).
+            # w_c = a / b: (n a - p_c d b) / (d b), normalised once; three Fraction operations
+            # per municipality took 3 ms more nationally (benchmarks/RESULTS.md, run 28).
             per_weight = total / weight_sum
             n, d = per_weight.numerator, per_weight.denominator
             split = {
@@ -412,8 +412,8 @@ def compute_quotas(
 
 def exact_sum(values: Collection[Fraction]) -> Fraction:
     """The exact sum of ``values``, over the least common denominator and normalised once:
-    summed one by one, each Fraction normalises every partial sum (4 ms nationally for the
-    population weights, a quarter of the quotas' time; benchmarks/RESULTS.md, run 28)."""
+    summed one by one, Fractions normalise every partial sum, and the national quotas took
+    8.0 ms instead of 5.3 (benchmarks/RESULTS.md, run 28)."""
     common = lcm(*(value.denominator for value in values))
     numerator = sum(value.numerator * (common // value.denominator) for value in values)
     return Fraction(numerator, common)
