@@ -203,13 +203,15 @@ def _between(level: Fraction | None, lower: Fraction | None, upper: Fraction) ->
 
 #: The most probes `_search_by_totals` makes.
 TOTALS_PROBES = 64
-#: The most members of a min-max stage whose level search uses `_search_by_totals`. On
-#: syn-1000-g8 the stage under ``max_abs_deviation`` took 0.66 s with it against 0.73 s
-#: without; on syn-5000-g8, where the totals rule out only levels far below the answer (0.5
-#: against 345 households under ``max_abs_deviation``) or close to it in many small steps
-#: (``equal_burden``), 6.7 and 7.1 s against 5.1 and 3.2 s: the flow search from there met
-#: more probes that need a building MIP (benchmarks/RESULTS.md, run 28).
-TOTALS_SEARCH_UP_TO = 1_000
+#: The most members of a min-max stage whose level search uses `_search_by_totals`. With 342
+#: municipalities it pays: nationally and on syn-342-g8 the stages under
+#: ``max_abs_deviation`` and ``equal_burden`` took 0.04-0.13 s less. On syn-1000-g8 it did not
+#: pay: 0.66 s against 0.65 s under ``max_abs_deviation``, 0.63 s against 0.45 s under
+#: ``equal_burden``. On syn-5000-g8, where the totals rule out only levels far below the
+#: answer (0.5 against 345 households under ``max_abs_deviation``) or close to it in many
+#: small steps (``equal_burden``), it cost 1.6-3.9 s: the flow search from there met more
+#: probes that need a building MIP (benchmarks/RESULTS.md, run 28).
+TOTALS_SEARCH_UP_TO = 500
 
 
 def _search_by_totals(
