@@ -44,7 +44,7 @@ def narrowing_relaxation(
 ) -> Callable[[float], Relaxation | None]:
     """The backend's relaxation of ``problem``, written now and solved when called with its
     time limit (`Backend.prepared_relaxation`)."""
-    return backend_type(problem.model, options).prepared_relaxation(problem.terms, narrowing=True)
+    return backend_type(problem.model, options).prepared_relaxation(problem.terms)
 
 
 class EarlyNarrowing:

@@ -5,11 +5,9 @@ it is used only for the problem it was begun for, and no solve outlives the run.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 import pytest
 
-import solver.backends.ortools_mathopt as mathopt_module
 import solver.early_narrowing as early_module
 import solver.run as run_module
 from instances import bundled_instance
@@ -173,7 +171,7 @@ def test_an_error_on_the_relaxation_thread_is_raised_on_the_callers() -> None:
 
 def test_the_prepared_relaxation_is_the_relaxation() -> None:
     """`Backend.prepared_relaxation` writes the model first and solves when called; its answer
-    is `Backend.relaxation`'s (here, where the optimum is unique, even with another engine)."""
+    is `Backend.relaxation`'s."""
     model = LinearModel()
     x = model.add_variable("x", 0, 10)
     y = model.add_variable("y", 0, 10)
@@ -188,32 +186,6 @@ def test_the_prepared_relaxation_is_the_relaxation() -> None:
     assert direct is not None and prepared is not None
     assert prepared == direct
     assert prepared.values[x] == pytest.approx(3.5)
-
-
-def test_narrowing_relaxations_go_to_glop_up_to_its_size_and_others_to_highs(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    model = LinearModel()
-    x = model.add_variable("x", 0, 10)
-    y = model.add_variable("y", 0, 10)
-    model.add_constraint("sum", "test", {x: 2, y: 2}, ">=", 7)
-    engines: list[str] = []
-    solve = mathopt_module.solve_relaxation  # type: ignore[attr-defined]
-
-    def recorded(proto: Any, time_limit: float, engine: Any, algorithm: Any = None) -> Any:
-        engines.append(engine.name)
-        return solve(proto, time_limit, engine, algorithm)
-
-    monkeypatch.setattr(mathopt_module, "solve_relaxation", recorded)
-    backend = backend_class("ortools")(model, SolverOptions(time_limit=10))
-    narrowed = backend.prepared_relaxation({x: 1, y: 3}, narrowing=True)(10)
-    plain = backend.relaxation({x: 1, y: 3}, 10)
-    monkeypatch.setattr(mathopt_module, "GLOP_NARROWING_UP_TO", 1)
-    larger = backend.prepared_relaxation({x: 1, y: 3}, narrowing=True)(10)
-    assert engines == ["GLOP", "HIGHS", "HIGHS"]
-    assert narrowed is not None and plain is not None and larger is not None
-    assert narrowed.values == pytest.approx(plain.values)
-    assert larger.values == pytest.approx(plain.values)
 
 
 def test_column_generation_takes_the_early_relaxation_by_size_not_by_timing(

@@ -184,13 +184,10 @@ class Backend(ABC):
         of its own keeps this default."""
         return None
 
-    def prepared_relaxation(
-        self, terms: Terms, *, narrowing: bool = False
-    ) -> Callable[[float], Relaxation | None]:
+    def prepared_relaxation(self, terms: Terms) -> Callable[[float], Relaxation | None]:
         """`relaxation` of ``terms`` in two steps: what can be done without the engine now, the
-        solve (given its time limit) when the result is called, perhaps on another thread.
-        ``narrowing``: a relaxation whose duals narrow the later stages' bounds
-        (`solver.early_narrowing`); the backend may choose another engine for it."""
+        solve (given its time limit) when the result is called, perhaps on another thread
+        (`solver.early_narrowing`)."""
         return partial(self.relaxation, terms)
 
     def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:

@@ -86,13 +86,6 @@ _REASON = result_pb2.TerminationReasonProto
 #: (with its crossover to a basic solution, whose duals column generation reads) in 4.5-4.8 s,
 #: each at a peak of under 180 MiB (benchmarks/RESULTS.md, run 22).
 _AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
-#: The largest model whose narrowing relaxations (`solver.early_narrowing`) GLOP solves rather
-#: than HiGHS: on those of the national instance (3,400-3,800 variables) it took 9-14 ms
-#: against 18-19 ms, on syn-342-g8's (3,700-5,800) 11-18 against 18-33, and on syn-1000-g8's
-#: at 10,067 variables 39-64 against 54-80; at 16,996 it was faster on two and slower on one
-#: (305 against 234 ms), and there column generation starts from the relaxation's duals, so
-#: larger models keep HiGHS (benchmarks/RESULTS.md, run 28).
-GLOP_NARROWING_UP_TO = 10_000
 
 
 def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
@@ -545,25 +538,19 @@ class MathOptBackend(Backend):
         order and unscaled, so that each dual belongs to one `Constraint`."""
         return self.prepared_relaxation(terms)(time_limit)
 
-    def prepared_relaxation(
-        self, terms: Terms, *, narrowing: bool = False
-    ) -> Callable[[float], Relaxation | None]:
+    def prepared_relaxation(self, terms: Terms) -> Callable[[float], Relaxation | None]:
         """`relaxation` with its model written now and solved when called: OR-Tools' engines
         release Python's lock while they solve, so a second thread that only solves does not
-        slow the first. A ``narrowing`` relaxation up to `GLOP_NARROWING_UP_TO` variables is
-        solved by GLOP."""
+        slow the first."""
         if self._rows != len(self.model.constraints):
             return lambda _: None
         relaxed = self._relaxed()
         self._set_objective(relaxed, terms)
         algorithm = mathopt.LPAlgorithm.PRIMAL_SIMPLEX if not terms else None
-        engine = ENGINES["highs"]
-        if narrowing and terms and len(self.model.variables) <= GLOP_NARROWING_UP_TO:
-            engine = mathopt.SolverType.GLOP
 
         def solve(time_limit: float) -> Relaxation | None:
             started = time.perf_counter()
-            result = solve_relaxation(relaxed, time_limit, engine, algorithm)
+            result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
             if _broke_down(result) and algorithm is None:
                 left = time_limit - (time.perf_counter() - started)
                 result = solve_relaxation(relaxed, left, ENGINES["highs"], _AFTER_BREAKDOWN)
