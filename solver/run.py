@@ -377,6 +377,7 @@ class Run:
                 self.first_answer_engine = "highs"
             else:
                 options = replace(options, proof_engine=PROOF_ENGINE)
+        self._begin_cap_narrowing(reduction)
         name = self.backend.name
         rows, self.rows = self.rows, {}
         # The whole model's backend goes before the reduced model's is built, and the memory
@@ -393,6 +394,41 @@ class Run:
             if backend_handle is not None or any(i not in fixed for i, _ in row.terms):
                 self.rows[handle] = (backend_handle, row)
         release_freed_memory()
+
+    def _begin_cap_narrowing(self, reduction: Reduction) -> None:
+        """Begin, on a second thread, the relaxation that `tighten` needs first once the model is
+        reduced (the first cap it reads), while the rows in force are written to the reduced
+        model's backend: nationally the needs stage's cap, whose relaxation the programme stage
+        waited for (benchmarks/RESULTS.md, run 28). Only where `start_narrowing` would begin
+        one: within `_narrows` and without a memory limit. The caps it counts are those the
+        reduction keeps: over a variable left free, or breaking the reduced model."""
+        if not _narrows(reduction) or self.options.memory_limit is not None:
+            return
+        fixed = reduction.fixed
+        kept = [
+            handle
+            for handle in self._caps
+            if handle in self.rows
+            and (
+                any(i not in fixed for i, _ in self.rows[handle][1].terms)
+                or reduction_row(reduction, self.rows[handle][1]) is not None
+            )
+        ]
+        pending = [
+            handle
+            for handle in self._caps[self._caps_read :]
+            if handle in kept and self.rows[handle][1].name not in self.implied
+        ]
+        if not pending:
+            return
+        cap = pending[0]
+        others = tuple(handle for handle in kept if handle != cap)
+        terms = dict(self.rows[cap][1].terms)
+        problem, solve = self._narrowing(reduction, others, terms)
+        self.finish_narrowing()
+        self._early = EarlyNarrowing(
+            terms, reduction.model, others, problem, partial(solve, self.remaining())
+        )
 
     def tighten(self) -> None:
         """Narrow the reduced model's bounds by the stages fixed (`fix`) since the last call,

@@ -5,6 +5,8 @@ it is used only for the problem it was begun for, and no solve outlives the run.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -78,9 +80,11 @@ def test_the_early_relaxation_narrows_as_the_late_one_does(
     recorded = _recorded_bounds(monkeypatch)
     early = solve(national, hard_limit=False)
     early_bounds = list(recorded)
-    # Begun once, for the programme stage (the tie-break stage is last), and taken by its cap.
-    assert len(begun) == 1
-    assert used == [True]
+    # Begun twice and taken each time: at the reduction for the needs stage's cap
+    # (`Run._begin_cap_narrowing`), and beside the programme stage for its cap (the tie-break
+    # stage is last).
+    assert len(begun) == 2
+    assert used == [True, True]
 
     monkeypatch.setattr(Run, "start_narrowing", lambda run, stage: None)
     del recorded[:]
@@ -98,7 +102,8 @@ def test_no_narrowing_thread_outlives_a_solve_whose_stage_is_not_fixed(
     monkeypatch: pytest.MonkeyPatch, national: Region
 ) -> None:
     """The programme stage ends without an answer: the relaxation begun beside it is not taken
-    by any cap, and the run waits for it before it returns."""
+    by any cap, and the run waits for it before it returns (as `tighten` waited for the one
+    begun at the reduction)."""
     finished: list[bool] = []
     result = EarlyNarrowing.result
 
@@ -128,7 +133,7 @@ def test_no_narrowing_thread_outlives_a_solve_whose_stage_is_not_fixed(
     assert outcome.status == "feasible"
     assert outcome.stop_reason == "time_limit"
     assert [s.name for s in outcome.stages][-1] == "programme"
-    assert finished == [True]
+    assert finished == [True, True]
     assert _narrowing_threads() == []
 
 
@@ -216,3 +221,35 @@ def test_column_generation_takes_the_early_relaxation_by_size_not_by_timing(
     assert firsts == [True, False, False, False]
     assert usual.status == from_zero.status == "optimal"
     assert from_zero.allocation == usual.allocation
+
+
+@pytest.mark.parametrize("objective", ["sum_abs_deviation", "equal_burden", "leximin"])
+def test_the_cap_narrowing_begun_at_the_reduction_is_the_one_solved_after_it(
+    monkeypatch: pytest.MonkeyPatch, national: Region, objective: str
+) -> None:
+    """Nationally the needs stage's cap is narrowed by a relaxation begun while the reduced
+    model's backend is written (`Run._begin_cap_narrowing`), and `tighten` takes it: the same
+    bounds, stage values and allocation as with that relaxation solved when `tighten` asks."""
+    region = replace(national, policy=replace(national.policy, objective=objective))
+    taken: list[bool] = []
+    serves = EarlyNarrowing.serves
+
+    def counted(self: EarlyNarrowing, *args: Any) -> bool:
+        answer = serves(self, *args)
+        taken.append(answer)
+        return answer
+
+    monkeypatch.setattr(EarlyNarrowing, "serves", counted)
+    recorded = _recorded_bounds(monkeypatch)
+    early = solve(region, hard_limit=False)
+    early_bounds = list(recorded)
+    assert taken == [True, True]
+    monkeypatch.setattr(Run, "_begin_cap_narrowing", lambda run, reduction: None)
+    del recorded[:], taken[:]
+    late = solve(region, hard_limit=False)
+    assert taken == [True]
+    assert early.status == late.status == "optimal"
+    assert early_bounds == list(recorded)
+    assert early_bounds[0]
+    assert early.allocation == late.allocation
+    assert [s.value for s in early.stages] == [s.value for s in late.stages]
