@@ -12,7 +12,7 @@ from unittest.mock import patch
 import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
-from tiny_regions import small_regions, solved, stage_values
+from tiny_regions import after_needs, small_regions, solved, stage_values
 
 import solver.decomposition as decomposition_module
 import solver.levels as levels_module
@@ -22,23 +22,10 @@ from models.region import Region
 from solver.backends.base import Outcome, SolverOptions, Status
 from solver.decomposition import _limits, _within_totals
 from solver.levels import LevelProbe, bounded, feasibility, level_probe
-from solver.linear_stage import linear_stage
 from solver.minmax import MinMaxStage
-from solver.objectives import Stage
 from solver.run import Run
 
 PROBED_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
-
-
-def _after_needs(r: Region, objective: str) -> tuple[Run, MinMaxStage]:
-    """A staged solve of ``r`` with the needs stage fixed, and its min-max stage."""
-    variant = replace(r, policy=replace(r.policy, objective=objective))
-    run = Run(variant, "ortools", SolverOptions(time_limit=30))
-    needs, fairness = run.stages[0], run.stages[1]
-    assert isinstance(needs, Stage) and needs.name == "needs"
-    assert isinstance(fairness, MinMaxStage)
-    assert linear_stage(run, needs).status == Status.OPTIMAL
-    return run, fairness
 
 
 def _bounding_rows(run: Run) -> list[Any]:
@@ -58,7 +45,7 @@ def _levels(run: Run, stage: MinMaxStage) -> list[Fraction]:
 @pytest.mark.parametrize("name", ["haaglanden", "groningen"])
 @pytest.mark.parametrize("objective", PROBED_OBJECTIVES)
 def test_the_network_reads_a_probes_totals_as_it_reads_its_rows(name: str, objective: str) -> None:
-    run, stage = _after_needs(load_instance(bundled_instance(name)).region, objective)
+    run, stage = after_needs(load_instance(bundled_instance(name)).region, objective)
     network = run.network
     assert network is not None
     fixed = _bounding_rows(run)
@@ -82,7 +69,7 @@ def test_random_probes_read_as_totals_or_as_rows_give_the_same_limits_and_answer
     r: Region, objective: str, levels: list[Fraction]
 ) -> None:
     assume(r.policy.rule_enabled("fair_split"))
-    run, stage = _after_needs(r, objective)
+    run, stage = after_needs(r, objective)
     network = run.network
     assert network is not None
     fixed = _bounding_rows(run)
@@ -147,7 +134,7 @@ def _rows_added(run: Run, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_probe_the_network_decides_writes_no_row_and_answers_as_with_rows(
     objective: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run, stage = _after_needs(load_instance(bundled_instance("haaglanden")).region, objective)
+    run, stage = after_needs(load_instance(bundled_instance("haaglanden")).region, objective)
     for level in _levels(run, stage):
         members = dict.fromkeys(stage.members, level)
         with bounded(run, stage, stage.members, level):
@@ -163,7 +150,7 @@ def test_a_probe_the_network_decides_writes_no_row_and_answers_as_with_rows(
 def test_a_probe_the_network_cannot_decide_reaches_the_backend_with_its_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run, stage = _after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
+    run, stage = after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
     before = dict(run.rows)
     monkeypatch.setattr(levels_module, "feasibility_by_network", lambda *_, **__: None)
     level = _levels(run, stage)[-1]
@@ -185,7 +172,7 @@ def test_a_probe_the_network_cannot_decide_reaches_the_backend_with_its_rows(
 
 
 def test_a_checked_point_must_keep_every_total_within_its_bounds() -> None:
-    run, _ = _after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
+    run, _ = after_needs(load_instance(bundled_instance("haaglanden")).region, "equal_burden")
     network = run.network
     assert network is not None and run.values is not None
     code = run.f.region.codes[0]
@@ -203,7 +190,7 @@ def test_probes_the_totals_rule_out_have_no_flow_either(
 ) -> None:
     """`_totals_rule_out` only ends a probe early: with it and without it every probe gets the
     same answer, and at the levels tried it rules out some."""
-    run, stage = _after_needs(load_instance(bundled_instance(name)).region, objective)
+    run, stage = after_needs(load_instance(bundled_instance(name)).region, objective)
     network = run.network
     assert network is not None and run.values is not None
     ruled_out = 0

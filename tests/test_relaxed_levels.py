@@ -17,7 +17,19 @@ from unittest.mock import patch
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tiny_regions import A, B, C, D, group, muni, region, small_regions, solved, stage_values
+from tiny_regions import (
+    A,
+    B,
+    C,
+    D,
+    after_needs,
+    group,
+    muni,
+    region,
+    small_regions,
+    solved,
+    stage_values,
+)
 
 import solver.levels as levels_module
 from instances import bundled_instance
@@ -28,12 +40,8 @@ from solver.backends.base import Backend, SolverOptions, Status
 from solver.backends.ortools_mathopt import MathOptBackend
 from solver.decomposition import feasibility_by_network
 from solver.levels import bounded, floor_level, relaxed_level
-from solver.linear_stage import linear_stage
-from solver.minmax import MinMaxStage
 from solver.model import Constraint, LevelRow, LinearModel
-from solver.objectives import Stage
 from solver.result import Result
-from solver.run import Run
 
 MIN_MAX_OBJECTIVES = ("max_rel_deviation", "max_abs_deviation", "equal_burden", "leximin")
 
@@ -89,20 +97,9 @@ def _uneven() -> Region:
     )
 
 
-def _after_needs(r: Region, objective: str) -> tuple[Run, MinMaxStage]:
-    """A staged solve of ``r`` on OR-Tools with the needs stage fixed, and its min-max stage."""
-    variant = replace(r, policy=replace(r.policy, objective=objective))
-    run = Run(variant, "ortools", SolverOptions(time_limit=30))
-    needs, fairness = run.stages[0], run.stages[1]
-    assert isinstance(needs, Stage) and needs.name == "needs"
-    assert isinstance(fairness, MinMaxStage)
-    assert linear_stage(run, needs).status == Status.OPTIMAL
-    return run, fairness
-
-
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
 def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(objective: str) -> None:
-    run, stage = _after_needs(_uneven(), objective)
+    run, stage = after_needs(_uneven(), objective)
     assert run.values is not None
     upper = stage.worst(run.values, stage.members)
     lower, candidate, _ = relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
@@ -123,7 +120,7 @@ def test_levels_the_relaxation_rules_out_are_infeasible_for_whole_numbers(object
 
 
 def test_the_relaxation_rules_out_a_level_on_the_uneven_region() -> None:
-    run, stage = _after_needs(_uneven(), "equal_burden")
+    run, stage = after_needs(_uneven(), "equal_burden")
     assert run.values is not None
     upper = stage.worst(run.values, stage.members)
     lower, _, _ = relaxed_level(run, stage, stage.members, upper, None, Fraction(0))
@@ -166,7 +163,7 @@ def test_random_regions_reach_the_same_answer_without_the_relaxation(
 
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
 def test_the_least_measure_is_the_least_over_every_whole_value(objective: str) -> None:
-    _, stage = _after_needs(_uneven(), objective)
+    _, stage = after_needs(_uneven(), objective)
     for code in stage.members:
         start = stage.lowest if stage.lowest is not None else -50
         brute_force = min(stage.value_of(code, e) for e in range(start, 50))
@@ -175,7 +172,7 @@ def test_the_least_measure_is_the_least_over_every_whole_value(objective: str) -
 
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
 def test_no_allocation_stays_below_the_floor_level(objective: str) -> None:
-    run, stage = _after_needs(_uneven(), objective)
+    run, stage = after_needs(_uneven(), objective)
     below, floor = floor_level(stage, stage.members)
     if below is None:
         assert floor == 0
@@ -196,7 +193,7 @@ def test_the_least_level_of_the_relaxation() -> None:
 
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
 def test_the_level_rows_hold_exactly_where_the_measure_is_within_the_level(objective: str) -> None:
-    _, stage = _after_needs(_uneven(), objective)
+    _, stage = after_needs(_uneven(), objective)
     for code in stage.members:
         rows = stage.level_rows(code)
         assert rows

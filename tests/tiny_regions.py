@@ -26,9 +26,10 @@ from models.loader import load_instance
 from models.policy import RULES, Policy
 from models.region import Municipality, Region, TargetGroup, Targets, Unit
 from solver.allocation import Allocation
-from solver.backends.base import SolverOptions
+from solver.backends.base import SolverOptions, Status
 from solver.check import check_allocation
 from solver.linear_stage import linear_stage
+from solver.minmax import MinMaxStage
 from solver.model import Constraint, Sense
 from solver.objectives import Stage
 from solver.result import Result
@@ -298,3 +299,15 @@ def random_row(rng: random.Random, name: str, variables: int) -> Constraint:
     return Constraint(
         name, "stage", tuple(sorted(terms.items())), rng.choice(SENSES), rng.randint(-3, 3)
     )
+
+
+def after_needs(r: Region, objective: str) -> tuple[Run, MinMaxStage]:
+    """A staged solve of ``r`` under ``objective`` on OR-Tools with the needs stage fixed, and
+    its min-max stage."""
+    variant = replace(r, policy=replace(r.policy, objective=objective))
+    run = Run(variant, "ortools", SolverOptions(time_limit=30))
+    needs, fairness = run.stages[0], run.stages[1]
+    assert isinstance(needs, Stage) and needs.name == "needs"
+    assert isinstance(fairness, MinMaxStage)
+    assert linear_stage(run, needs).status == Status.OPTIMAL
+    return run, fairness

@@ -5,7 +5,8 @@ implied (narrowed, of which fixed), the stages' seconds and the allocation's SHA
 
     PYTHONPATH=. python benchmarks/results/run28/narrowing_engines.py INSTANCE OBJECTIVE
 
-``INSTANCE`` is a bundled instance (``nl``) or a benchmark instance (``syn-342-g8``).
+``INSTANCE`` is a benchmark instance (`benchmarks.suite.get_instance`): ``nl-342`` is the
+national instance (named ``nl`` in the logs of run 28), ``syn-342-g8`` a synthetic one.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from typing import Any
 import solver.backends.ortools_mathopt as mathopt_backend
 import solver.run as run_module
 from benchmarks.suite import get_instance
-from instances import bundled_instance
-from models.loader import load_instance
-from models.region import Region
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import narrowing_relaxation
 from solver.solve import solve
@@ -68,16 +66,9 @@ def _implied(*args: Any) -> Any:
     return found
 
 
-def _region(name: str) -> Region:
-    try:
-        return load_instance(bundled_instance(name)).region
-    except Exception:  # noqa: BLE001 - not bundled: a benchmark instance
-        return get_instance(name).load()
-
-
 if __name__ == "__main__":
     name, objective = sys.argv[1:3]
-    base = _region(name)
+    base = get_instance(name).load()
     region = replace(base, policy=replace(base.policy, objective=objective))
     run_module.implied_bounds = _implied  # type: ignore[attr-defined,assignment]
     for label, engine in (("HiGHS", ENGINES["highs"]), ("GLOP", GLOP)):

@@ -6,7 +6,8 @@ run on) (benchmarks/RESULTS.md, run 28). Runs in any tree from run 27 on.
 
     PYTHONPATH=TREE python benchmarks/results/run28/probes.py INSTANCE OBJECTIVE[,...]
 
-``INSTANCE`` is a bundled instance (``nl``) or a benchmark instance (``syn-342-g8``).
+``INSTANCE`` is a benchmark instance (`benchmarks.suite.get_instance`): ``nl-342`` is the
+national instance (named ``nl`` in the logs of run 28), ``syn-342-g8`` a synthetic one.
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from typing import Any
 import solver.decomposition as decomposition
 import solver.levels as levels
 from benchmarks.suite import get_instance
-from instances import bundled_instance
-from models.loader import load_instance
-from models.region import Region
 from solver.solve import solve
 
 counts: Counter[str] = Counter()
@@ -60,20 +58,13 @@ def _counted_totals(check: Callable[..., Any]) -> Callable[..., Any]:
     return counted
 
 
-def _region(name: str) -> Region:
-    try:
-        return load_instance(bundled_instance(name)).region
-    except Exception:  # noqa: BLE001 - not bundled: a benchmark instance
-        return get_instance(name).load()
-
-
 if __name__ == "__main__":
     name, objectives = sys.argv[1], sys.argv[2].split(",")
     decomposition.place = _counted_place(decomposition.place)  # type: ignore[attr-defined]
     levels.feasibility_by_network = _counted_probe(levels.feasibility_by_network)  # type: ignore[attr-defined]
     if hasattr(levels, "ruled_out_by_totals"):
         levels.ruled_out_by_totals = _counted_totals(levels.ruled_out_by_totals)
-    base = _region(name)
+    base = get_instance(name).load()
     for objective in objectives:
         counts.clear()
         region = replace(base, policy=replace(base.policy, objective=objective))
