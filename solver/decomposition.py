@@ -22,14 +22,14 @@ measure within a level, decided on the same network where it can.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from solver.backends.base import Status
 from solver.backends.flow import reduced_costs
+from solver.beside import Beside
 from solver.model import Constraint, Terms, evaluate
 from solver.network import (
     BuildingSolver,
@@ -100,12 +100,14 @@ def needs_by_network(
     building_terms = {i: c for i, c in terms.items() if i in network.building}
     if set(terms) - set(building_terms) - set(f.unmet.values()):
         return None
-    pools = _Beside(lambda: _local_social_most(network, solver)) if beside else None
+    pools = None
+    if beside:
+        pools = Beside(lambda: _local_social_most(network, solver), "fairshare-beside")
     try:
         least = _least_building(network, building_terms, solver)
     finally:
         if pools is not None:
-            pools.join()
+            pools.result()
     if least is None:
         return None
     least_cost, building = least
@@ -347,27 +349,6 @@ def _within_needs(building_terms: Terms, most: int) -> list[Constraint]:
         return []
     terms = tuple(sorted(building_terms.items()))
     return [Constraint("building_within_needs", "stage", terms, "<=", most)]
-
-
-class _Beside:
-    """``work`` on a thread of its own from now until `join`, which raises its error."""
-
-    def __init__(self, work: Callable[[], object]) -> None:
-        self._work = work
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="fairshare-beside", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._work()
-        except BaseException as error:  # noqa: BLE001 - raised again on the caller's thread
-            self._error = error
-
-    def join(self) -> None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _least_building(

@@ -11,11 +11,11 @@ Python's lock while they solve, so the two solves share nothing but the machine'
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver.backends.base import Backend, Relaxation, SolverOptions
+from solver.beside import Beside
 from solver.model import Constraint, LinearModel, Terms
 from solver.reduction import Reduction, with_rows
 
@@ -64,17 +64,7 @@ class EarlyNarrowing:
         self.model = model
         self.caps = caps
         self.problem = problem
-        self._solve = solve
-        self._answer: Relaxation | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="fairshare-narrowing", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._answer = self._solve()
-        except BaseException as error:  # noqa: BLE001 - raised again on the caller's thread
-            self._error = error
+        self.solving = Beside(solve, "fairshare-narrowing")
 
     def serves(self, terms: Terms, model: LinearModel, caps: tuple[int, ...]) -> bool:
         """Whether this is the relaxation of ``terms`` over ``model`` with ``caps``."""
@@ -83,7 +73,4 @@ class EarlyNarrowing:
     def result(self) -> Relaxation | None:
         """The relaxation once solved (``None`` if it failed); an error on its thread is raised
         here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._answer
+        return self.solving.result()

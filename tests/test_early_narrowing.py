@@ -109,7 +109,7 @@ def test_no_narrowing_thread_outlives_a_solve_whose_stage_is_not_fixed(
 
     def slow_result(self: EarlyNarrowing) -> object:
         answer = result(self)
-        finished.append(not self._thread.is_alive())
+        finished.append(not self.solving.running)
         return answer
 
     minimize = Run.minimize
