@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -83,6 +84,13 @@ NARROW_FROM = 1_000
 #: `solver.columns`, which start from zero duals there and do not wait for it; the solve peaked
 #: at 1.6-1.8 GiB with it and 1.5 GiB without it (benchmarks/RESULTS.md, run 22).
 NARROW_UP_TO = 100_000
+
+#: The pricing MIPs of column generation solved at once without a memory limit, each SCIP
+#: solve on one thread (`Run._blocks`), like the narrowing relaxation beside a stage: the
+#: blocks share no row, so the cheapest points, and the whole path of column generation, do not
+#: depend on it. At 5,000 municipalities pricing is most of the later stages' time (12 of the
+#: 22 s of the programme stage after ``equal_burden``); see benchmarks/RESULTS.md, run 29.
+PRICING_WORKERS = 2
 
 #: The stop reason of a stage that column generation did not prove (`Run.by_columns`); the
 #: whole MIP solved after it gives the stage's own.
@@ -285,16 +293,18 @@ class Run:
         (`solve_by_columns`) from ``start``, a point of the reduced model that meets every
         row in force, by ``deadline``; only on the OR-Tools backend with SCIP, whose proofs of
         the pricing MIPs the bound rests on (HiGHS called a pricing point optimal that SCIP
-        beat, and CP-SAT took over 100 s for one). The pricing solves up to
-        ``SolverOptions.threads`` parts at once, each on one thread, and one at a time under a
-        memory limit (which bounds each solve, not their sum). ``None`` where the
+        beat, and CP-SAT took over 100 s for one). The pricing solves `PRICING_WORKERS` parts
+        at once (or ``SolverOptions.threads``, if more), each on one thread, and one at a time
+        under a memory limit (which bounds each solve, not their sum). ``None`` where the
         decomposition gives no bound."""
         reduction = self.reduction
         if reduction is None or self.backend.engine != "scip":
             return None
         model = with_rows(reduction, self.fixed)
         backend_type = backend_class(self.backend.name)
-        workers = self.options.threads if self.options.memory_limit is None else 1
+        workers = 1
+        if self.options.memory_limit is None:
+            workers = max(self.options.threads, min(PRICING_WORKERS, os.cpu_count() or 1))
         # SCIP solves on two threads each, two at once, crashed the process (a segmentation
         # fault nationally and at 5,000 municipalities; benchmarks/RESULTS.md, run 23).
         options = replace(

@@ -322,6 +322,48 @@ def test_a_relaxation_whose_method_breaks_down_is_solved_again(
     assert algorithms == [None]
 
 
+def test_a_large_relaxation_is_solved_by_the_interior_point_method_and_again_by_the_simplex(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From `BARRIER_FROM` variables a relaxation with an objective goes to HiGHS's interior
+    point method first; where that breaks down, to HiGHS's own choice, with the same values
+    and duals as a relaxation below the threshold. A relaxation without an objective keeps the
+    primal simplex."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10, integer=False)
+    y = model.add_variable("y", 0, 10, integer=False)
+    model.add_constraint("cover", "test", {x: 1, y: 2}, ">=", 4)
+    algorithms: list[object] = []
+    breaks: list[bool] = []
+    real = solve_relaxation
+
+    def breaking(proto: Any, time_limit: float, solver: Any, algorithm: Any = None) -> Any:
+        algorithms.append(algorithm)
+        if breaks.pop() if breaks else False:
+            return None
+        return real(proto, time_limit, solver, algorithm)
+
+    monkeypatch.setattr("solver.backends.ortools_mathopt.solve_relaxation", breaking)
+    monkeypatch.setattr(mathopt_module, "BARRIER_FROM", 3)
+    below = _backend(model).relaxation({x: 3, y: 1}, 10)
+    assert algorithms == [None]
+    monkeypatch.setattr(mathopt_module, "BARRIER_FROM", 2)
+    algorithms.clear()
+    breaks.append(True)
+    again = _backend(model).relaxation({x: 3, y: 1}, 10)
+    assert algorithms == [mathopt_module._AFTER_BREAKDOWN, None]
+    algorithms.clear()
+    barrier = _backend(model).relaxation({x: 3, y: 1}, 10)
+    assert algorithms == [mathopt_module._AFTER_BREAKDOWN]
+    assert below is not None and again is not None and barrier is not None
+    for relaxed in (below, again, barrier):
+        assert relaxed.values[x] == pytest.approx(0) and relaxed.values[y] == pytest.approx(2)
+        assert relaxed.duals[0] == pytest.approx(0.5)
+    algorithms.clear()
+    assert _backend(model).relaxation({}, 10) is not None
+    assert algorithms == [mathopt_module.mathopt.LPAlgorithm.PRIMAL_SIMPLEX]
+
+
 def test_no_answer_once_the_time_is_up(programme: StageProblem) -> None:
     assert (
         solve_by_columns(
@@ -356,12 +398,15 @@ def test_a_solve_block_by_block_returns_the_usual_allocation(
         assert stage.bound <= stage.value
 
 
-def test_block_by_block_on_two_threads_prices_parts_at_once_on_one_thread_each(
+def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     monkeypatch: pytest.MonkeyPatch, national: Region
 ) -> None:
-    """With ``threads=2`` the pricing solves two parts at once, each SCIP solve on one thread
-    (two-thread solves side by side crashed the process), and the allocation is that of the
-    solve on one thread; under a memory limit the parts go one at a time."""
+    """Without a memory limit the pricing solves `PRICING_WORKERS` parts at once, each SCIP
+    solve on one thread (two-thread solves side by side crashed the process), with
+    ``threads=1`` as with ``threads=2``; under a memory limit the parts go one at a time, each
+    SCIP solve on the threads asked for; on one core, one part at a time. The allocation is
+    the same in all four."""
+    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
     monkeypatch.setattr(columns_module, "PRICING_PART", 500)
     made: list[tuple[int, int]] = []
@@ -377,7 +422,11 @@ def test_block_by_block_on_two_threads_prices_parts_at_once_on_one_thread_each(
     limited = solve(national, options=SolverOptions(threads=2, memory_limit=4000), hard_limit=False)
     assert one.status == two.status == limited.status == "optimal"
     assert two.allocation == one.allocation == limited.allocation
-    assert made == [(1, 1), (1, 1), (2, 1), (2, 1), (1, 2), (1, 2)]
+    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 1)
+    single = solve(national, options=SolverOptions(threads=1), hard_limit=False)
+    assert single.status == "optimal" and single.allocation == one.allocation
+    assert run_module.PRICING_WORKERS == 2
+    assert made == [(2, 1), (2, 1), (2, 1), (2, 1), (1, 2), (1, 2), (1, 1), (1, 1)]
 
 
 def test_a_completion_short_of_the_bound_comes_back_unproven(

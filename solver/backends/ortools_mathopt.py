@@ -87,6 +87,16 @@ _REASON = result_pb2.TerminationReasonProto
 #: each at a peak of under 180 MiB (benchmarks/RESULTS.md, run 22).
 _AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
 
+#: Variables from which HiGHS solves a relaxation with an objective by its interior point
+#: method (with its crossover to a basic solution, whose duals column generation and the
+#: narrowing read) rather than by its own choice, the dual simplex. At 5,000 municipalities
+#: the relaxations of the programme and tie-break stages took 2.2 s instead of 6.4 s (84,978
+#: variables, after ``equal_burden``), 3.7 s instead of 5.3 s and 0.8 s instead of 1.5 s
+#: (50,120 variables), with the same duals; below, the simplex is as fast or faster (37,981
+#: variables: 1.9 s against 2.5 s, but with other duals; 3,425-11,139 variables: 0.01-0.03 s
+#: slower; benchmarks/RESULTS.md, run 29).
+BARRIER_FROM = 40_000
+
 
 def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
     """True if a relaxation ended without an answer for numerical reasons (or an error),
@@ -96,6 +106,26 @@ def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
         _REASON.TERMINATION_REASON_NUMERICAL_ERROR,
         _REASON.TERMINATION_REASON_OTHER_ERROR,
     )
+
+
+def _relaxation_algorithm(terms: Terms, variables: int) -> mathopt.LPAlgorithm | None:
+    """HiGHS's method for a relaxation of ``variables`` variables minimising ``terms``
+    (`MathOptBackend.relaxation`): the primal simplex without an objective, the interior
+    point method from `BARRIER_FROM` variables, else HiGHS's own choice (``None``)."""
+    if not terms:
+        return mathopt.LPAlgorithm.PRIMAL_SIMPLEX
+    return mathopt.LPAlgorithm.BARRIER if variables >= BARRIER_FROM else None
+
+
+def _after_breakdown(algorithm: mathopt.LPAlgorithm | None) -> mathopt.LPAlgorithm | None:
+    """The method that solves a relaxation again where ``algorithm`` broke down: the interior
+    point method after HiGHS's own choice, HiGHS's own choice after the interior point method;
+    none after the primal simplex (``algorithm`` itself)."""
+    if algorithm is None:
+        return _AFTER_BREAKDOWN
+    if algorithm == _AFTER_BREAKDOWN:
+        return None
+    return algorithm
 
 
 _LIMIT = result_pb2.LimitProto
@@ -533,7 +563,8 @@ class MathOptBackend(Backend):
         """The linear relaxation solved by HiGHS's simplex code: on the least-building MIP of
         syn-5000-g8 it took 0.2 s where GLOP took 2.2 s. Without an objective (a feasibility
         problem) by the primal simplex: on the building MIP of that region's fairness stage
-        0.9 s instead of 1.7 s by HiGHS's own choice (benchmarks/RESULTS.md, run 15). Only
+        0.9 s instead of 1.7 s by HiGHS's own choice (benchmarks/RESULTS.md, run 15). From
+        `BARRIER_FROM` variables by HiGHS's interior point method (`_relaxation_algorithm`). Only
         for the model as given: the rows of `model_proto` are the model's constraints, in
         order and unscaled, so that each dual belongs to one `Constraint`."""
         return self.prepared_relaxation(terms)(time_limit)
@@ -546,14 +577,15 @@ class MathOptBackend(Backend):
             return lambda _: None
         relaxed = self._relaxed()
         self._set_objective(relaxed, terms)
-        algorithm = mathopt.LPAlgorithm.PRIMAL_SIMPLEX if not terms else None
+        algorithm = _relaxation_algorithm(terms, len(self.model.variables))
 
         def solve(time_limit: float) -> Relaxation | None:
             started = time.perf_counter()
             result = solve_relaxation(relaxed, time_limit, ENGINES["highs"], algorithm)
-            if _broke_down(result) and algorithm is None:
+            again = _after_breakdown(algorithm)
+            if _broke_down(result) and again is not algorithm:
                 left = time_limit - (time.perf_counter() - started)
-                result = solve_relaxation(relaxed, left, ENGINES["highs"], _AFTER_BREAKDOWN)
+                result = solve_relaxation(relaxed, left, ENGINES["highs"], again)
             if result is None or result.termination.reason != _REASON.TERMINATION_REASON_OPTIMAL:
                 return None
             if not result.solutions or not result.solutions[0].HasField("dual_solution"):
