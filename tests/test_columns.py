@@ -406,7 +406,7 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     ``threads=1`` as with ``threads=2``; under a memory limit the parts go one at a time, each
     SCIP solve on the threads asked for; on one core, one part at a time. The allocation is
     the same in all four."""
-    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
     monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
     monkeypatch.setattr(columns_module, "PRICING_PART", 500)
     made: list[tuple[int, int]] = []
@@ -422,7 +422,7 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     limited = solve(national, options=SolverOptions(threads=2, memory_limit=4000), hard_limit=False)
     assert one.status == two.status == limited.status == "optimal"
     assert two.allocation == one.allocation == limited.allocation
-    monkeypatch.setattr(run_module.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
     single = solve(national, options=SolverOptions(threads=1), hard_limit=False)
     assert single.status == "optimal" and single.allocation == one.allocation
     assert run_module.PRICING_WORKERS == 2
