@@ -108,12 +108,16 @@ def _broke_down(result: result_pb2.SolveResultProto | None) -> bool:
     )
 
 
+#: How HiGHS solves a relaxation without an objective (`MathOptBackend.relaxation`).
+_WITHOUT_OBJECTIVE = mathopt.LPAlgorithm.PRIMAL_SIMPLEX
+
+
 def _relaxation_algorithm(terms: Terms, variables: int) -> mathopt.LPAlgorithm | None:
     """HiGHS's method for a relaxation of ``variables`` variables minimising ``terms``
     (`MathOptBackend.relaxation`): the primal simplex without an objective, the interior
     point method from `BARRIER_FROM` variables, else HiGHS's own choice (``None``)."""
     if not terms:
-        return mathopt.LPAlgorithm.PRIMAL_SIMPLEX
+        return _WITHOUT_OBJECTIVE
     return mathopt.LPAlgorithm.BARRIER if variables >= BARRIER_FROM else None
 
 
