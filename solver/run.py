@@ -88,8 +88,10 @@ NARROW_UP_TO = 100_000
 #: The pricing MIPs of column generation solved at once without a memory limit, each SCIP
 #: solve on one thread (`Run._blocks`), like the narrowing relaxation beside a stage: the
 #: blocks share no row, so the cheapest points, and the whole path of column generation, do not
-#: depend on it. At 5,000 municipalities pricing is most of the later stages' time (12 of the
-#: 22 s of the programme stage after ``equal_burden``); see benchmarks/RESULTS.md, run 29.
+#: depend on it. At 5,000 municipalities pricing was most of the later stages' time (8
+#: pricings of 1.5-2.0 s in the 22 s of the programme stage after ``equal_burden``); with two
+#: at once that stage took 14.8 s instead of 21.8 s, with the relaxations by the interior
+#: point method (`solver.backends.ortools_mathopt.BARRIER_FROM`; benchmarks/RESULTS.md, run 29).
 PRICING_WORKERS = 2
 
 #: The stop reason of a stage that column generation did not prove (`Run.by_columns`); the

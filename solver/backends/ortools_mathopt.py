@@ -89,12 +89,15 @@ _AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
 
 #: Variables from which HiGHS solves a relaxation with an objective by its interior point
 #: method (with its crossover to a basic solution, whose duals column generation and the
-#: narrowing read) rather than by its own choice, the dual simplex. At 5,000 municipalities
-#: the relaxations of the programme and tie-break stages took 2.2 s instead of 6.4 s (84,978
-#: variables, after ``equal_burden``), 3.7 s instead of 5.3 s and 0.8 s instead of 1.5 s
-#: (50,120 variables), with the same duals; below, the simplex is as fast or faster (37,981
-#: variables: 1.9 s against 2.5 s, but with other duals; 3,425-11,139 variables: 0.01-0.03 s
-#: slower; benchmarks/RESULTS.md, run 29).
+#: narrowing read) rather than by its own choice, the dual simplex. At 5,000 municipalities the
+#: relaxations of the programme and tie-break stages took 2.1 s instead of 6.2 s and 3.7 s
+#: instead of 5.4 s (84,978 variables, after ``equal_burden``), 0.77 s instead of 1.23 s and
+#: 0.89 s instead of 1.02 s (50,120 variables), with the same Lagrangian bound at their duals
+#: and the same rounds of column generation after. Nationally (3,425-4,863 variables) the
+#: simplex is 0.01-0.015 s faster. At 37,981 variables (syn-1000-g8) the interior point
+#: method is faster too (1.8 s against 2.4 s) but ends at other duals; the threshold is that
+#: of column generation (`solver.run.COLUMNS_FROM`), so that below it every path stays as it
+#: was (benchmarks/RESULTS.md, run 29).
 BARRIER_FROM = 40_000
 
 
