@@ -85,7 +85,7 @@ _REASON = result_pb2.TerminationReasonProto
 #: status "Unknown"; the primal simplex solved it in 12.3-12.6 s and the interior point method
 #: (with its crossover to a basic solution, whose duals column generation reads) in 4.5-4.8 s,
 #: each at a peak of under 180 MiB (benchmarks/RESULTS.md, run 22).
-_AFTER_BREAKDOWN = mathopt.LPAlgorithm.BARRIER
+_AFTER_BREAKDOWN = _INTERIOR_POINT = mathopt.LPAlgorithm.BARRIER
 
 #: Variables from which HiGHS solves a relaxation with an objective by its interior point
 #: method (with its crossover to a basic solution, whose duals column generation and the
@@ -121,7 +121,7 @@ def _relaxation_algorithm(terms: Terms, variables: int) -> mathopt.LPAlgorithm |
     point method from `BARRIER_FROM` variables, else HiGHS's own choice (``None``)."""
     if not terms:
         return _WITHOUT_OBJECTIVE
-    return mathopt.LPAlgorithm.BARRIER if variables >= BARRIER_FROM else None
+    return _INTERIOR_POINT if variables >= BARRIER_FROM else None
 
 
 def _after_breakdown(algorithm: mathopt.LPAlgorithm | None) -> mathopt.LPAlgorithm | None:
@@ -130,7 +130,7 @@ def _after_breakdown(algorithm: mathopt.LPAlgorithm | None) -> mathopt.LPAlgorit
     none after the primal simplex (``algorithm`` itself)."""
     if algorithm is None:
         return _AFTER_BREAKDOWN
-    if algorithm == _AFTER_BREAKDOWN:
+    if algorithm == _INTERIOR_POINT:
         return None
     return algorithm
 
