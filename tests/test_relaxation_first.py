@@ -6,9 +6,11 @@ whole MIP finds."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+import solver.relaxation_first as relaxation_first
 import solver.run as run_module
 from instances import bundled_instance
 from models.loader import load_instance
@@ -96,3 +98,48 @@ def test_no_relaxation_once_rows_were_added_to_the_backend() -> None:
     backend.add_constraint(Constraint("added", "test", ((x, 1),), "<=", 1))
     assert backend.relaxation({x: -1}, 10) is None
     assert _by_relaxation(model, {x: -1}) is not None
+
+
+def test_a_failed_completion_is_tried_again_with_the_whole_blocks_of_the_fractional_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the MIP over the fractional variables alone gives nothing (here: as if it had no
+    answer), a second one frees every variable its short rows link to them (x and y), not the
+    others (z), and its answer at the bound is proven."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 1)
+    y = model.add_variable("y", 0, 1)
+    z = model.add_variable("z", 0, 1)
+    model.add_constraint("row", "test", {x: 2, y: 2}, "<=", 3)
+    model.add_constraint("alone", "test", {z: 1}, "<=", 1)
+    freed: list[set[int]] = []
+    real = relaxation_first._completed
+
+    def first_fails(*args: Any) -> dict[int, int] | None:
+        freed.append(set(args[3]))
+        return None if len(freed) == 1 else real(*args)
+
+    monkeypatch.setattr(relaxation_first, "_completed", first_fails)
+    outcome = _by_relaxation(model, {x: -1, y: -1, z: -1})
+    assert outcome is not None and outcome.status == Status.OPTIMAL
+    assert outcome.values is not None and holds(model, (), outcome.values)
+    assert outcome.objective == outcome.bound == -2
+    assert len(freed) == 2 and len(freed[0]) == 1 and freed[0] < {x, y}
+    assert freed[1] == {x, y}
+
+
+def test_no_second_completion_where_each_fractional_variable_is_a_block_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = LinearModel()
+    x = model.add_variable("x", 0, 3)
+    model.add_constraint("row", "test", {x: 2}, "<=", 3)
+    calls: list[set[int]] = []
+
+    def failing(*args: Any) -> dict[int, int] | None:
+        calls.append(set(args[3]))
+        return None
+
+    monkeypatch.setattr(relaxation_first, "_completed", failing)
+    assert _by_relaxation(model, {x: -1}) is None
+    assert calls == [{x}]
