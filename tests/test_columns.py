@@ -290,18 +290,19 @@ def test_a_restricted_model_moves_the_fixed_terms_to_the_right_hand_side() -> No
     assert _restricted(model, [3, 1], [broken], {0: 2, 2: 1}) is None
 
 
-def test_a_relaxation_whose_method_breaks_down_is_solved_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Where HiGHS's own choice of method ends without an answer (here: as if it raised), the
-    relaxation is solved again by `_AFTER_BREAKDOWN` and its values and duals returned; a
-    relaxation proven infeasible is not solved again."""
+def _covering_model() -> LinearModel:
+    """min 3x + y over x + 2y >= 4, both continuous in [0, 10]: the answer y = 2, the dual 1/2."""
     model = LinearModel()
     x = model.add_variable("x", 0, 10, integer=False)
     y = model.add_variable("y", 0, 10, integer=False)
     model.add_constraint("cover", "test", {x: 1, y: 2}, ">=", 4)
+    return model
+
+
+def _methods_recorded(monkeypatch: pytest.MonkeyPatch, breaks: list[bool]) -> list[object]:
+    """The method of each relaxation HiGHS is asked to solve, in order; the next of ``breaks``
+    (taken from its end) that is true makes that solve end without an answer."""
     algorithms: list[object] = []
-    breaks = [True]
     real = solve_relaxation
 
     def breaking(proto: Any, time_limit: float, solver: Any, algorithm: Any = None) -> Any:
@@ -311,6 +312,18 @@ def test_a_relaxation_whose_method_breaks_down_is_solved_again(
         return real(proto, time_limit, solver, algorithm)
 
     monkeypatch.setattr("solver.backends.ortools_mathopt.solve_relaxation", breaking)
+    return algorithms
+
+
+def test_a_relaxation_whose_method_breaks_down_is_solved_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where HiGHS's own choice of method ends without an answer (here: as if it raised), the
+    relaxation is solved again by `_AFTER_BREAKDOWN` and its values and duals returned; a
+    relaxation proven infeasible is not solved again."""
+    model = _covering_model()
+    x, y = 0, 1
+    algorithms = _methods_recorded(monkeypatch, [True])
     relaxed = _backend(model).relaxation({x: 3, y: 1}, 10)
     assert algorithms == [None, mathopt_module._AFTER_BREAKDOWN]
     assert relaxed is not None
@@ -329,21 +342,10 @@ def test_a_large_relaxation_is_solved_by_the_interior_point_method_and_again_by_
     point method first; where that breaks down, to HiGHS's own choice, with the same values
     and duals as a relaxation below the threshold. A relaxation without an objective keeps the
     primal simplex."""
-    model = LinearModel()
-    x = model.add_variable("x", 0, 10, integer=False)
-    y = model.add_variable("y", 0, 10, integer=False)
-    model.add_constraint("cover", "test", {x: 1, y: 2}, ">=", 4)
-    algorithms: list[object] = []
+    model = _covering_model()
+    x, y = 0, 1
     breaks: list[bool] = []
-    real = solve_relaxation
-
-    def breaking(proto: Any, time_limit: float, solver: Any, algorithm: Any = None) -> Any:
-        algorithms.append(algorithm)
-        if breaks.pop() if breaks else False:
-            return None
-        return real(proto, time_limit, solver, algorithm)
-
-    monkeypatch.setattr("solver.backends.ortools_mathopt.solve_relaxation", breaking)
+    algorithms = _methods_recorded(monkeypatch, breaks)
     monkeypatch.setattr(mathopt_module, "BARRIER_FROM", 3)
     below = _backend(model).relaxation({x: 3, y: 1}, 10)
     assert algorithms == [None]
