@@ -131,6 +131,7 @@ def test_a_failed_completion_is_tried_again_with_the_whole_blocks_of_the_fractio
 def test_no_second_completion_where_each_fractional_variable_is_a_block_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Freeing the blocks frees nothing more here (x alone), so the first failure ends it."""
     model = LinearModel()
     x = model.add_variable("x", 0, 3)
     model.add_constraint("row", "test", {x: 2}, "<=", 3)
