@@ -71,8 +71,8 @@ PROGRESS_AFTER_SECONDS = 3.0
     default=1,
     show_default=True,
     help="Solver threads (1 is deterministic on every engine); a stage proven block by "
-    "block prices this many parts at once (at least two without --memory-limit), each on "
-    "one thread, with the same answer.",
+    "block prices this many parts at once (at least two without --memory-limit, on a "
+    "machine of two cores or more), each on one thread, with the same answer.",
 )
 @click.option(
     "--gap",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -291,7 +291,8 @@ class BlockPricer:
 
     def cheapest(self, prices: Terms, time_limit: float) -> dict[int, int] | None:
         """The cheapest whole point of every block under ``prices``, part by part; ``None``
-        unless every part is proven optimal within ``time_limit``."""
+        unless every part is proven optimal within ``time_limit`` (the parts not yet begun
+        are not solved once one is not)."""
         started = time.perf_counter()
 
         def solved(part: tuple[list[int], Backend]) -> Outcome:
@@ -302,7 +303,13 @@ class BlockPricer:
         point: dict[int, int] = {}
         if self.workers > 1 and len(self.parts) > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="fairshare-pricing") as pool:
-                outcomes = list(pool.map(solved, self.parts))
+                futures = [pool.submit(solved, part) for part in self.parts]
+                for future in as_completed(futures):
+                    if future.result().status != Status.OPTIMAL:
+                        # The parts not begun yet are dropped; the bound needs every part.
+                        pool.shutdown(cancel_futures=True)
+                        return None
+                outcomes = [future.result() for future in futures]
         else:
             outcomes = []
             for part in self.parts:

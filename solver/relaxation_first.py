@@ -2,16 +2,21 @@
 
 The relaxation is solved once. Every variable its vertex puts at a whole number is fixed there,
 and a MIP over the others (the model reduced by `solver.reduction`, a tenth of it or less here)
-completes the answer. Where that fails, a second MIP frees the whole block of every fractional
-variable (the variables its short rows link, `solver.columns.split_blocks`'s notion): a
-municipality's building whose new homes are fractional may need its social and middle homes to
-move too (at 5,000 municipalities the building of the first probe of the `max_abs_deviation`
-stage: 649 fractional variables, no answer with the others fixed; with their 364
-municipalities freed, an answer in 0.07 s, where SCIP took 1.2 s on the whole MIP;
-benchmarks/RESULTS.md, run 29). The duals give an exact lower bound for integer points
+completes the answer. The duals give an exact lower bound for integer points
 (`solver.dual_bound.integer_bound`); an answer that meets every row of the model and reaches
-it is optimal, whoever found it. Otherwise nothing is claimed and the caller solves the whole
-MIP.
+it is optimal, whoever found it.
+
+Where that first completion gives no answer at the bound, a second one frees the whole block of
+every fractional variable: the variables linked to it by rows of fewer than
+`solver.columns.COUPLING_FROM` terms (`solver.columns.split_blocks`'s notion), in a large region
+a municipality's own rows. A municipality whose new homes are fractional may need its social
+and middle homes to move too. At 5,000 municipalities the building of the first probe of the
+`max_abs_deviation` stage had 649 fractional variables and no answer with the others fixed;
+with their 364 municipalities freed it had one in 0.07 s, where SCIP took 1.2 s on the whole
+MIP (benchmarks/RESULTS.md, run 29). Not where those blocks hold half the model or more: in a
+region of fewer municipalities than that bound the regional rows are short too, and the blocks
+are the whole model. Where neither completion reaches the bound, nothing is claimed and the
+caller solves the whole MIP.
 
 On the building MIPs of the placement network (`solver.decomposition`: the least building cost
 and the widest pools) this proves the optimum on every instance measured, where SCIP's own
@@ -56,7 +61,8 @@ def solve_by_relaxation(
     point = _completed(model, terms, values, fractional, deadline, backend_for)
     if point is None or evaluate(terms, point) != bound:
         blocks = _blocks_of(model, fractional)
-        if blocks == fractional:
+        if blocks == fractional or 2 * len(blocks) > len(model.variables):
+            # Nothing more to free, or as good as the whole MIP, which the caller solves.
             return None
         point = _completed(model, terms, values, blocks, deadline, backend_for)
         if point is None or evaluate(terms, point) != bound:
@@ -97,7 +103,8 @@ def _completed(
 
 def _blocks_of(model: LinearModel, variables: set[int]) -> set[int]:
     """``variables`` and every variable in a block with one of them: linked by a row of fewer
-    than `COUPLING_FROM` terms (a municipality's own rows, not the regional ones)."""
+    than `COUPLING_FROM` terms (in a large region, a municipality's own rows, not the regional
+    ones)."""
     if not variables:
         return set()
     short = (row for row in model.constraints if len(row.terms) < COUPLING_FROM)

@@ -296,9 +296,9 @@ class Run:
         row in force, by ``deadline``; only on the OR-Tools backend with SCIP, whose proofs of
         the pricing MIPs the bound rests on (HiGHS called a pricing point optimal that SCIP
         beat, and CP-SAT took over 100 s for one). The pricing solves `PRICING_WORKERS` parts
-        at once (or ``SolverOptions.threads``, if more), each on one thread, and one at a time
-        under a memory limit (which bounds each solve, not their sum). ``None`` where the
-        decomposition gives no bound."""
+        at once (at most one per core the process may use, or ``SolverOptions.threads``
+        parts if more), each on one thread, and one at a time under a memory limit (which
+        bounds each solve, not their sum). ``None`` where the decomposition gives no bound."""
         reduction = self.reduction
         if reduction is None or self.backend.engine != "scip":
             return None
@@ -306,7 +306,7 @@ class Run:
         backend_type = backend_class(self.backend.name)
         workers = 1
         if self.options.memory_limit is None:
-            workers = max(self.options.threads, min(PRICING_WORKERS, os.cpu_count() or 1))
+            workers = max(self.options.threads, min(PRICING_WORKERS, _cores()))
         # SCIP solves on two threads each, two at once, crashed the process (a segmentation
         # fault nationally and at 5,000 municipalities; benchmarks/RESULTS.md, run 23).
         options = replace(
@@ -593,6 +593,13 @@ class Run:
         left = max(remaining - (time.perf_counter() - started), 0.001)
         outcome = backend.minimize(terms, left)
         return replace(outcome, seconds=time.perf_counter() - started)
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _shifted(value: float | None, constant: int) -> float | None:

@@ -335,13 +335,13 @@ def test_a_relaxation_whose_method_breaks_down_is_solved_again(
     assert algorithms == [None]
 
 
-def test_a_large_relaxation_is_solved_by_the_interior_point_method_and_again_by_the_simplex(
+def test_a_large_relaxation_is_solved_by_the_interior_point_method_then_by_highs_choice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """From `BARRIER_FROM` variables a relaxation with an objective goes to HiGHS's interior
     point method first; where that breaks down, to HiGHS's own choice, with the same values
     and duals as a relaxation below the threshold. A relaxation without an objective keeps the
-    primal simplex."""
+    primal simplex, which is not tried again."""
     model = _covering_model()
     x, y = 0, 1
     breaks: list[bool] = []
@@ -353,16 +353,20 @@ def test_a_large_relaxation_is_solved_by_the_interior_point_method_and_again_by_
     algorithms.clear()
     breaks.append(True)
     again = _backend(model).relaxation({x: 3, y: 1}, 10)
-    assert algorithms == [mathopt_module._AFTER_BREAKDOWN, None]
+    assert algorithms == [mathopt_module._INTERIOR_POINT, None]
     algorithms.clear()
     barrier = _backend(model).relaxation({x: 3, y: 1}, 10)
-    assert algorithms == [mathopt_module._AFTER_BREAKDOWN]
+    assert algorithms == [mathopt_module._INTERIOR_POINT]
     assert below is not None and again is not None and barrier is not None
     for relaxed in (below, again, barrier):
         assert relaxed.values[x] == pytest.approx(0) and relaxed.values[y] == pytest.approx(2)
         assert relaxed.duals[0] == pytest.approx(0.5)
     algorithms.clear()
     assert _backend(model).relaxation({}, 10) is not None
+    assert algorithms == [mathopt_module._WITHOUT_OBJECTIVE]
+    algorithms.clear()
+    breaks.append(True)
+    assert _backend(model).relaxation({}, 10) is None
     assert algorithms == [mathopt_module._WITHOUT_OBJECTIVE]
 
 
@@ -408,7 +412,7 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     ``threads=1`` as with ``threads=2``; under a memory limit the parts go one at a time, each
     SCIP solve on the threads asked for; on one core, one part at a time. The allocation is
     the same in all four."""
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(run_module, "_cores", lambda: 2)
     monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
     monkeypatch.setattr(columns_module, "PRICING_PART", 500)
     made: list[tuple[int, int]] = []
@@ -416,6 +420,7 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     class Pricer(BlockPricer):
         def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
             super().__init__(model, blocks, backend_for, workers)
+            assert len(self.parts) > 1
             made.append((workers, self.parts[0][1].options.threads))
 
     monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
@@ -424,7 +429,7 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     limited = solve(national, options=SolverOptions(threads=2, memory_limit=4000), hard_limit=False)
     assert one.status == two.status == limited.status == "optimal"
     assert two.allocation == one.allocation == limited.allocation
-    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    monkeypatch.setattr(run_module, "_cores", lambda: 1)
     single = solve(national, options=SolverOptions(threads=1), hard_limit=False)
     assert single.status == "optimal" and single.allocation == one.allocation
     assert run_module.PRICING_WORKERS == 2

@@ -104,14 +104,17 @@ def test_a_failed_completion_is_tried_again_with_the_whole_blocks_of_the_fractio
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Where the MIP over the fractional variables alone gives nothing (here: as if it had no
-    answer), a second one frees every variable its short rows link to them (x and y), not the
-    others (z), and its answer at the bound is proven."""
+    answer), a second one frees every variable their short rows link to them (x and y), not
+    those only a long row reaches (z, w; long here from 3 terms), and its answer at the bound
+    is proven."""
+    monkeypatch.setattr(relaxation_first, "COUPLING_FROM", 3)
     model = LinearModel()
     x = model.add_variable("x", 0, 1)
     y = model.add_variable("y", 0, 1)
     z = model.add_variable("z", 0, 1)
+    w = model.add_variable("w", 0, 1)
     model.add_constraint("row", "test", {x: 2, y: 2}, "<=", 3)
-    model.add_constraint("alone", "test", {z: 1}, "<=", 1)
+    model.add_constraint("long", "test", {x: 1, z: 1, w: 1}, "<=", 3)
     freed: list[set[int]] = []
     real = relaxation_first._completed
 
@@ -120,18 +123,45 @@ def test_a_failed_completion_is_tried_again_with_the_whole_blocks_of_the_fractio
         return None if len(freed) == 1 else real(*args)
 
     monkeypatch.setattr(relaxation_first, "_completed", first_fails)
-    outcome = _by_relaxation(model, {x: -1, y: -1, z: -1})
+    outcome = _by_relaxation(model, {x: -1, y: -1, z: -1, w: -1})
     assert outcome is not None and outcome.status == Status.OPTIMAL
     assert outcome.values is not None and holds(model, (), outcome.values)
-    assert outcome.objective == outcome.bound == -2
+    assert outcome.objective == outcome.bound == -3
     assert len(freed) == 2 and len(freed[0]) == 1 and freed[0] < {x, y}
     assert freed[1] == {x, y}
 
 
-def test_no_second_completion_where_each_fractional_variable_is_a_block_of_its_own(
+def test_a_first_completion_short_of_the_bound_is_tried_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Freeing the blocks frees nothing more here (x alone), so the first failure ends it."""
+    """A first completion that meets every row but misses the bound is not kept: the second,
+    over the blocks, reaches it (z and w only make x and y's block half the model)."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 1)
+    y = model.add_variable("y", 0, 1)
+    model.add_variable("z", 0, 1)
+    model.add_variable("w", 0, 1)
+    model.add_constraint("row", "test", {x: 2, y: 2}, "<=", 3)
+    freed: list[set[int]] = []
+    real = relaxation_first._completed
+
+    def first_short(*args: Any) -> dict[int, int] | None:
+        freed.append(set(args[3]))
+        return {x: 0, y: 0, 2: 0, 3: 0} if len(freed) == 1 else real(*args)
+
+    monkeypatch.setattr(relaxation_first, "_completed", first_short)
+    outcome = _by_relaxation(model, {x: -1, y: -1})
+    assert outcome is not None and outcome.objective == outcome.bound == -1
+    assert outcome.values is not None and evaluate({x: -1, y: -1}, outcome.values) == -1
+    assert freed[1] == {x, y}
+
+
+def test_no_second_completion_where_the_blocks_free_nothing_more_or_half_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the fractional variable is a block of its own (x alone), or its block holds half
+    the model or more (x and y of x, y, z), the first failure ends it: the caller solves the
+    whole MIP."""
     model = LinearModel()
     x = model.add_variable("x", 0, 3)
     model.add_constraint("row", "test", {x: 2}, "<=", 3)
@@ -143,4 +173,14 @@ def test_no_second_completion_where_each_fractional_variable_is_a_block_of_its_o
 
     monkeypatch.setattr(relaxation_first, "_completed", failing)
     assert _by_relaxation(model, {x: -1}) is None
+    assert calls == [{x}]
+    calls.clear()
+    model = LinearModel()
+    x = model.add_variable("x", 0, 3)
+    y = model.add_variable("y", 0, 3)
+    z = model.add_variable("z", 0, 3)
+    model.add_constraint("row", "test", {x: 2, y: 1}, "<=", 3)
+    model.add_constraint("y", "test", {y: 1}, "==", 0)
+    model.add_constraint("z", "test", {z: 1}, "<=", 1)
+    assert _by_relaxation(model, {x: -1, z: -1}) is None
     assert calls == [{x}]

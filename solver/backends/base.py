@@ -35,7 +35,8 @@ class Status(StrEnum):
 class SolverOptions:
     """Options of a solve; ``threads``: the threads an engine's search may use (a relaxation
     may run beside it on a thread of its own, `solver.run.Run.start_narrowing`, and column
-    generation prices at least two parts at once, `solver.run.PRICING_WORKERS`); ``gap`` is the
+    generation prices `solver.run.PRICING_WORKERS` parts at once even with one thread, where
+    the cores allow); ``gap`` is the
     relative gap accepted (0: prove optimality);
     ``network``: try the needs and fairness stages by the placement network first
     (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches

@@ -95,9 +95,12 @@ _AFTER_BREAKDOWN = _INTERIOR_POINT = mathopt.LPAlgorithm.BARRIER
 #: 0.89 s instead of 1.02 s (50,120 variables), with the same Lagrangian bound at their duals
 #: and the same rounds of column generation after. Nationally (3,425-4,863 variables) the
 #: simplex is 0.01-0.015 s faster. At 37,981 variables (syn-1000-g8) the interior point
-#: method is faster too (1.8 s against 2.4 s) but ends at other duals; the threshold is that
-#: of column generation (`solver.run.COLUMNS_FROM`), so that below it every path stays as it
-#: was (benchmarks/RESULTS.md, run 29).
+#: method is faster too (1.8 s against 2.4 s) but ends at other duals; the threshold is the
+#: number of column generation's (`solver.run.COLUMNS_FROM`, counted on the reduced stage
+#: model), so that syn-1000-g8 and everything smaller keeps its path. It counts the variables
+#: of whatever model the backend holds: also a building MIP of the placement network and a
+#: master LP of column generation (whose dual simplex broke down once, `_AFTER_BREAKDOWN`)
+#: from that size (benchmarks/RESULTS.md, run 29).
 BARRIER_FROM = 40_000
 
 
