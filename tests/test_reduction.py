@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiny_regions import (
     SENSES,
+    assert_same_answer,
     assert_solved,
     haaglanden_before_the_reduction,
     random_row,
     small_regions,
-    stage_values,
 )
 
 import solver.solve as solve_module
@@ -109,8 +109,7 @@ def _both(r: Region, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as patch:
         _without_reduction(patch)
         whole = assert_solved(r, solve(r, "ortools", options, hard_limit=False))
-    assert stage_values(reduced) == stage_values(whole)
-    assert reduced.allocation == whole.allocation
+    assert_same_answer(reduced, whole)
 
 
 @pytest.mark.parametrize("name", ["haaglanden", "mra"])

@@ -23,12 +23,12 @@ from tiny_regions import (
     C,
     D,
     after_needs,
+    assert_same_answer,
     group,
     muni,
     region,
     small_regions,
     solved,
-    stage_values,
 )
 
 import solver.levels as levels_module
@@ -139,8 +139,7 @@ def test_the_stage_values_do_not_depend_on_the_relaxation(
     with_relaxation = solved(r, "ortools")
     _without_relaxation(monkeypatch)
     without = solved(r, "ortools")
-    assert stage_values(with_relaxation) == stage_values(without)
-    assert with_relaxation.allocation == without.allocation
+    assert_same_answer(with_relaxation, without)
 
 
 # On random small regions too: the same stage values and allocation with and without the
@@ -157,8 +156,7 @@ def test_random_regions_reach_the_same_answer_without_the_relaxation(
     with_relaxation = solved(variant, "ortools")
     with patch.object(MathOptBackend, "relaxation_feasible", lambda self, time_limit: None):
         without = solved(variant, "ortools")
-    assert stage_values(with_relaxation) == stage_values(without)
-    assert with_relaxation.allocation == without.allocation
+    assert_same_answer(with_relaxation, without)
 
 
 @pytest.mark.parametrize("objective", MIN_MAX_OBJECTIVES)
@@ -234,8 +232,7 @@ def test_the_network_level_search_probes_its_ceiling_only_once_close() -> None:
     close, close_probes = _network_probes(r)
     with patch.object(levels_module, "_close", lambda _lower, _upper: True):
         alternating, alternating_probes = _network_probes(r)
-    assert stage_values(close) == stage_values(alternating)
-    assert close.allocation == alternating.allocation
+    assert_same_answer(close, alternating)
     assert close_probes < alternating_probes
 
 
@@ -265,5 +262,4 @@ def test_the_network_level_search_solves_no_linear_program(name: str) -> None:
     result, programs = _least_level_programs(r)
     without_network = solved(r, "ortools", SolverOptions(time_limit=120, network=False))
     assert programs == 0
-    assert stage_values(result) == stage_values(without_network)
-    assert result.allocation == without_network.allocation
+    assert_same_answer(result, without_network)

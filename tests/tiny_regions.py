@@ -137,6 +137,12 @@ def stage_values(result: Result) -> dict[str, Fraction | None]:
     return {s.name: s.value for s in result.stages}
 
 
+def assert_same_answer(first: Result, second: Result) -> None:
+    """The two results have the same stage values and the same allocation."""
+    assert stage_values(first) == stage_values(second)
+    assert first.allocation == second.allocation
+
+
 # --- random small regions for property tests ---------------------------------------------------
 
 
