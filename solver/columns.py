@@ -414,14 +414,17 @@ def solve_by_columns(
     deadline: float,
     first: tuple[LinearModel, Relaxation] | None = None,
     workers: int = 1,
+    pricing_for: BackendFor | None = None,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts at
-    once (`BlockPricer`); ``None`` where the model has no blocks or no bound is known (the
-    first relaxation or pricing fails, or the time runs out first). Where no answer reaches
-    the bound's ceiling, the best whole point found comes back unproven (`ByColumns.proven`)
-    with the best bound: the start where the rounds stopped early (a solve failed, the time
-    ran out), else the better of the start and the completion.
+    once (`BlockPricer`) on the backends of ``pricing_for`` (``backend_for``'s if not given;
+    the first relaxation, the masters and the completion are ``backend_for``'s); ``None``
+    where the model has no blocks or no bound is known (the first relaxation or pricing
+    fails, or the time runs out first). Where no answer reaches the bound's ceiling, the best
+    whole point found comes back unproven (`ByColumns.proven`) with the best bound: the start
+    where the rounds stopped early (a solve failed, the time ran out), else the better of the
+    start and the completion.
 
     The first prices are the duals of the model's linear relaxation, or those of ``first``, a
     relaxation of the same terms already solved over a model with some of these rows (the
@@ -441,7 +444,7 @@ def solve_by_columns(
     making = _Columns(blocks, terms)
     columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
-    pricer = BlockPricer(model, blocks, backend_for, workers)
+    pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers)
     first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
     if first_duals is None:
         return None

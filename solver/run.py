@@ -298,7 +298,19 @@ class Run:
         beat, and CP-SAT took over 100 s for one). The pricing solves `PRICING_WORKERS` parts
         at once (at most one per core the process may use, or ``SolverOptions.threads``
         parts if more), each on one thread, and one at a time under a memory limit (which
-        bounds each solve, not their sum). ``None`` where the decomposition gives no bound."""
+        bounds each solve, not their sum). ``None`` where the decomposition gives no bound.
+
+        SCIP prices with the settings of a solve started from a known answer (its fast
+        presolve, without the plug-ins of
+        `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`) and without primal
+        heuristics: at 5,000 municipalities one pricing took 0.31 s instead of 0.59 s on the
+        programme stage after ``max_abs_deviation`` and 0.68 s instead of 0.92 s on the
+        tie-break stage after ``equal_burden``, at the same optima (benchmarks/RESULTS.md,
+        run 30). The blocks' MIPs have many optima, though, and each setting returns its own,
+        so column generation can take another path to the same bound: after ``equal_burden``
+        at 5,000 municipalities it took 9 rounds instead of 8 on the programme stage and
+        ended at another of the optimal allocations. In run 24, on an earlier column
+        generation, such a path did not reach the bound."""
         reduction = self.reduction
         if reduction is None or self.backend.engine != "scip":
             return None
@@ -315,6 +327,7 @@ class Run:
             proof_engine=None,
             threads=1 if workers > 1 else self.options.threads,
         )
+        pricing = replace(options, fast_presolve=True, primal_heuristics=False)
         return solve_by_columns(
             model,
             reduced,
@@ -323,6 +336,7 @@ class Run:
             deadline,
             self._early_relaxation(terms),
             workers,
+            lambda sub: backend_type(sub, pricing),
         )
 
     def _block_prover(self, terms: Terms, reduced: Terms, constant: int) -> Prover:

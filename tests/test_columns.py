@@ -6,6 +6,7 @@ returns the allocation of the usual one."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import replace
 from fractions import Fraction
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import solver.backends.mathopt_parameters as parameters_module
 import solver.backends.ortools_mathopt as mathopt_module
 import solver.columns as columns_module
 import solver.run as run_module
@@ -581,6 +583,50 @@ def test_the_whole_mip_starts_from_highs_only_where_column_generation_left_a_wid
     column generation's answer is within `FIRST_ANSWER_SKIPPED_WITHIN` of its bound."""
     stage = Stage(name, {}, lambda _values: 0)
     assert _first_answer_wanted(stage, by_columns) is wanted
+
+
+def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """Every pricing MIP goes to SCIP with the settings of a started solve (its fast presolve,
+    without the plug-ins of `SCIP_OFF_WHEN_STARTED`) and without primal heuristics; the
+    other SCIP solves keep their own settings. The allocation is the usual one."""
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    usual = solve(national, hard_limit=False)
+    settings: dict[str, set[tuple[bool, bool]]] = {"pricing": set(), "other": set()}
+    pricing_backends: set[int] = set()
+
+    class Pricer(BlockPricer):
+        def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
+            super().__init__(model, blocks, backend_for, workers)
+            pricing_backends.update(id(backend) for _, backend in self.parts)
+
+    solve_on = mathopt_module.MathOptBackend._solve
+    made = parameters_module.solve_parameters
+    solving = threading.local()  # the backends each thread solves on (parts run in threads)
+
+    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stack = solving.__dict__.setdefault("backends", [])
+        stack.append(id(self))
+        try:
+            return solve_on(self, *args, **kwargs)
+        finally:
+            stack.pop()
+
+    def kept(*args: Any, **kwargs: Any) -> Any:
+        stack = solving.__dict__.get("backends")
+        kind = "pricing" if stack and stack[-1] in pricing_backends else "other"
+        settings[kind].add((kwargs["started"], kwargs["primal_heuristics"]))
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
+    monkeypatch.setattr(mathopt_module.MathOptBackend, "_solve", recorded)
+    monkeypatch.setattr(mathopt_module, "solve_parameters", kept)
+    by_blocks = solve(national, hard_limit=False)
+    assert by_blocks.status == usual.status == "optimal"
+    assert by_blocks.allocation == usual.allocation
+    assert settings["pricing"] == {(True, False)}
+    assert (False, True) in settings["other"]
 
 
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])

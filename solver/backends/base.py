@@ -40,7 +40,10 @@ class SolverOptions:
     relative gap accepted (0: prove optimality);
     ``network``: try the needs and fairness stages by the placement network first
     (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches
-    SCIP's primal heuristics off (the building MIPs of the placement network); ``log``: the
+    SCIP's primal heuristics off (the building MIPs of the placement network);
+    ``fast_presolve``: SCIP presolves at its fast emphasis and without the plug-ins of
+    `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`, as a solve started from a known
+    answer does (the pricing MIPs of `solver.columns`); ``log``: the
     engine prints its own log on standard output; ``first_answer_engine``: another engine of the
     backend that runs first, for at most `FIRST_ANSWER_SHARE` of the time, and whose answer, if
     it meets every row exactly and is better than the start given, starts the search; nothing
@@ -57,6 +60,7 @@ class SolverOptions:
     engine: str | None = None
     network: bool = True
     primal_heuristics: bool = True
+    fast_presolve: bool = False
     log: bool = False
     first_answer_engine: str | None = None
     proof_engine: str | None = None

@@ -531,7 +531,7 @@ class MathOptBackend(Backend):
                     params,
                     engine,
                     tight=tight,
-                    started=bool(hint),
+                    started=bool(hint) or self.options.fast_presolve,
                     small_objective=max(map(abs, terms.values()), default=0) <= SMALL_OBJECTIVE,
                     primal_heuristics=self.options.primal_heuristics,
                     first_answer=first_answer,
