@@ -93,8 +93,12 @@ RELAXATION_UP_TO = 100_000
 #: blocks up to this size (`BlockPricer`). After ``equal_burden`` at 5,000 municipalities the
 #: first pricing of the tie-break stage peaked at 983 MiB as one SCIP solve over all 189,909
 #: variables, and at 526, 438 and 400 MiB in parts of 50,000, 20,000 and 10,000, in the same
-#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22).
-PRICING_PART = 10_000
+#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22). With SCIP's settings
+#: of a started solve (`solver.run.Run._blocks`) smaller parts are faster too: one pricing at
+#: 5,000 municipalities took 0.24 s in parts of 2,500 against 0.28 s, 0.35 s and 0.40 s in parts
+#: of 5,000, 10,000 and 500 (programme stage after ``max_abs_deviation``), 0.52 s against 0.64,
+#: 0.66 and 0.77 s (tie-break stage after ``equal_burden``; run 30).
+PRICING_PART = 2_500
 
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
