@@ -93,12 +93,16 @@ RELAXATION_UP_TO = 100_000
 #: blocks up to this size (`BlockPricer`). After ``equal_burden`` at 5,000 municipalities the
 #: first pricing of the tie-break stage peaked at 983 MiB as one SCIP solve over all 189,909
 #: variables, and at 526, 438 and 400 MiB in parts of 50,000, 20,000 and 10,000, in the same
-#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22). With SCIP's settings
-#: of a started solve (`solver.run.Run._blocks`) smaller parts are faster too: one pricing at
-#: 5,000 municipalities took 0.24 s in parts of 2,500 against 0.28 s, 0.35 s and 0.40 s in parts
-#: of 5,000, 10,000 and 500 (programme stage after ``max_abs_deviation``), 0.52 s against 0.64,
-#: 0.66 and 0.77 s (tie-break stage after ``equal_burden``; run 30).
-PRICING_PART = 2_500
+#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22).
+PRICING_PART = 10_000
+
+#: The parts of a pricing MIP where SCIP prices with the settings of a started solve
+#: (`solver.run.pricing_settings`): there smaller parts are faster. One pricing at 5,000
+#: municipalities took 0.24 s in parts of 2,500 variables against 0.28, 0.35 and 0.40 s in parts
+#: of 5,000, 10,000 and 500 (programme stage after ``max_abs_deviation``), and 0.52 s against
+#: 0.64, 0.66 and 0.77 s (tie-break stage after ``equal_burden``; medians of 5,
+#: benchmarks/RESULTS.md, run 30). With SCIP's default settings the size did not matter (run 29).
+FAST_PRICING_PART = 2_500
 
 #: At most this many rounds of column generation.
 MOST_ROUNDS = 60
@@ -263,19 +267,25 @@ class Priced:
 
 
 class BlockPricer:
-    """The pricing MIP in parts: consecutive blocks, together at most `PRICING_PART`
-    variables (one block may pass it alone), each part a model of its own variables and kept
-    rows solved by its own backend, up to ``workers`` parts at once on threads of their own
-    (the engines release Python's lock while they solve). The blocks share no row, so the
-    cheapest point of the whole is the union of the parts' cheapest points, whatever the
-    order in which they are found."""
+    """The pricing MIP in parts: consecutive blocks, together at most ``part`` variables
+    (`PRICING_PART` if not given; one block may pass it alone), each part a model of its own
+    variables and kept rows solved by its own backend, up to ``workers`` parts at once on
+    threads of their own (the engines release Python's lock while they solve). The blocks
+    share no row, so the cheapest point of the whole is the union of the parts' cheapest
+    points, whatever the order in which they are found."""
 
     def __init__(
-        self, model: LinearModel, blocks: Blocks, backend_for: BackendFor, workers: int = 1
+        self,
+        model: LinearModel,
+        blocks: Blocks,
+        backend_for: BackendFor,
+        workers: int = 1,
+        part: int | None = None,
     ) -> None:
+        most = PRICING_PART if part is None else part
         parts: list[list[int]] = [[]]
         for members in blocks.members:
-            if parts[-1] and len(parts[-1]) + len(members) > PRICING_PART:
+            if parts[-1] and len(parts[-1]) + len(members) > most:
                 parts.append([])
             parts[-1].extend(members)
         part_of = {index: number for number, indices in enumerate(parts) for index in indices}
@@ -419,16 +429,17 @@ def solve_by_columns(
     first: tuple[LinearModel, Relaxation] | None = None,
     workers: int = 1,
     pricing_for: BackendFor | None = None,
+    part: int | None = None,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
-    from the whole point ``start`` that meets every row, pricing up to ``workers`` parts at
-    once (`BlockPricer`) on the backends of ``pricing_for`` (``backend_for``'s if not given;
-    the first relaxation, the masters and the completion are ``backend_for``'s); ``None``
-    where the model has no blocks or no bound is known (the first relaxation or pricing
-    fails, or the time runs out first). Where no answer reaches the bound's ceiling, the best
-    whole point found comes back unproven (`ByColumns.proven`) with the best bound: the start
-    where the rounds stopped early (a solve failed, the time ran out), else the better of the
-    start and the completion.
+    from the whole point ``start`` that meets every row, pricing up to ``workers`` parts of
+    at most ``part`` variables at once (`BlockPricer`) on the backends of ``pricing_for``
+    (``backend_for``'s if not given; the first relaxation, the masters and the completion are
+    ``backend_for``'s); ``None`` where the model has no blocks or no bound is known (the first
+    relaxation or pricing fails, or the time runs out first). Where no answer reaches the
+    bound's ceiling, the best whole point found comes back unproven (`ByColumns.proven`) with
+    the best bound: the start where the rounds stopped early (a solve failed, the time ran
+    out), else the better of the start and the completion.
 
     The first prices are the duals of the model's linear relaxation, or those of ``first``, a
     relaxation of the same terms already solved over a model with some of these rows (the
@@ -448,7 +459,7 @@ def solve_by_columns(
     making = _Columns(blocks, terms)
     columns = [making.column(b, start) for b in range(len(blocks.members))]
     known = {(c.block, c.values) for c in columns}
-    pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers)
+    pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
     first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
     if first_duals is None:
         return None

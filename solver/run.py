@@ -22,7 +22,7 @@ from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, Prover, Relaxation, SolverOptions, Status
-from solver.columns import RELAXATION_UP_TO, ByColumns, solve_by_columns
+from solver.columns import FAST_PRICING_PART, RELAXATION_UP_TO, ByColumns, solve_by_columns
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import (
     EarlyNarrowing,
@@ -93,6 +93,32 @@ NARROW_UP_TO = 100_000
 #: at once that stage took 14.8 s instead of 21.8 s, with the relaxations by the interior
 #: point method (`solver.backends.ortools_mathopt.BARRIER_FROM`; benchmarks/RESULTS.md, run 29).
 PRICING_WORKERS = 2
+
+
+def pricing_settings(options: SolverOptions, variables: int) -> tuple[SolverOptions, int | None]:
+    """The options of column generation's pricing MIPs on a reduced model of ``variables``
+    variables, and the most variables of one part (``None``: `solver.columns.PRICING_PART`).
+
+    From `COLUMNS_FROM` variables, where column generation decides the stage and its pricing is
+    most of the stage's time, SCIP prices with the settings of a solve started from a known
+    answer (its fast presolve, without the plug-ins of
+    `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`), without primal heuristics
+    and in parts of `solver.columns.FAST_PRICING_PART`. At 5,000 municipalities one pricing
+    then took 0.24 s instead of 0.59 s on the programme stage after ``max_abs_deviation`` and
+    0.52 s instead of 0.92 s on the tie-break stage after ``equal_burden``, at the same optima
+    (benchmarks/RESULTS.md, run 30). The blocks' MIPs have many optima, and each setting
+    returns its own, so column generation takes another path to the same bound: after
+    ``equal_burden`` at 5,000 municipalities it ends at another of the optimal allocations
+    (run 30). In run 24 such a path, on an earlier column generation, did not reach the bound.
+
+    Below, column generation only proves what SCIP left unproven (`Run._block_prover`); its
+    pricing took 2 s of the 84 s of syn-1000-g8 under ``equal_burden``, and its answer starts
+    CP-SAT's proof, whose time depends on that start: 79 s from this path's answer, 88 s and
+    146 s from those of the faster settings (run 30). There SCIP keeps its default settings."""
+    if variables < COLUMNS_FROM:
+        return options, None
+    return replace(options, fast_presolve=True, primal_heuristics=False), FAST_PRICING_PART
+
 
 #: The stop reason of a stage that column generation did not prove (`Run.by_columns`); the
 #: whole MIP solved after it gives the stage's own.
@@ -298,19 +324,8 @@ class Run:
         beat, and CP-SAT took over 100 s for one). The pricing solves `PRICING_WORKERS` parts
         at once (at most one per core the process may use, or ``SolverOptions.threads``
         parts if more), each on one thread, and one at a time under a memory limit (which
-        bounds each solve, not their sum). ``None`` where the decomposition gives no bound.
-
-        SCIP prices with the settings of a solve started from a known answer (its fast
-        presolve, without the plug-ins of
-        `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`) and without primal
-        heuristics: at 5,000 municipalities one pricing took 0.31 s instead of 0.59 s on the
-        programme stage after ``max_abs_deviation`` and 0.68 s instead of 0.92 s on the
-        tie-break stage after ``equal_burden``, at the same optima (benchmarks/RESULTS.md,
-        run 30). The blocks' MIPs have many optima, though, and each setting returns its own,
-        so column generation can take another path to the same bound: after ``equal_burden``
-        at 5,000 municipalities it took 9 rounds instead of 8 on the programme stage and
-        ended at another of the optimal allocations. In run 24, on an earlier column
-        generation, such a path did not reach the bound."""
+        bounds each solve, not their sum), with the settings and in the parts of
+        `pricing_settings`. ``None`` where the decomposition gives no bound."""
         reduction = self.reduction
         if reduction is None or self.backend.engine != "scip":
             return None
@@ -327,7 +342,7 @@ class Run:
             proof_engine=None,
             threads=1 if workers > 1 else self.options.threads,
         )
-        pricing = replace(options, fast_presolve=True, primal_heuristics=False)
+        pricing, part = pricing_settings(options, len(model.variables))
         return solve_by_columns(
             model,
             reduced,
@@ -337,6 +352,7 @@ class Run:
             self._early_relaxation(terms),
             workers,
             lambda sub: backend_type(sub, pricing),
+            part,
         )
 
     def _block_prover(self, terms: Terms, reduced: Terms, constant: int) -> Prover:

@@ -416,12 +416,19 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     the same in all four."""
     monkeypatch.setattr(run_module, "_cores", lambda: 2)
     monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
-    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    monkeypatch.setattr(run_module, "FAST_PRICING_PART", 500)
     made: list[tuple[int, int]] = []
 
     class Pricer(BlockPricer):
-        def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
-            super().__init__(model, blocks, backend_for, workers)
+        def __init__(
+            self,
+            model: LinearModel,
+            blocks: Any,
+            backend_for: Any,
+            workers: int = 1,
+            part: int | None = None,
+        ):
+            super().__init__(model, blocks, backend_for, workers, part)
             assert len(self.parts) > 1
             made.append((workers, self.parts[0][1].options.threads))
 
@@ -588,18 +595,30 @@ def test_the_whole_mip_starts_from_highs_only_where_column_generation_left_a_wid
 def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     monkeypatch: pytest.MonkeyPatch, national: Region
 ) -> None:
-    """Every pricing MIP goes to SCIP with the settings of a started solve (its fast presolve,
-    without the plug-ins of `SCIP_OFF_WHEN_STARTED`) and without primal heuristics; the
-    other SCIP solves keep their own settings. The allocation is the usual one."""
+    """Where column generation decides the stage (from `COLUMNS_FROM` variables), every
+    pricing MIP goes to SCIP with the settings of a started solve (its fast presolve, without
+    the plug-ins of `SCIP_OFF_WHEN_STARTED`) and without primal heuristics, in parts of at
+    most `FAST_PRICING_PART` variables; the other SCIP solves keep their own settings. The
+    allocation is the usual one."""
     monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
     usual = solve(national, hard_limit=False)
+    monkeypatch.setattr(run_module, "FAST_PRICING_PART", 1000)
     settings: dict[str, set[tuple[bool, bool]]] = {"pricing": set(), "other": set()}
     pricing_backends: set[int] = set()
+    part_sizes: list[int] = []
 
     class Pricer(BlockPricer):
-        def __init__(self, model: LinearModel, blocks: Any, backend_for: Any, workers: int = 1):
-            super().__init__(model, blocks, backend_for, workers)
+        def __init__(
+            self,
+            model: LinearModel,
+            blocks: Any,
+            backend_for: Any,
+            workers: int = 1,
+            part: int | None = None,
+        ):
+            super().__init__(model, blocks, backend_for, workers, part)
             pricing_backends.update(id(backend) for _, backend in self.parts)
+            part_sizes.extend(len(indices) for indices, _ in self.parts)
 
     solve_on = mathopt_module.MathOptBackend._solve
     made = parameters_module.solve_parameters
@@ -627,6 +646,20 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     assert by_blocks.allocation == usual.allocation
     assert settings["pricing"] == {(True, False)}
     assert (False, True) in settings["other"]
+    assert len(part_sizes) > 2 and max(part_sizes) <= 1000
+
+
+def test_the_pricing_keeps_scips_settings_where_column_generation_only_proves() -> None:
+    """Below `COLUMNS_FROM` variables (column generation as the prover after SCIP) the pricing
+    gets the stage's options as they are, in parts of `PRICING_PART`; from it, the settings of
+    a started solve without primal heuristics, in parts of `FAST_PRICING_PART`. Every other
+    option is kept."""
+    options = SolverOptions(time_limit=7.0, seed=3, threads=2, memory_limit=900)
+    below = run_module.pricing_settings(options, run_module.COLUMNS_FROM - 1)
+    assert below == (options, None)
+    fast, part = run_module.pricing_settings(options, run_module.COLUMNS_FROM)
+    assert fast == replace(options, fast_presolve=True, primal_heuristics=False)
+    assert part == columns_module.FAST_PRICING_PART < columns_module.PRICING_PART
 
 
 @pytest.mark.parametrize(("engine", "tried"), [("scip", True), ("highs", False), ("cpsat", False)])
