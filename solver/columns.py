@@ -98,10 +98,11 @@ PRICING_PART = 10_000
 
 #: The parts of a pricing MIP where SCIP prices with the settings of a started solve
 #: (`solver.run.pricing_settings`): there smaller parts are faster. One pricing at 5,000
-#: municipalities took 0.24 s in parts of 2,500 variables against 0.28, 0.35 and 0.40 s in parts
-#: of 5,000, 10,000 and 500 (programme stage after ``max_abs_deviation``), and 0.52 s against
-#: 0.64, 0.66 and 0.77 s (tie-break stage after ``equal_burden``; medians of 5,
-#: benchmarks/RESULTS.md, run 30). With SCIP's default settings the size did not matter (run 29).
+#: municipalities took 0.27 s in parts of 2,500 variables against 0.27, 0.31, 0.36 and 0.37 s in
+#: parts of 5,000, 1,000, 10,000 and 500 (programme stage after ``max_abs_deviation``), and
+#: 0.54 s against 0.61, 0.59, 0.74 and 0.71 s (tie-break stage after ``equal_burden``; medians
+#: of 5 in turns, benchmarks/RESULTS.md, run 30). With SCIP's default settings the size did not
+#: matter (run 29).
 FAST_PRICING_PART = 2_500
 
 #: At most this many rounds of column generation.

@@ -104,12 +104,13 @@ def pricing_settings(options: SolverOptions, variables: int) -> tuple[SolverOpti
     answer (its fast presolve, without the plug-ins of
     `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`), without primal heuristics
     and in parts of `solver.columns.FAST_PRICING_PART`. At 5,000 municipalities one pricing
-    then took 0.24 s instead of 0.59 s on the programme stage after ``max_abs_deviation`` and
-    0.52 s instead of 0.92 s on the tie-break stage after ``equal_burden``, at the same optima
-    (benchmarks/RESULTS.md, run 30). The blocks' MIPs have many optima, and each setting
-    returns its own, so column generation takes another path to the same bound: after
-    ``equal_burden`` at 5,000 municipalities it ends at another of the optimal allocations
-    (run 30). In run 24 such a path, on an earlier column generation, did not reach the bound.
+    then took 0.27 s instead of 0.65 s on the programme stage after ``max_abs_deviation`` and
+    0.54 s instead of 0.96 s on the tie-break stage after ``equal_burden``, at the same optima
+    (medians of 5 in turns, benchmarks/RESULTS.md, run 30). The blocks' MIPs have many
+    optima, and each setting returns its own (127 of 4,993 blocks differed there), so column
+    generation can take another path to the same bound: after ``equal_burden`` at 5,000
+    municipalities it ends at another of the optimal allocations. In run 24 such a path, on an
+    earlier column generation, did not reach the bound.
 
     Below, column generation only proves what SCIP left unproven (`Run._block_prover`); its
     pricing took 2 s of the 84 s of syn-1000-g8 under ``equal_burden``, and its answer starts
