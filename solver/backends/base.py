@@ -43,7 +43,8 @@ class SolverOptions:
     SCIP's primal heuristics off (the building MIPs of the placement network);
     ``fast_presolve``: SCIP presolves at its fast emphasis and without the plug-ins of
     `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`, as a solve started from a known
-    answer does (the pricing MIPs of `solver.columns`); ``log``: the
+    answer does (the pricing MIPs of column generation where it decides a stage,
+    `solver.run.pricing_settings`); ``log``: the
     engine prints its own log on standard output; ``first_answer_engine``: another engine of the
     backend that runs first, for at most `FIRST_ANSWER_SHARE` of the time, and whose answer, if
     it meets every row exactly and is better than the start given, starts the search; nothing
