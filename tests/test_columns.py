@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -406,6 +407,24 @@ def test_a_solve_block_by_block_returns_the_usual_allocation(
         assert stage.bound <= stage.value
 
 
+def _recording_pricer(record: Callable[[BlockPricer], None]) -> type[BlockPricer]:
+    """A `BlockPricer` that hands each pricer it makes to ``record``."""
+
+    class Recording(BlockPricer):
+        def __init__(
+            self,
+            model: LinearModel,
+            blocks: Any,
+            backend_for: Any,
+            workers: int = 1,
+            part: int | None = None,
+        ) -> None:
+            super().__init__(model, blocks, backend_for, workers, part)
+            record(self)
+
+    return Recording
+
+
 def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     monkeypatch: pytest.MonkeyPatch, national: Region
 ) -> None:
@@ -419,20 +438,11 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     monkeypatch.setattr(run_module, "FAST_PRICING_PART", 500)
     made: list[tuple[int, int]] = []
 
-    class Pricer(BlockPricer):
-        def __init__(
-            self,
-            model: LinearModel,
-            blocks: Any,
-            backend_for: Any,
-            workers: int = 1,
-            part: int | None = None,
-        ):
-            super().__init__(model, blocks, backend_for, workers, part)
-            assert len(self.parts) > 1
-            made.append((workers, self.parts[0][1].options.threads))
+    def record(pricer: BlockPricer) -> None:
+        assert len(pricer.parts) > 1
+        made.append((pricer.workers, pricer.parts[0][1].options.threads))
 
-    monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
+    monkeypatch.setattr(columns_module, "BlockPricer", _recording_pricer(record))
     one = solve(national, options=SolverOptions(threads=1), hard_limit=False)
     two = solve(national, options=SolverOptions(threads=2), hard_limit=False)
     limited = solve(national, options=SolverOptions(threads=2, memory_limit=4000), hard_limit=False)
@@ -607,18 +617,9 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     pricing_backends: set[int] = set()
     part_sizes: list[int] = []
 
-    class Pricer(BlockPricer):
-        def __init__(
-            self,
-            model: LinearModel,
-            blocks: Any,
-            backend_for: Any,
-            workers: int = 1,
-            part: int | None = None,
-        ):
-            super().__init__(model, blocks, backend_for, workers, part)
-            pricing_backends.update(id(backend) for _, backend in self.parts)
-            part_sizes.extend(len(indices) for indices, _ in self.parts)
+    def record(pricer: BlockPricer) -> None:
+        pricing_backends.update(id(backend) for _, backend in pricer.parts)
+        part_sizes.extend(len(indices) for indices, _ in pricer.parts)
 
     solve_on = mathopt_module.MathOptBackend._solve
     made = parameters_module.solve_parameters
@@ -638,7 +639,7 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
         settings[kind].add((kwargs["started"], kwargs["primal_heuristics"]))
         return made(*args, **kwargs)
 
-    monkeypatch.setattr(columns_module, "BlockPricer", Pricer)
+    monkeypatch.setattr(columns_module, "BlockPricer", _recording_pricer(record))
     monkeypatch.setattr(mathopt_module.MathOptBackend, "_solve", recorded)
     monkeypatch.setattr(mathopt_module, "solve_parameters", kept)
     by_blocks = solve(national, hard_limit=False)

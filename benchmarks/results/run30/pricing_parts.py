@@ -25,7 +25,7 @@ from pathlib import Path
 
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.columns import BlockPricer, priced_duals, split_blocks
+from solver.columns import BlockPricer, Blocks, priced_duals, split_blocks
 from solver.model import LinearModel, Terms
 
 OPTIONS = SolverOptions(time_limit=600, threads=1)
@@ -35,18 +35,24 @@ SETTINGS = {
 }
 
 
-def main(path: Path, rounds: int, chosen: list[tuple[str, int]]) -> None:
+def relaxation_prices(path: Path) -> tuple[LinearModel, Blocks, Terms]:
+    """The cached stage problem's model, its blocks and the pricing objective at the duals of
+    its linear relaxation."""
     problem = pickle.loads(path.read_bytes())
     model: LinearModel = problem.model
     terms: Terms = problem.terms
     blocks = split_blocks(model)
     assert blocks is not None
-    backend = backend_class("ortools")
-    relaxed = backend(model, OPTIONS).relaxation(terms, 600)
+    relaxed = backend_class("ortools")(model, OPTIONS).relaxation(terms, 600)
     assert relaxed is not None
     made = priced_duals(terms, blocks.coupling, [relaxed.duals[p] for p in blocks.positions])
     assert made is not None
-    prices = made[2]
+    return model, blocks, made[2]
+
+
+def main(path: Path, rounds: int, chosen: list[tuple[str, int]]) -> None:
+    model, blocks, prices = relaxation_prices(path)
+    backend = backend_class("ortools")
     pricers = {
         (setting, part): BlockPricer(
             model, blocks, partial(backend, options=SETTINGS[setting]), 2, part

@@ -6,14 +6,15 @@ of `solver.columns.PRICING_PART` variables, two at once (benchmarks/RESULTS.md, 
     PYTHONPATH=. python benchmarks/results/run30/scip_settings.py PROBLEM.pickle ROUNDS \
         MODE[,MODE...]
 
-PROBLEM.pickle: as `benchmarks/results/run22/columns_replay.py` caches it. MODE: one of
+PROBLEM.pickle: as `benchmarks/results/run22/columns_replay.py` caches it; the prices as in
+`pricing_parts.py`. MODE: one of
 `MODES`. Printed per mode: the median and every time, and the cheapest point's cost (or that
 a part was not proven optimal, the first time).
 """
 
 from __future__ import annotations
 
-import pickle
+import importlib
 import statistics
 import sys
 import time
@@ -24,7 +25,10 @@ from typing import Any
 import solver.backends.ortools_mathopt as mathopt_module
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
-from solver.columns import BlockPricer, priced_duals, split_blocks
+from solver.columns import BlockPricer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+pricing_parts = importlib.import_module("pricing_parts")
 
 OPTIONS = SolverOptions(time_limit=600)
 #: gSCIP's meta parameter value ``GScipParameters.OFF`` (only `solver.backends` imports OR-Tools).
@@ -82,16 +86,8 @@ def with_modes() -> None:
 
 def main(path: Path, rounds: int, modes: list[str]) -> None:
     with_modes()
-    problem = pickle.loads(path.read_bytes())
-    model, terms = problem.model, problem.terms
-    blocks = split_blocks(model)
-    assert blocks is not None
+    model, blocks, prices = pricing_parts.relaxation_prices(path)
     backend = backend_class("ortools")
-    relaxed = backend(model, OPTIONS).relaxation(terms, 600)
-    assert relaxed is not None
-    made = priced_duals(terms, blocks.coupling, [relaxed.duals[p] for p in blocks.positions])
-    assert made is not None
-    prices = made[2]
     pricer = BlockPricer(model, blocks, lambda sub: backend(sub, OPTIONS), 2)
     times: dict[str, list[float]] = {mode: [] for mode in modes}
     costs: dict[str, int | None] = {}
