@@ -615,9 +615,11 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     monkeypatch.setattr(run_module, "FAST_PRICING_PART", 1000)
     settings: dict[str, set[tuple[bool, bool]]] = {"pricing": set(), "other": set()}
     pricing_backends: set[int] = set()
+    held: list[BlockPricer] = []  # alive, so that no later backend takes a pricing one's id
     part_sizes: list[int] = []
 
     def record(pricer: BlockPricer) -> None:
+        held.append(pricer)
         pricing_backends.update(id(backend) for _, backend in pricer.parts)
         part_sizes.extend(len(indices) for indices, _ in pricer.parts)
 
