@@ -434,7 +434,8 @@ def solve_by_columns(
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts of
-    at most ``part`` variables at once (`BlockPricer`) on the backends of ``pricing_for``
+    at most ``part`` variables (`PRICING_PART` if ``None``; one block may pass it) at once
+    (`BlockPricer`) on the backends of ``pricing_for``
     (``backend_for``'s if not given; the first relaxation, the masters and the completion are
     ``backend_for``'s); ``None`` where the model has no blocks or no bound is known (the first
     relaxation or pricing fails, or the time runs out first). Where no answer reaches the

@@ -105,8 +105,8 @@ def pricing_settings(options: SolverOptions, variables: int) -> tuple[SolverOpti
     `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`), without primal heuristics
     and in parts of `solver.columns.FAST_PRICING_PART`. At 5,000 municipalities one pricing
     then took 0.27 s instead of 0.65 s on the programme stage after ``max_abs_deviation`` and
-    0.54 s instead of 0.96 s on the tie-break stage after ``equal_burden``, at the same optima
-    (medians of 5 in turns, benchmarks/RESULTS.md, run 30). The blocks' MIPs have many
+    0.54 s instead of 0.96 s on the tie-break stage after ``equal_burden``, at the same least
+    cost (medians of 5 in turns, benchmarks/RESULTS.md, run 30). The blocks' MIPs have many
     optima, and each setting returns its own (127 of 4,993 blocks differed there), so column
     generation can take another path to the same bound: after ``equal_burden`` at 5,000
     municipalities it ends at another of the optimal allocations. In run 24 such a path, on an

@@ -609,9 +609,9 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     pricing MIP goes to SCIP with the settings of a started solve (its fast presolve, without
     the plug-ins of `SCIP_OFF_WHEN_STARTED`) and without primal heuristics, in parts of at
     most `FAST_PRICING_PART` variables; the other SCIP solves keep their own settings. The
-    allocation is the usual one."""
-    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
+    allocation is the usual one (SCIP's alone, without column generation)."""
     usual = solve(national, hard_limit=False)
+    monkeypatch.setattr(run_module, "COLUMNS_FROM", 0)
     monkeypatch.setattr(run_module, "FAST_PRICING_PART", 1000)
     settings: dict[str, set[tuple[bool, bool]]] = {"pricing": set(), "other": set()}
     pricing_backends: set[int] = set()
@@ -626,8 +626,11 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     solve_on = mathopt_module.MathOptBackend._solve
     made = parameters_module.solve_parameters
     solving = threading.local()  # the backends each thread solves on (parts run in threads)
+    others_fast: set[bool] = set()
 
     def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if id(self) not in pricing_backends:
+            others_fast.add(self.options.fast_presolve)
         stack = solving.__dict__.setdefault("backends", [])
         stack.append(id(self))
         try:
@@ -648,8 +651,39 @@ def test_the_pricing_mips_presolve_fast_without_primal_heuristics(
     assert by_blocks.status == usual.status == "optimal"
     assert by_blocks.allocation == usual.allocation
     assert settings["pricing"] == {(True, False)}
-    assert (False, True) in settings["other"]
+    assert (False, True) in settings["other"]  # the completions (the buildings run without
+    assert others_fast == {False}  # heuristics); no other SCIP solve gets the fast settings
     assert len(part_sizes) > 2 and max(part_sizes) <= 1000
+
+
+def test_column_generation_as_the_prover_prices_with_scips_own_settings(
+    monkeypatch: pytest.MonkeyPatch, national: Region
+) -> None:
+    """Below `COLUMNS_FROM` variables, the prover that the programme and tie-break stages offer
+    SCIP (`Run._block_prover`) runs column generation with the pricing on the stage's own
+    options, in parts of `PRICING_PART`."""
+    handed: list[tuple[SolverOptions, int | None]] = []
+
+    def captured(model: LinearModel, *args: Any) -> None:
+        pricing_for, part = args[-2:]
+        handed.append((pricing_for(model).options, part))
+
+    backend_minimize = mathopt_module.MathOptBackend.minimize
+
+    def proving_first(self: Any, terms: Any, limit: float, hint: Any = None, **kwargs: Any) -> Any:
+        prover = kwargs.get("prover")
+        if prover is not None and hint is not None:
+            assert prover(hint, 10.0) is None  # the captured column generation gives no bound
+        return backend_minimize(self, terms, limit, hint, **kwargs)
+
+    monkeypatch.setattr(run_module, "solve_by_columns", captured)
+    monkeypatch.setattr(mathopt_module.MathOptBackend, "minimize", proving_first)
+    result = solve(national, options=SolverOptions(seed=5), hard_limit=False)
+    assert result.status == "optimal"
+    assert len(handed) == 2  # the programme and tie-break stages
+    for options, part in handed:
+        assert part is None
+        assert not options.fast_presolve and options.primal_heuristics and options.seed == 5
 
 
 def test_the_pricing_keeps_scips_settings_where_column_generation_only_proves() -> None:

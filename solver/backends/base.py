@@ -40,11 +40,12 @@ class SolverOptions:
     relative gap accepted (0: prove optimality);
     ``network``: try the needs and fairness stages by the placement network first
     (`solver.decomposition`; the OR-Tools backend only); ``primal_heuristics``: false switches
-    SCIP's primal heuristics off (the building MIPs of the placement network);
-    ``fast_presolve``: SCIP presolves at its fast emphasis and without the plug-ins of
-    `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED`, as a solve started from a known
-    answer does (the pricing MIPs of column generation where it decides a stage,
-    `solver.run.pricing_settings`); ``log``: the
+    SCIP's primal heuristics off (the building MIPs of the placement network, and the pricing
+    MIPs of `solver.run.pricing_settings`); ``fast_presolve``: SCIP runs with the settings of a
+    solve started from a known answer, its fast presolve and the heuristics and separators of
+    `solver.backends.mathopt_parameters.SCIP_OFF_WHEN_STARTED` off for the whole search (the
+    pricing MIPs of column generation where it decides a stage, `solver.run.pricing_settings`);
+    ``log``: the
     engine prints its own log on standard output; ``first_answer_engine``: another engine of the
     backend that runs first, for at most `FIRST_ANSWER_SHARE` of the time, and whose answer, if
     it meets every row exactly and is better than the start given, starts the search; nothing

@@ -45,7 +45,9 @@ def relaxation_prices(path: Path) -> tuple[LinearModel, Blocks, Terms]:
     assert blocks is not None
     relaxed = backend_class("ortools")(model, OPTIONS).relaxation(terms, 600)
     assert relaxed is not None
-    made = priced_duals(terms, blocks.coupling, [relaxed.duals[p] for p in blocks.positions])
+    made = priced_duals(
+        terms, blocks.coupling, [relaxed.duals.get(p, 0.0) for p in blocks.positions]
+    )
     assert made is not None
     return model, blocks, made[2]
 
