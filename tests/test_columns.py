@@ -411,15 +411,8 @@ def _recording_pricer(record: Callable[[BlockPricer], None]) -> type[BlockPricer
     """A `BlockPricer` that hands each pricer it makes to ``record``."""
 
     class Recording(BlockPricer):
-        def __init__(
-            self,
-            model: LinearModel,
-            blocks: Any,
-            backend_for: Any,
-            workers: int = 1,
-            part: int | None = None,
-        ) -> None:
-            super().__init__(model, blocks, backend_for, workers, part)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             record(self)
 
     return Recording
