@@ -34,10 +34,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from solver.backends.base import Backend, Outcome, Relaxation, Status
+from solver.beside import Beside
 from solver.model import Constraint, LinearModel, Terms, Variable, linked_blocks
 
 #: Makes a backend for a model (the stage's engine and options).
 BackendFor = Callable[[LinearModel], Backend]
+
+#: Waits for a relaxation of a stage's terms over a model with some of the stage's rows (the
+#: narrowing relaxation begun beside it) and gives it with that model; ``None`` where it failed.
+FirstRelaxation = Callable[[], tuple[LinearModel, Relaxation] | None]
+
+#: The duals of the coupling rows and the half-widths of the boxes around them.
+Duals = tuple[list[float], list[float]]
 
 #: Rows with at least this many terms join blocks (the rows of one municipality have at most
 #: one term per group and segment); shorter rows join their variables into one block.
@@ -427,7 +435,7 @@ def solve_by_columns(
     start: Mapping[int, int],
     backend_for: BackendFor,
     deadline: float,
-    first: tuple[LinearModel, Relaxation] | None = None,
+    first: FirstRelaxation | None = None,
     workers: int = 1,
     pricing_for: BackendFor | None = None,
     part: int | None = None,
@@ -443,12 +451,14 @@ def solve_by_columns(
     the best bound: the start where the rounds stopped early (a solve failed, the time ran
     out), else the better of the start and the completion.
 
-    The first prices are the duals of the model's linear relaxation, or those of ``first``, a
-    relaxation of the same terms already solved over a model with some of these rows (the
+    The first prices are the duals of the model's linear relaxation, or those of the relaxation
+    that ``first`` waits for: one of the same terms over a model with some of these rows (the
     narrowing relaxation begun beside the stage, `solver.early_narrowing`: on the programme
     stage of syn-5000-g8 after ``equal_burden``, 189,909 variables, the relaxation took
     150 s); a row it lacks starts at 0, and any duals give a valid bound. Without ``first``,
-    above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). Each round then solves
+    above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). Either relaxation is
+    waited for only once the columns of ``start`` and the pricing's models are made, which the
+    caller's thread does while the engine solves it (`_first_duals_begun`). Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
     centre of the next box, and adds every block's cheapest point that beats the master. It
     ends when the bound's ceiling reaches the start's value (the start is then optimal) or
@@ -458,11 +468,15 @@ def solve_by_columns(
     blocks = split_blocks(model)
     if blocks is None:
         return None
-    making = _Columns(blocks, terms)
-    columns = [making.column(b, start) for b in range(len(blocks.members))]
-    known = {(c.block, c.values) for c in columns}
-    pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
-    first_duals = _first_duals(model, terms, blocks, backend_for, deadline, first)
+    first_duals_of = _first_duals_begun(model, terms, backend_for, deadline, first)
+    try:
+        making = _Columns(blocks, terms)
+        columns = [making.column(b, start) for b in range(len(blocks.members))]
+        known = {(c.block, c.values) for c in columns}
+        pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
+    finally:
+        # Waited for also where the set-up fails, so that no solve outlives the call.
+        first_duals = first_duals_of(blocks)
     if first_duals is None:
         return None
     centre, width = first_duals
@@ -544,22 +558,51 @@ def _widened(
     ]
 
 
+def _first_duals_begun(
+    model: LinearModel,
+    terms: Terms,
+    backend_for: BackendFor,
+    deadline: float,
+    first: FirstRelaxation | None,
+) -> Callable[[Blocks], Duals | None]:
+    """`_first_duals` begun: the linear relaxation of ``model`` written now and solved on a
+    thread of its own (`solver.beside`) where it is needed (no ``first``, at most
+    `RELAXATION_UP_TO` variables); the duals, once ``model``'s blocks are given, from that
+    relaxation or from ``first``'s (waited for then). The engines release Python's lock while
+    they solve, so the caller's thread makes the columns and the pricing's models meanwhile:
+    on syn-5000-g8 about 0.3 s of each stage's start (benchmarks/RESULTS.md, run 31). The
+    duals are those of the same relaxation as when solved after the set-up."""
+    if first is not None or len(model.variables) > RELAXATION_UP_TO:
+        return lambda blocks: _first_duals(model, terms, blocks, backend_for, deadline, first)
+    solve = backend_for(model).prepared_relaxation(terms)
+    solving = Beside(lambda: solve(deadline - time.perf_counter()), "fairshare-first-duals")
+
+    def duals(blocks: Blocks) -> Duals | None:
+        relaxed = solving.result()
+        if relaxed is None:
+            return None
+        return _boxed([relaxed.duals.get(p, 0.0) for p in blocks.positions])
+
+    return duals
+
+
 def _first_duals(
     model: LinearModel,
     terms: Terms,
     blocks: Blocks,
     backend_for: BackendFor,
     deadline: float,
-    first: tuple[LinearModel, Relaxation] | None,
-) -> tuple[list[float], list[float]] | None:
+    first: FirstRelaxation | None,
+) -> Duals | None:
     """The first duals of the coupling rows and the half-widths of the box around them: the
-    duals in ``first`` (a row it lacks: 0), or else in the linear relaxation of ``model``
-    solved now, each with a box of `BOX` times its size; above `RELAXATION_UP_TO` variables,
-    without ``first``, zeros with a box of `BOX` times the largest cost. ``None`` if the
-    relaxation fails."""
+    duals of the relaxation that ``first`` gives (a row it lacks: 0), or else where it gives
+    none, in the linear relaxation of ``model`` solved now, each with a box of `BOX` times
+    its size; above `RELAXATION_UP_TO` variables, without a relaxation from ``first``, zeros
+    with a box of `BOX` times the largest cost. ``None`` if the relaxation fails."""
     count = len(blocks.coupling)
-    if first is not None:
-        first_model, relaxation = first
+    at_hand = None if first is None else first()
+    if at_hand is not None:
+        first_model, relaxation = at_hand
         coupling = {row: number for number, row in enumerate(blocks.coupling)}
         duals = [0.0] * count
         for position, row in enumerate(first_model.constraints):
@@ -574,6 +617,12 @@ def _first_duals(
         if relaxed is None:
             return None
         duals = [relaxed.duals.get(p, 0.0) for p in blocks.positions]
+    return _boxed(duals)
+
+
+def _boxed(duals: list[float]) -> Duals:
+    """``duals`` with the half-widths of their boxes: `BOX` times each one's size (at least
+    1)."""
     return duals, [BOX * max(1.0, abs(d)) for d in duals]
 
 

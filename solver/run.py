@@ -22,7 +22,13 @@ from models.region import Region
 from solver.allocation import Stability
 from solver.backends import backend_class
 from solver.backends.base import Backend, Outcome, Prover, Relaxation, SolverOptions, Status
-from solver.columns import FAST_PRICING_PART, RELAXATION_UP_TO, ByColumns, solve_by_columns
+from solver.columns import (
+    FAST_PRICING_PART,
+    RELAXATION_UP_TO,
+    ByColumns,
+    FirstRelaxation,
+    solve_by_columns,
+)
 from solver.dual_bound import implied_bounds
 from solver.early_narrowing import (
     EarlyNarrowing,
@@ -371,21 +377,26 @@ class Run:
 
         return prove
 
-    def _early_relaxation(self, terms: Terms) -> tuple[LinearModel, Relaxation] | None:
-        """The relaxation of ``terms`` that `start_narrowing` began beside this stage, once
-        solved, with its model; ``None`` if there is none for these terms, or on a model above
-        `solver.columns.RELAXATION_UP_TO` variables: column generation then starts from zero
-        duals rather than wait (after ``equal_burden`` at 5,000 municipalities the relaxation
-        takes about 150 s). It does so even where the relaxation happens to be solved already,
-        so that the path of column generation, and whether it proves the stage, never depends
-        on how fast the other thread was. `tighten` takes the same answer afterwards."""
+    def _early_relaxation(self, terms: Terms) -> FirstRelaxation | None:
+        """What waits for the relaxation of ``terms`` that `start_narrowing` began beside this
+        stage and gives it with its model (``None`` if it failed); ``None`` if there is none
+        for these terms, or on a model above `solver.columns.RELAXATION_UP_TO` variables:
+        column generation then starts from zero duals rather than wait (after
+        ``equal_burden`` at 5,000 municipalities the relaxation takes about 150 s). It does so
+        even where the relaxation happens to be solved already, so that the path of column
+        generation, and whether it proves the stage, never depends on how fast the other
+        thread was. `tighten` takes the same answer afterwards."""
         early, reduction = self._early, self.reduction
         if early is None or reduction is None or early.model is not reduction.model:
             return None
         if early.terms != dict(terms) or len(reduction.model.variables) > RELAXATION_UP_TO:
             return None
-        relaxation = early.result()
-        return None if relaxation is None else (early.problem.model, relaxation)
+
+        def relaxation() -> tuple[LinearModel, Relaxation] | None:
+            solved = early.result()
+            return None if solved is None else (early.problem.model, solved)
+
+        return relaxation
 
     def reduce(self) -> None:
         """From now on solve on the model without the variables the rows in force fix, the

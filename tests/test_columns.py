@@ -41,6 +41,7 @@ from solver.columns import (
 from solver.linear_stage import FIRST_ANSWER_SKIPPED_WITHIN, _first_answer_wanted, with_columns
 from solver.model import Constraint, LinearModel
 from solver.objectives import Stage
+from solver.point_check import RowMatrix
 from solver.solve import StageProblem, solve, stage_problem
 
 OPTIONS = SolverOptions(time_limit=120)
@@ -728,7 +729,7 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
         programme.start,
         _backend,
         time.perf_counter() + 120,
-        first=(programme.model, relaxation),
+        first=lambda: (programme.model, relaxation),
     )
     assert solved is not None and solved.value == optimum
     lacking = programme.model.with_constraints(
@@ -737,7 +738,7 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
     relaxed_lacking = _backend(lacking).relaxation(programme.terms, 60)
     assert relaxed_lacking is not None
     duals = columns_module._first_duals(
-        programme.model, programme.terms, blocks, _backend, 0.0, (lacking, relaxed_lacking)
+        programme.model, programme.terms, blocks, _backend, 0.0, lambda: (lacking, relaxed_lacking)
     )
     assert duals is not None
     names = [row.name for row in blocks.coupling]
@@ -755,3 +756,109 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
         programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 120
     )
     assert from_zero is not None and from_zero.value == optimum
+
+
+def test_the_first_relaxation_solves_on_its_own_thread_while_the_pricing_is_set_up(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """Without a relaxation at hand, the stage's relaxation is written before the pricing's
+    models are made and solved on a thread of its own meanwhile; its duals are those of the
+    same relaxation solved first, so column generation takes the same path to the same
+    answer and bound."""
+    events: list[str] = []
+    prepared = mathopt_module.MathOptBackend.prepared_relaxation
+
+    def recorded_relaxation(self: Any, terms: Any) -> Any:
+        solve_now = prepared(self, terms)
+        events.append("written")
+
+        def solve_later(limit: float) -> Any:
+            events.append(f"solved on {threading.current_thread().name}")
+            return solve_now(limit)
+
+        return solve_later
+
+    monkeypatch.setattr(mathopt_module.MathOptBackend, "prepared_relaxation", recorded_relaxation)
+    monkeypatch.setattr(
+        columns_module, "BlockPricer", _recording_pricer(lambda _: events.append("pricer"))
+    )
+    begun = solve_by_columns(
+        programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 120
+    )
+    assert events[:2] == ["written", "pricer"] or events[:3] == [
+        "written",
+        "solved on fairshare-first-duals",
+        "pricer",
+    ]
+    assert "solved on fairshare-first-duals" in events
+    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
+    assert relaxation is not None
+    at_hand = solve_by_columns(
+        programme.model,
+        programme.terms,
+        programme.start,
+        _backend,
+        time.perf_counter() + 120,
+        first=lambda: (programme.model, relaxation),
+    )
+    assert begun is not None and at_hand is not None
+    assert (begun.values, begun.bound, begun.rounds) == (
+        at_hand.values,
+        at_hand.bound,
+        at_hand.rounds,
+    )
+
+
+def test_a_failed_set_up_still_waits_for_the_first_relaxation(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """Where making the pricing's models fails, the error reaches the caller only once the
+    relaxation's thread has ended: no solve outlives the call."""
+
+    class Broken(BlockPricer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("no pricing models")
+
+    monkeypatch.setattr(columns_module, "BlockPricer", Broken)
+    with pytest.raises(RuntimeError, match="no pricing models"):
+        solve_by_columns(
+            programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 60
+        )
+    assert not any(t.name == "fairshare-first-duals" for t in threading.enumerate())
+
+
+def test_an_answer_is_checked_row_by_row_once_then_as_arrays_with_the_same_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backend's first answer is checked row by row; from the `MATRIX_FROM_CHECK`-th on, its
+    model's rows are read as arrays first (made again once the bounds are narrowed), and a
+    broken row is still named: the model's or an added one."""
+    model = LinearModel()
+    for name in "xyz":
+        model.add_variable(name, 0, 10)
+    model.add_constraint("pair", "test", {0: 1, 1: 1}, "<=", 8)
+    model.add_constraint("least", "test", {1: 1, 2: 2}, ">=", 3)
+    backend = mathopt_module.MathOptBackend(model, OPTIONS)
+    made: list[LinearModel] = []
+
+    def counted(of: LinearModel) -> Any:
+        made.append(of)
+        return RowMatrix(of)
+
+    monkeypatch.setattr(mathopt_module, "RowMatrix", counted)
+    clean, pair_broken, least_broken = {0: 1, 1: 2, 2: 3}, {0: 5, 1: 4, 2: 3}, {0: 0, 1: 1, 2: 0}
+    assert backend._broken(clean) is None
+    assert made == []
+    for _ in range(2):
+        assert backend._broken(clean) is None
+        broken = backend._broken(pair_broken)
+        assert broken is not None and broken.name == "pair"
+        broken = backend._broken(least_broken)
+        assert broken is not None and broken.name == "least"
+    assert made == [model]
+    backend.add_constraint(Constraint("added", "test", ((2, 1),), "<=", 2))
+    broken = backend._broken(clean)
+    assert broken is not None and broken.name == "added"
+    backend.tighten_bounds({2: (0, 3)})
+    assert backend._broken({0: 1, 1: 2, 2: 2}) is None
+    assert made == [model, backend.model]
