@@ -41,7 +41,6 @@ from solver.columns import (
 from solver.linear_stage import FIRST_ANSWER_SKIPPED_WITHIN, _first_answer_wanted, with_columns
 from solver.model import Constraint, LinearModel
 from solver.objectives import Stage
-from solver.point_check import RowMatrix
 from solver.solve import StageProblem, solve, stage_problem
 
 OPTIONS = SolverOptions(time_limit=120)
@@ -825,40 +824,3 @@ def test_a_failed_set_up_still_waits_for_the_first_relaxation(
             programme.model, programme.terms, programme.start, _backend, time.perf_counter() + 60
         )
     assert not any(t.name == "fairshare-first-duals" for t in threading.enumerate())
-
-
-def test_an_answer_is_checked_row_by_row_once_then_as_arrays_with_the_same_verdict(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A backend's first answer is checked row by row; from the `MATRIX_FROM_CHECK`-th on, its
-    model's rows are read as arrays first (made again once the bounds are narrowed), and a
-    broken row is still named: the model's or an added one."""
-    model = LinearModel()
-    for name in "xyz":
-        model.add_variable(name, 0, 10)
-    model.add_constraint("pair", "test", {0: 1, 1: 1}, "<=", 8)
-    model.add_constraint("least", "test", {1: 1, 2: 2}, ">=", 3)
-    backend = mathopt_module.MathOptBackend(model, OPTIONS)
-    made: list[LinearModel] = []
-
-    def counted(of: LinearModel) -> Any:
-        made.append(of)
-        return RowMatrix(of)
-
-    monkeypatch.setattr(mathopt_module, "RowMatrix", counted)
-    clean, pair_broken, least_broken = {0: 1, 1: 2, 2: 3}, {0: 5, 1: 4, 2: 3}, {0: 0, 1: 1, 2: 0}
-    assert backend._broken(clean) is None
-    assert made == []
-    for _ in range(2):
-        assert backend._broken(clean) is None
-        broken = backend._broken(pair_broken)
-        assert broken is not None and broken.name == "pair"
-        broken = backend._broken(least_broken)
-        assert broken is not None and broken.name == "least"
-    assert made == [model]
-    backend.add_constraint(Constraint("added", "test", ((2, 1),), "<=", 2))
-    broken = backend._broken(clean)
-    assert broken is not None and broken.name == "added"
-    backend.tighten_bounds({2: (0, 3)})
-    assert backend._broken({0: 1, 1: 2, 2: 2}) is None
-    assert made == [model, backend.model]

@@ -54,7 +54,6 @@ from solver.backends.mathopt_proto import (
 from solver.memory import TRIM_AFTER_SECONDS, release_freed_memory, resident_mib
 from solver.model import Constraint, LevelRow, LinearModel, Terms, evaluate
 from solver.mps import mps_text
-from solver.point_check import RowMatrix
 
 ENGINES: dict[str, mathopt.SolverType] = {
     "scip": mathopt.SolverType.GSCIP,
@@ -141,12 +140,6 @@ def _after_breakdown(algorithm: mathopt.LPAlgorithm | None) -> mathopt.LPAlgorit
 
 _LIMIT = result_pb2.LimitProto
 
-#: The check of a backend's answers (`MathOptBackend._broken`) from which its model's rows are
-#: read as arrays: making them costs about two checks row by row (20 ms for the national
-#: model, whose check row by row takes 10 ms), so a backend that solves once keeps the rows;
-#: the pricing MIPs of column generation are solved at every pricing.
-MATRIX_FROM_CHECK = 2
-
 
 class MathOptBackend(Backend):
     """OR-Tools MathOpt with the engine named in the options."""
@@ -183,11 +176,6 @@ class MathOptBackend(Backend):
         self._offset = 0.0
         #: Objective coefficients written into ``_built`` since it was made (`_objective_set`).
         self._objective_written = 0
-        #: Answers checked (`_broken`), and the model's rows as arrays with the model they
-        #: were read from, once made.
-        self._checks = 0
-        self._matrix: RowMatrix | None = None
-        self._matrix_of: LinearModel | None = None
 
     @property
     def _proto(self) -> model_pb2.ModelProto:
@@ -503,20 +491,8 @@ class MathOptBackend(Backend):
 
     def _broken(self, values: Mapping[int, int]) -> Constraint | None:
         """The first constraint (of the model or added) that whole ``values`` break exactly
-        (`broken_row`). From the backend's `MATRIX_FROM_CHECK`-th check on, the model's own
-        rows are read at once as integer arrays first (`solver.point_check.RowMatrix`, made at
-        that check and again where the bounds were narrowed since): where they hold, only the
-        added rows are read one by one. The answer is the same; a pricing MIP of column
-        generation, checked at every pricing, then costs 0.2 ms instead of 5 ms of Python
-        (benchmarks/RESULTS.md, run 31)."""
-        self._checks += 1
-        rows: Sequence[Constraint] = self.model.constraints
-        if self._checks >= MATRIX_FROM_CHECK:
-            if self._matrix is None or self._matrix_of is not self.model:
-                self._matrix, self._matrix_of = RowMatrix(self.model), self.model
-            if self._matrix.holds(values) is True:
-                rows = ()
-        return broken_row((*rows, *self._active.values()), values)
+        (`broken_row`)."""
+        return broken_row((*self.model.constraints, *self._active.values()), values)
 
     def _solve(
         self,
