@@ -570,7 +570,7 @@ def _first_duals_begun(
     `RELAXATION_UP_TO` variables); the duals, once ``model``'s blocks are given, from that
     relaxation or from ``first``'s (waited for then). The engines release Python's lock while
     they solve, so the caller's thread makes the columns and the pricing's models meanwhile:
-    on syn-5000-g8 about 0.3 s of each stage's start (benchmarks/RESULTS.md, run 31). The
+    on syn-5000-g8 about 0.4 s of each stage's start (benchmarks/RESULTS.md, run 31). The
     duals are those of the same relaxation as when solved after the set-up."""
     if first is not None or len(model.variables) > RELAXATION_UP_TO:
         return lambda blocks: _first_duals(model, terms, blocks, backend_for, deadline, first)
