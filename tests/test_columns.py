@@ -29,6 +29,7 @@ from solver.columns import (
     GROWTH,
     LARGEST_PRICE,
     BlockPricer,
+    ByColumns,
     _restricted,
     _widened,
     exact_duals,
@@ -711,6 +712,21 @@ def test_only_scip_prices_the_blocks(
     assert bool(calls) == tried
 
 
+def _from_its_relaxation_at_hand(problem: StageProblem) -> ByColumns | None:
+    """``problem`` by column generation whose first duals come from its linear relaxation,
+    solved before and handed over as ``first``."""
+    relaxation = _backend(problem.model).relaxation(problem.terms, 60)
+    assert relaxation is not None
+    return solve_by_columns(
+        problem.model,
+        problem.terms,
+        problem.start,
+        _backend,
+        time.perf_counter() + 120,
+        first=lambda: (problem.model, relaxation),
+    )
+
+
 def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
     monkeypatch: pytest.MonkeyPatch, programme: StageProblem
 ) -> None:
@@ -720,16 +736,7 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
     optimum = _optimum(programme)
     blocks = split_blocks(programme.model)
     assert blocks is not None
-    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
-    assert relaxation is not None
-    solved = solve_by_columns(
-        programme.model,
-        programme.terms,
-        programme.start,
-        _backend,
-        time.perf_counter() + 120,
-        first=lambda: (programme.model, relaxation),
-    )
+    solved = _from_its_relaxation_at_hand(programme)
     assert solved is not None and solved.value == optimum
     lacking = programme.model.with_constraints(
         row for row in programme.model.constraints if row.name != "new_build_total"
@@ -790,16 +797,7 @@ def test_the_first_relaxation_solves_on_its_own_thread_while_the_pricing_is_set_
         "pricer",
     ]
     assert "solved on fairshare-first-duals" in events
-    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
-    assert relaxation is not None
-    at_hand = solve_by_columns(
-        programme.model,
-        programme.terms,
-        programme.start,
-        _backend,
-        time.perf_counter() + 120,
-        first=lambda: (programme.model, relaxation),
-    )
+    at_hand = _from_its_relaxation_at_hand(programme)
     assert begun is not None and at_hand is not None
     assert (begun.values, begun.bound, begun.rounds) == (
         at_hand.values,
