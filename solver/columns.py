@@ -565,40 +565,36 @@ def _first_duals_begun(
     deadline: float,
     first: FirstRelaxation | None,
 ) -> Callable[[Blocks], Duals | None]:
-    """`_first_duals` begun: the linear relaxation of ``model`` written now and solved on a
-    thread of its own (`solver.beside`) where it is needed (no ``first``, at most
-    `RELAXATION_UP_TO` variables); the duals, once ``model``'s blocks are given, from that
-    relaxation or from ``first``'s (waited for then). The engines release Python's lock while
-    they solve, so the caller's thread makes the columns and the pricing's models meanwhile:
-    on syn-5000-g8 about 0.4 s of each stage's start (benchmarks/RESULTS.md, run 31). The
-    duals are those of the same relaxation as when solved after the set-up."""
-    if first is not None or len(model.variables) > RELAXATION_UP_TO:
-        return lambda blocks: _first_duals(model, terms, blocks, backend_for, deadline, first)
-    solve = backend_for(model).prepared_relaxation(terms)
-    solving = Beside(lambda: solve(deadline - time.perf_counter()), "fairshare-first-duals")
+    """`_first_duals` begun: where the linear relaxation of ``model`` is needed (no ``first``,
+    at most `RELAXATION_UP_TO` variables) it is written now and solved on a thread of its own
+    (`solver.beside`); the duals come once ``model``'s blocks are given. The engines release
+    Python's lock while they solve, so the caller's thread makes the columns and the pricing's
+    models meanwhile: on syn-5000-g8 about 0.4 s of each stage's start (benchmarks/RESULTS.md,
+    run 31). The duals are those of the same relaxation as when solved after the set-up."""
 
-    def duals(blocks: Blocks) -> Duals | None:
-        relaxed = solving.result()
-        if relaxed is None:
-            return None
-        return _boxed([relaxed.duals.get(p, 0.0) for p in blocks.positions])
+    def solved_now() -> Relaxation | None:
+        return backend_for(model).relaxation(terms, deadline - time.perf_counter())
 
-    return duals
+    own = solved_now
+    if first is None and len(model.variables) <= RELAXATION_UP_TO:
+        solve = backend_for(model).prepared_relaxation(terms)
+        own = Beside(lambda: solve(deadline - time.perf_counter()), "fairshare-first-duals").result
+    return lambda blocks: _first_duals(model, terms, blocks, first, own)
 
 
 def _first_duals(
     model: LinearModel,
     terms: Terms,
     blocks: Blocks,
-    backend_for: BackendFor,
-    deadline: float,
     first: FirstRelaxation | None,
+    own: Callable[[], Relaxation | None],
 ) -> Duals | None:
     """The first duals of the coupling rows and the half-widths of the box around them: the
-    duals of the relaxation that ``first`` gives (a row it lacks: 0), or else where it gives
-    none, in the linear relaxation of ``model`` solved now, each with a box of `BOX` times
-    its size; above `RELAXATION_UP_TO` variables, without a relaxation from ``first``, zeros
-    with a box of `BOX` times the largest cost. ``None`` if the relaxation fails."""
+    duals of the relaxation that ``first`` gives (a row it lacks: 0), or else, where it gives
+    none, those of ``model``'s own linear relaxation (``own``: begun or solved now), each with
+    a box of `BOX` times its size; above `RELAXATION_UP_TO` variables, without a relaxation
+    from ``first``, zeros with a box of `BOX` times the largest cost. ``None`` if the
+    relaxation fails."""
     count = len(blocks.coupling)
     at_hand = None if first is None else first()
     if at_hand is not None:
@@ -613,16 +609,10 @@ def _first_duals(
         largest = max((abs(c) for c in terms.values()), default=1)
         return [0.0] * count, [BOX * max(1.0, largest)] * count
     else:
-        relaxed = backend_for(model).relaxation(terms, deadline - time.perf_counter())
+        relaxed = own()
         if relaxed is None:
             return None
         duals = [relaxed.duals.get(p, 0.0) for p in blocks.positions]
-    return _boxed(duals)
-
-
-def _boxed(duals: list[float]) -> Duals:
-    """``duals`` with the half-widths of their boxes: `BOX` times each one's size (at least
-    1)."""
     return duals, [BOX * max(1.0, abs(d)) for d in duals]
 
 

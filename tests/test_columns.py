@@ -744,7 +744,7 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
     relaxed_lacking = _backend(lacking).relaxation(programme.terms, 60)
     assert relaxed_lacking is not None
     duals = columns_module._first_duals(
-        programme.model, programme.terms, blocks, _backend, 0.0, lambda: (lacking, relaxed_lacking)
+        programme.model, programme.terms, blocks, lambda: (lacking, relaxed_lacking), lambda: None
     )
     assert duals is not None
     names = [row.name for row in blocks.coupling]
@@ -755,7 +755,7 @@ def test_the_first_duals_come_from_a_relaxation_at_hand_or_start_at_zero(
             assert duals[0][number] == relaxed_lacking.duals.get(position[name], 0.0)
     monkeypatch.setattr(columns_module, "RELAXATION_UP_TO", 0)
     duals = columns_module._first_duals(
-        programme.model, programme.terms, blocks, _backend, 0.0, None
+        programme.model, programme.terms, blocks, None, lambda: None
     )
     assert duals is not None and duals[0] == [0.0] * len(blocks.coupling)
     from_zero = solve_by_columns(
