@@ -126,7 +126,11 @@ def needs_by_network(
         if extra is None:
             return None
         _, wider = solve_building(
-            network, solver, {}, [*extra, *_within_needs(building_terms, least_cost)]
+            network,
+            solver,
+            {},
+            [*extra, *_within_needs(building_terms, least_cost)],
+            guide=building_terms,
         )
         if wider is None:
             return None
@@ -172,7 +176,7 @@ def fairness_by_network(
         # The building of the least needs often gives every cap enough already.
         building: dict[int, int] | None = least[1]
         if not all(row.holds(least[1]) for row in extra):
-            _, building = solve_building(network, solver, {}, extra)
+            _, building = solve_building(network, solver, {}, extra, guide=building_terms)
         if building is not None:
             point = complete(f.model, values, building, widest.placed, network)
             if network.checker.holds(fixed, point) and evaluate(terms, point) == bound:
@@ -262,7 +266,7 @@ def feasibility_by_network(
         return None
     unmet = total - sum(widest.placed.values())
     wanted += _within_needs(building_terms, level - unmet_weight * unmet)
-    _, wider = solve_building(network, solver, {}, wanted)
+    _, wider = solve_building(network, solver, {}, wanted, guide=building_terms)
     if wider is None:
         return None
     return found(wider, widest.placed)

@@ -31,9 +31,10 @@ which fixes or narrows most placements for the stages after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Protocol
 
 import numpy as np
 
@@ -45,8 +46,14 @@ from solver.point_check import RowMatrix, SplitTable
 
 #: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
 Totals = tuple[int | None, int | None]
-#: Solves a MIP over the building variables alone: ``(model, objective) -> outcome``.
-BuildingSolver = Callable[[LinearModel, Terms], Outcome]
+
+
+class BuildingSolver(Protocol):
+    """Solves a MIP over the building variables alone: minimise ``terms``. Where ``terms`` is
+    empty (any building within the rows will do), ``guide`` is what the search may steer by
+    (`solver.relaxation_first.solve_by_relaxation`)."""
+
+    def __call__(self, model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -790,14 +797,17 @@ def solve_building(
     extra: Sequence[Constraint] = (),
     wanted: Mapping[int, int] | None = None,
     rows: Sequence[Constraint] | None = None,
+    guide: Terms | None = None,
 ) -> tuple[Outcome, dict[int, int] | None]:
     """Solve the building alone (``rows``: the building rows to keep, by default all); the
     outcome and the building values by model index.
 
     ``wanted`` maps variables to values they should reach: each unit short of one adds 1 to the
-    objective (a variable ``missing >= wanted - x`` per entry)."""
+    objective (a variable ``missing >= wanted - x`` per entry). ``guide``: what the solver may
+    steer a search without an objective by (`BuildingSolver`)."""
     sub, renumber = building_model(network, extra, rows)
     terms = {renumber[i]: c for i, c in objective.items()}
+    steer = None if guide is None else {renumber[i]: c for i, c in guide.items()}
     for index, value in sorted((wanted or {}).items()):
         name = network.f.model.variables[index].name
         missing = sub.add_variable(f"missing[{name}]", 0, value)
@@ -805,7 +815,7 @@ def solve_building(
             f"wanted[{name}]", "stage", {renumber[index]: 1, missing: 1}, ">=", value
         )
         terms[missing] = terms.get(missing, 0) + 1
-    outcome = solver(sub, terms)
+    outcome = solver(sub, terms, steer)
     if outcome.values is None:
         return outcome, None
     return outcome, {old: outcome.values[new] for old, new in renumber.items()}

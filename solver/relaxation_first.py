@@ -43,17 +43,25 @@ def solve_by_relaxation(
     terms: Terms,
     time_limit: float,
     backend_for: Callable[[LinearModel], Backend],
+    guide: Terms | None = None,
 ) -> Outcome | None:
     """Minimise ``terms`` on ``backend``'s model from its relaxation (see the module docstring),
     the rest of the variables on ``backend_for(reduced model)``; an optimal outcome, or ``None``
-    where neither completion reaches the bound (or a solve fails)."""
+    where neither completion reaches the bound (or a solve fails).
+
+    Without ``terms`` (any point within the rows will do) the relaxation minimises ``guide``
+    where one is given: any of its vertices is a start as good as another, and HiGHS reaches an
+    optimal one sooner than a feasible one without an objective. On the buildings of the
+    placement network, with the building's share of the needs stage as the guide, the search
+    took 0.32-0.40 s instead of 0.47-0.67 s at 5,000 municipalities (benchmarks/RESULTS.md,
+    run 32). The bound is then 0, which every point reaches."""
     started = time.perf_counter()
     deadline = started + time_limit
     model = backend.model
-    relaxation = backend.relaxation(terms, time_limit)
+    relaxation = backend.relaxation(terms or guide or {}, time_limit)
     if relaxation is None:
         return None
-    bound = integer_bound(model, terms, relaxation.duals)
+    bound = integer_bound(model, terms, relaxation.duals if terms else {})
     if bound is None:
         return None
     values = relaxation.values

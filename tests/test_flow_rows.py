@@ -128,7 +128,7 @@ def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
     assert alone.allocation == _allocation(run.f, run.values)
 
 
-def _cbc(model: LinearModel, terms: Terms) -> Outcome:
+def _cbc(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
     return backend_class("cbc")(model, SolverOptions(time_limit=10)).minimize(terms, 10)
 
 

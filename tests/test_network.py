@@ -34,7 +34,7 @@ from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
 from solver.decomposition import needs_by_network
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
-from solver.model import LinearModel, Split
+from solver.model import LinearModel, Split, Terms
 from solver.network import (
     LARGEST_CAPACITY,
     Cap,
@@ -211,8 +211,10 @@ def test_a_building_mip_stopped_by_the_time_limit_proves_nothing(
     calls: list[str] = []
     original = Run.solve_building
 
-    def stopped(self: Run, model: LinearModel, terms: dict[int, int]) -> Outcome:
-        outcome = original(self, model, terms)
+    def stopped(
+        self: Run, model: LinearModel, terms: dict[int, int], guide: Terms | None = None
+    ) -> Outcome:
+        outcome = original(self, model, terms, guide)
         calls.append(outcome.status.value)
         return replace(outcome, status=Status.FEASIBLE, stop_reason="time_limit", bound=None)
 
@@ -374,9 +376,9 @@ def _needs_found(r: Region, beside: bool) -> tuple[object, dict[int, int], list[
     assert run.network is not None
     threads: list[str] = []
 
-    def recorded(model: LinearModel, terms: dict[int, int]) -> Outcome:
+    def recorded(model: LinearModel, terms: dict[int, int], guide: Terms | None = None) -> Outcome:
         threads.append(threading.current_thread().name)
-        return run.solve_building(model, terms)
+        return run.solve_building(model, terms, guide)
 
     needs = run.stages[0]
     assert isinstance(needs, Stage)
@@ -400,10 +402,10 @@ def test_an_error_beside_the_needs_stage_is_raised_on_the_callers_thread() -> No
     run = Run(r, "ortools", SolverOptions(time_limit=30))
     assert run.network is not None
 
-    def failing(model: LinearModel, terms: dict[int, int]) -> Outcome:
+    def failing(model: LinearModel, terms: dict[int, int], guide: Terms | None = None) -> Outcome:
         if threading.current_thread() is not threading.main_thread():
             raise ValueError("engine failed beside")
-        return run.solve_building(model, terms)
+        return run.solve_building(model, terms, guide)
 
     needs = run.stages[0]
     assert isinstance(needs, Stage)

@@ -70,9 +70,13 @@ def test_every_building_mip_of_a_pilot_region_is_proven_at_the_whole_mips_optimu
     solved: list[tuple[LinearModel, Terms, Outcome | None]] = []
 
     def recorded(
-        backend: Backend, terms: Terms, time_limit: float, backend_for: Callable[..., Backend]
+        backend: Backend,
+        terms: Terms,
+        time_limit: float,
+        backend_for: Callable[..., Backend],
+        guide: Terms | None = None,
     ) -> Outcome | None:
-        outcome = solve_by_relaxation(backend, terms, time_limit, backend_for)
+        outcome = solve_by_relaxation(backend, terms, time_limit, backend_for, guide)
         solved.append((backend.model, terms, outcome))
         return outcome
 
@@ -85,6 +89,36 @@ def test_every_building_mip_of_a_pilot_region_is_proven_at_the_whole_mips_optimu
         assert holds(model, (), outcome.values)
         whole = _backend(model).minimize(terms, 10)
         assert whole.status == Status.OPTIMAL and outcome.objective == whole.objective
+
+
+def test_a_search_without_an_objective_is_steered_by_its_guide(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without terms the relaxation minimises the guide (here its vertex is x = 0, y = 2, where
+    one without an objective may stop anywhere in the box), and the answer, a point within the
+    rows, is proven at 0; with terms the guide is not read."""
+    model = LinearModel()
+    x = model.add_variable("x", 0, 2)
+    y = model.add_variable("y", 0, 2)
+    model.add_constraint("row", "test", {x: 1, y: 1}, ">=", 2)
+    backend = _backend(model)
+    asked: list[Terms] = []
+    real = backend.relaxation
+
+    def relaxation(terms: Terms, time_limit: float) -> Any:
+        asked.append(dict(terms))
+        return real(terms, time_limit)
+
+    monkeypatch.setattr(backend, "relaxation", relaxation)
+    guide = {x: 3, y: 1}
+    outcome = solve_by_relaxation(backend, {}, 10, _backend, guide)
+    assert asked == [guide]
+    assert outcome is not None and outcome.status == Status.OPTIMAL
+    assert outcome.objective == outcome.bound == 0
+    assert outcome.values == {x: 0, y: 2}
+    steered = solve_by_relaxation(backend, {x: 1, y: 2}, 10, _backend, guide)
+    assert asked[-1] == {x: 1, y: 2}
+    assert steered is not None and steered.objective == 2 and steered.values == {x: 2, y: 0}
 
 
 def test_no_relaxation_once_rows_were_added_to_the_backend() -> None:

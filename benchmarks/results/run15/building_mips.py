@@ -72,9 +72,9 @@ def main(name: str) -> None:
     captured: list[tuple[LinearModel, Terms]] = []
     solve_building = run.solve_building
 
-    def recorded(model: LinearModel, terms: Terms) -> Outcome:
+    def recorded(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
         captured.append((model, dict(terms)))
-        return solve_building(model, terms)
+        return solve_building(model, terms, guide)
 
     run.solve_building = recorded  # type: ignore[method-assign]
     for stage in run.stages[:2]:

@@ -25,9 +25,9 @@ def main(name: str) -> None:
     building_seconds: list[float] = []
     solve_building = run.solve_building
 
-    def timed(model: LinearModel, terms: Terms) -> Outcome:
+    def timed(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
         started = time.perf_counter()
-        outcome = solve_building(model, terms)
+        outcome = solve_building(model, terms, guide)
         building_seconds.append(round(time.perf_counter() - started, 3))
         return outcome
 
