@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from fractions import Fraction
 
-from solver.backends.base import Backend, Outcome, Relaxation, Status
+from solver.backends.base import Backend, Basis, Outcome, Relaxation, Status
 from solver.beside import Beside
 from solver.model import Constraint, LinearModel, Terms, Variable, linked_blocks
 
@@ -439,6 +439,7 @@ def solve_by_columns(
     workers: int = 1,
     pricing_for: BackendFor | None = None,
     part: int | None = None,
+    basis: Basis | None = None,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts of
@@ -456,7 +457,9 @@ def solve_by_columns(
     narrowing relaxation begun beside the stage, `solver.early_narrowing`: on the programme
     stage of syn-5000-g8 after ``equal_burden``, 189,909 variables, the relaxation took
     150 s); a row it lacks starts at 0, and any duals give a valid bound. Without ``first``,
-    above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). Either relaxation is
+    above `RELAXATION_UP_TO` variables, they start at 0 (`_first_duals`). The model's own
+    relaxation starts from ``basis`` where one is given (`Backend.prepared_relaxation`: the
+    basis of a relaxation over the same variables). Either relaxation is
     waited for only once the columns of ``start`` and the pricing's models are made, which the
     caller's thread does while the engine solves it (`_first_duals_begun`). Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
@@ -468,7 +471,7 @@ def solve_by_columns(
     blocks = split_blocks(model)
     if blocks is None:
         return None
-    first_duals_of = _first_duals_begun(model, terms, backend_for, deadline, first)
+    first_duals_of = _first_duals_begun(model, terms, backend_for, deadline, first, basis)
     try:
         making = _Columns(blocks, terms)
         columns = [making.column(b, start) for b in range(len(blocks.members))]
@@ -564,20 +567,23 @@ def _first_duals_begun(
     backend_for: BackendFor,
     deadline: float,
     first: FirstRelaxation | None,
+    basis: Basis | None = None,
 ) -> Callable[[Blocks], Duals | None]:
     """`_first_duals` begun: where the linear relaxation of ``model`` is needed (no ``first``,
     at most `RELAXATION_UP_TO` variables) it is written now and solved on a thread of its own
-    (`solver.beside`); the duals come once ``model``'s blocks are given. The engines release
-    Python's lock while they solve, so the caller's thread makes the columns and the pricing's
-    models meanwhile: on syn-5000-g8 about 0.4 s of each stage's start (benchmarks/RESULTS.md,
-    run 31). The duals are those of the same relaxation as when solved after the set-up."""
+    (`solver.beside`), from ``basis`` if given; the duals come once ``model``'s blocks are
+    given. The engines release Python's lock while they solve, so the caller's thread makes
+    the columns and the pricing's models meanwhile: on syn-5000-g8 about 0.4 s of each
+    stage's start (benchmarks/RESULTS.md, run 31). The duals are those of the same relaxation
+    as when solved after the set-up."""
 
     def solved_now() -> Relaxation | None:
-        return backend_for(model).relaxation(terms, deadline - time.perf_counter())
+        solve = backend_for(model).prepared_relaxation(terms, basis)
+        return solve(deadline - time.perf_counter())
 
     own = solved_now
     if first is None and len(model.variables) <= RELAXATION_UP_TO:
-        solve = backend_for(model).prepared_relaxation(terms)
+        solve = backend_for(model).prepared_relaxation(terms, basis)
         own = Beside(lambda: solve(deadline - time.perf_counter()), "fairshare-first-duals").result
     return lambda blocks: _first_duals(model, terms, blocks, first, own)
 

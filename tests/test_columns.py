@@ -658,7 +658,7 @@ def test_column_generation_as_the_prover_prices_with_scips_own_settings(
     options, in parts of `PRICING_PART`."""
     handed: list[tuple[SolverOptions, int | None]] = []
 
-    def captured(model: LinearModel, *args: Any) -> None:
+    def captured(model: LinearModel, *args: Any, **_: Any) -> None:
         pricing_for, part = args[-2:]
         handed.append((pricing_for(model).options, part))
 
@@ -774,8 +774,8 @@ def test_the_first_relaxation_solves_on_its_own_thread_while_the_pricing_is_set_
     events: list[str] = []
     prepared = mathopt_module.MathOptBackend.prepared_relaxation
 
-    def recorded_relaxation(self: Any, terms: Any) -> Any:
-        solve_now = prepared(self, terms)
+    def recorded_relaxation(self: Any, terms: Any, start: Any = None) -> Any:
+        solve_now = prepared(self, terms, start)
         events.append("written")
 
         def solve_later(limit: float) -> Any:

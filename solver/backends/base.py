@@ -106,13 +106,27 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Basis:
+    """The optimal basis of a relaxation in its engine's status codes: ``variables`` by
+    variable index, ``row_status`` by the position of the row in ``rows``, the model's
+    constraints. A relaxation of another model over the same variables, with some of the
+    same rows, may start from it (`Backend.prepared_relaxation`)."""
+
+    variables: tuple[int, ...]
+    rows: Sequence[Constraint]
+    row_status: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Relaxation:
     """An optimal vertex of a linear relaxation: ``values`` by variable index, ``duals`` by the
     position of the row in the model's constraints (floats: a guide, and the multipliers of a
-    bound computed exactly from them, `solver.dual_bound`)."""
+    bound computed exactly from them, `solver.dual_bound`); ``basis``: its basis, where the
+    engine gives one."""
 
     values: dict[int, float]
     duals: dict[int, float]
+    basis: Basis | None = None
 
 
 #: A proof by other means that the caller of `Backend.minimize` may offer, tried where the
@@ -192,10 +206,13 @@ class Backend(ABC):
         of its own keeps this default."""
         return None
 
-    def prepared_relaxation(self, terms: Terms) -> Callable[[float], Relaxation | None]:
+    def prepared_relaxation(
+        self, terms: Terms, start: Basis | None = None
+    ) -> Callable[[float], Relaxation | None]:
         """`relaxation` of ``terms`` in two steps: what can be done without the engine now, the
         solve (given its time limit) when the result is called, perhaps on another thread
-        (`solver.early_narrowing`)."""
+        (`solver.early_narrowing`). ``start``: the basis of a relaxation of a model over the
+        same variables, which a backend may start from (this default does not)."""
         return partial(self.relaxation, terms)
 
     def relaxation_least_level(self, rows: Sequence[LevelRow], time_limit: float) -> float | None:

@@ -8,7 +8,13 @@ import math
 from collections.abc import Mapping
 from datetime import timedelta
 
-from ortools.math_opt import model_parameters_pb2, model_pb2, parameters_pb2, result_pb2
+from ortools.math_opt import (
+    model_parameters_pb2,
+    model_pb2,
+    parameters_pb2,
+    result_pb2,
+    solution_pb2,
+)
 from ortools.math_opt.core.python import solver as mathopt_core
 from ortools.math_opt.python import mathopt
 
@@ -23,19 +29,19 @@ def solve_relaxation(
     time_limit: float,
     solver: mathopt.SolverType = mathopt.SolverType.GLOP,
     algorithm: mathopt.LPAlgorithm | None = None,
+    basis: solution_pb2.BasisProto | None = None,
 ) -> result_pb2.SolveResultProto | None:
     """Solve a continuous model with ``solver`` (GLOP by default) and ``algorithm`` (the
-    solver's choice by default); ``None`` if it fails."""
+    solver's choice by default), from ``basis`` if given (GLOP reads it; HiGHS, through
+    MathOpt, does not); ``None`` if it fails."""
     params = mathopt.SolveParameters(
         time_limit=timedelta(seconds=max(time_limit, 0.001)), lp_algorithm=algorithm
     )
+    model_parameters = model_parameters_pb2.ModelSolveParametersProto()
+    if basis is not None:
+        model_parameters.initial_basis.CopyFrom(basis)
     try:
-        return core_solve(
-            proto,
-            solver,
-            params.to_proto(),
-            model_parameters_pb2.ModelSolveParametersProto(),
-        )
+        return core_solve(proto, solver, params.to_proto(), model_parameters)
     except Exception:  # noqa: BLE001 - a failed relaxation tells nothing
         return None
 
