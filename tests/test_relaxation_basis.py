@@ -133,8 +133,10 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
 ) -> None:
     """Nationally, with the later stages proven block by block (`COLUMNS_FROM` at 0): the
     tie-break stage's column generation gets the basis of the relaxation that narrowed its
-    bounds (the programme stage's), GLOP solves its first relaxation from it, and the
-    allocation and every stage's value are those of the usual solve."""
+    bounds (the programme stage's, over the rows in force before the programme stage's cap),
+    GLOP solves its first relaxation from it, and the allocation and every stage's value are
+    those of the usual solve. The programme stage gets none: the last narrowing before it is
+    the needs stage's."""
     national = load_instance(bundled_instance("nl")).region
     region = replace(national, policy=replace(national.policy, objective="sum_abs_deviation"))
     usual = solve(region, hard_limit=False)
@@ -153,5 +155,6 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
     assert [(s.name, s.value) for s in by_blocks.stages] == [
         (s.name, s.value) for s in usual.stages
     ]
-    assert len(given) == 2 and given[1] is not None
+    assert len(given) == 2 and given[0] is None and given[1] is not None
+    assert any(row.name == "stage[needs]" for row in given[1].rows)
     assert ("GLOP", True) in calls
