@@ -53,7 +53,7 @@ def solve_by_relaxation(
     where one is given: any of its vertices is a start as good as another, and HiGHS reaches an
     optimal one sooner than a feasible one without an objective. On the buildings of the
     placement network, with the building's share of the needs stage as the guide, the search
-    took 0.32-0.40 s instead of 0.47-0.67 s at 5,000 municipalities (benchmarks/RESULTS.md,
+    took 0.28-0.43 s instead of 0.44-0.66 s at 5,000 municipalities (benchmarks/RESULTS.md,
     run 32). The bound is then 0, which every point reaches."""
     started = time.perf_counter()
     deadline = started + time_limit

@@ -380,10 +380,10 @@ class Run:
         narrowing relaxation of the stage solved last, which minimised its objective over the
         same variables and the rows in force before its cap. The stage after it keeps that
         objective at its optimum, and its relaxation is near: at 5,000 municipalities GLOP
-        solved the tie-break stage's from the programme stage's basis in 0.20-0.21 s, where
-        HiGHS without it took 1.07 s. Not from an older one: the programme stage's relaxation
+        solved the tie-break stage's from the programme stage's basis in 0.20-0.22 s, where
+        HiGHS without it took 1.03-1.18 s. Not from an older one: the programme stage's relaxation
         from the needs stage's basis (the fairness stage between, its cap implied by the
-        flow rows) took GLOP 1.24-1.25 s against 0.86 s without it (benchmarks/RESULTS.md,
+        flow rows) took GLOP 1.24-1.25 s against 0.84-0.91 s without it (benchmarks/RESULTS.md,
         run 32). The programme stage's first duals come from the narrowing relaxation begun
         beside it anyway, unless that is not begun (under a memory limit)."""
         if self._basis is None or not self.records:
@@ -608,8 +608,8 @@ class Run:
     ) -> tuple[NarrowingProblem, Callable[[float], Relaxation | None]]:
         """The relaxation of ``terms`` over the reduced model with the caps ``caps`` (handles),
         written now, and its solve given a time limit. Not from the basis of the last one
-        (`_basis`): at 5,000 municipalities GLOP took the programme stage's from the needs
-        stage's cap's basis in 1.33 s, HiGHS without it 0.77 s in the same run
+        (`_basis`): at 5,000 municipalities GLOP took the programme stage's relaxation from the
+        needs stage's cap's basis 1.24-1.33 s, HiGHS without it 0.77-0.91 s
         (benchmarks/RESULTS.md, run 32)."""
         problem = narrowing_problem(reduction, [self.rows[cap][1] for cap in caps], terms)
         return problem, narrowing_relaxation(
