@@ -609,7 +609,7 @@ class Run:
         """The relaxation of ``terms`` over the reduced model with the caps ``caps`` (handles),
         written now, and its solve given a time limit. Not from the basis of the last one
         (`_basis`): at 5,000 municipalities GLOP took the programme stage's relaxation from the
-        needs stage's cap's basis 1.24-1.33 s, HiGHS without it 0.77-0.91 s
+        needs stage's cap's basis 1.24-1.25 s, HiGHS without it 0.84-0.91 s
         (benchmarks/RESULTS.md, run 32)."""
         problem = narrowing_problem(reduction, [self.rows[cap][1] for cap in caps], terms)
         return problem, narrowing_relaxation(

@@ -113,7 +113,7 @@ class Basis:
     same rows, may start from it (`Backend.prepared_relaxation`)."""
 
     variables: tuple[int, ...]
-    rows: Sequence[Constraint]
+    rows: tuple[Constraint, ...]
     row_status: tuple[int, ...]
 
 

@@ -647,7 +647,7 @@ class MathOptBackend(Backend):
             return None
         if list(rows.ids) != list(range(len(self.model.constraints))):
             return None
-        return Basis(tuple(variables.values), self.model.constraints, tuple(rows.values))
+        return Basis(tuple(variables.values), tuple(self.model.constraints), tuple(rows.values))
 
     def _initial_basis(self, start: Basis) -> solution_pb2.BasisProto | None:
         """``start`` as a basis of this model: each variable's status as there, each row's as
