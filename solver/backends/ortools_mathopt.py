@@ -641,11 +641,12 @@ class MathOptBackend(Backend):
 
     def _basis_of(self, solution: solution_pb2.SolutionProto) -> Basis | None:
         """The solution's basis over the model's variables and rows, in MathOpt's status
-        codes; ``None`` unless it gives a status to each of them, in order."""
+        codes; ``None`` unless it gives a status to each of them (MathOpt's ids are
+        increasing, so one per variable and row means all, in order)."""
         variables, rows = solution.basis.variable_status, solution.basis.constraint_status
-        if list(variables.ids) != list(range(len(self.model.variables))):
+        if len(variables.ids) != len(self.model.variables):
             return None
-        if list(rows.ids) != list(range(len(self.model.constraints))):
+        if len(rows.ids) != len(self.model.constraints):
             return None
         return Basis(tuple(variables.values), tuple(self.model.constraints), tuple(rows.values))
 
