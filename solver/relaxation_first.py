@@ -61,6 +61,8 @@ def solve_by_relaxation(
     relaxation = backend.relaxation(terms or guide or {}, time_limit)
     if relaxation is None:
         return None
+    # Without terms the duals are the guide's: read none, for the bound 0 (None where a
+    # variable is continuous, as with terms).
     bound = integer_bound(model, terms, relaxation.duals if terms else {})
     if bound is None:
         return None

@@ -190,9 +190,9 @@ class Run:
         #: The relaxation for the next cap's narrowing, begun while its stage solves.
         self._early: EarlyNarrowing | None = None
         #: The basis of the last narrowing relaxation, over the reduced model's variables, and
-        #: the name of the cap it narrowed by: column generation's first relaxation of the
+        #: the handle of the cap it narrowed by: column generation's first relaxation of the
         #: stage after that cap's starts from it (`_start_basis`).
-        self._basis: tuple[str, Basis | None] | None = None
+        self._basis: tuple[int, Basis | None] | None = None
         #: The rows in force when the model was reduced, whose fixings rest on them, are those
         #: whose handles are below this one (handles only grow).
         self._reduced_below = 0
@@ -377,19 +377,20 @@ class Run:
 
     def _start_basis(self) -> Basis | None:
         """The basis that column generation's first relaxation starts from: that of the
-        narrowing relaxation of the stage solved last, which minimised its objective over the
-        same variables and the rows in force before its cap. The stage after it keeps that
-        objective at its optimum, and its relaxation is near: at 5,000 municipalities GLOP
-        solved the tie-break stage's from the programme stage's basis in 0.20-0.22 s, where
-        HiGHS without it took 1.03-1.18 s. Not from an older one: the programme stage's relaxation
-        from the needs stage's basis (the fairness stage between, its cap implied by the
-        flow rows) took GLOP 1.24-1.25 s against 0.84-0.91 s without it (benchmarks/RESULTS.md,
-        run 32). The programme stage's first duals come from the narrowing relaxation begun
-        beside it anyway, unless that is not begun (under a memory limit)."""
-        if self._basis is None or not self.records:
+        narrowing relaxation by the last cap (`fix`), which minimised the objective of the
+        stage fixed last over the same variables and the rows in force before that cap. The
+        stage after it keeps that objective at its optimum, and its relaxation is near: at
+        5,000 municipalities GLOP solved the tie-break stage's from the programme stage's basis
+        in 0.20-0.22 s, where HiGHS without it took 1.03-1.18 s. Not from an older one: the
+        programme stage's relaxation from the needs stage's basis (the fairness stage's cap
+        between, implied by the flow rows and so not narrowed by) took GLOP 1.24-1.25 s against
+        0.84-0.91 s without it (benchmarks/RESULTS.md, run 32). The programme stage's first
+        duals come from the narrowing relaxation begun beside it anyway, unless that is not
+        begun (under a memory limit)."""
+        if self._basis is None or not self._caps:
             return None
         cap, basis = self._basis
-        return basis if cap == f"stage[{self.records[-1].name}]" else None
+        return basis if cap == self._caps[-1] else None
 
     def _block_prover(self, terms: Terms, reduced: Terms, constant: int) -> Prover:
         """The `Prover` that `minimize` offers the backend for ``terms`` (`by_blocks`), which
@@ -571,7 +572,7 @@ class Run:
             relaxation = solve(self.remaining())
         if relaxation is None:
             return None
-        self._basis = (cap.name, relaxation.basis)
+        self._basis = (handle, relaxation.basis)
         return implied_bounds(
             problem.model, problem.terms, cap.rhs - problem.constant, relaxation.duals
         )

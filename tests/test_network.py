@@ -25,6 +25,7 @@ from tiny_regions import (
     small_regions,
 )
 
+from benchmarks.suite import get_instance
 from instances import bundled_instance
 from models.loader import load_instance
 from models.policy import RULES, Policy
@@ -411,3 +412,37 @@ def test_an_error_beside_the_needs_stage_is_raised_on_the_callers_thread() -> No
     assert isinstance(needs, Stage)
     with pytest.raises(ValueError, match="engine failed beside"):
         needs_by_network(run.network, needs.terms, failing, beside=True)
+
+
+def test_a_building_search_without_an_objective_is_steered_by_the_needs_stages_building(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """syn-342-g8 under the sum asks the network for a building that gives every cap what the
+    fairness stage's bound uses (no bundled instance does: the least building suffices there).
+    Each such search, without terms, hands `Run.solve_building` the needs stage's building
+    terms as its guide, renumbered into the building's own model (every guided variable the
+    one of the same name with the needs stage's coefficient), and is proven at 0."""
+    region = get_instance("syn-342-g8").load()
+    searches: list[tuple[Run, LinearModel, Terms | None, Outcome]] = []
+    original = Run.solve_building
+
+    def recorded(
+        self: Run, model: LinearModel, terms: dict[int, int], guide: Terms | None = None
+    ) -> Outcome:
+        outcome = original(self, model, terms, guide)
+        if not terms:
+            searches.append((self, model, guide, outcome))
+        return outcome
+
+    monkeypatch.setattr(Run, "solve_building", recorded)
+    assert solve(region, hard_limit=False).status == "optimal"
+    assert searches, "the network asked for no building without an objective"
+    for run, model, guide, outcome in searches:
+        needs = run.stages[0]
+        assert isinstance(needs, Stage) and needs.name == "needs"
+        position = {v.name: v.index for v in model.variables}
+        names = [v.name for v in run.f.model.variables]
+        wanted = {position[names[i]]: c for i, c in needs.terms.items() if names[i] in position}
+        assert guide == wanted and wanted
+        assert all(model.variables[i].name.startswith("norm_shortfall[") for i in wanted)
+        assert outcome.status == Status.OPTIMAL and outcome.objective == outcome.bound == 0

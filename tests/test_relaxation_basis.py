@@ -39,9 +39,12 @@ def _square() -> LinearModel:
     return model
 
 
-def _engines(monkeypatch: pytest.MonkeyPatch, fail_glop: bool = False) -> list[tuple[str, bool]]:
+def _engines(
+    monkeypatch: pytest.MonkeyPatch, fail_glop: bool = False, ended: list[bool] | None = None
+) -> list[tuple[str, bool]]:
     """The engine of each relaxation the backend solves and whether it had a basis; with
-    ``fail_glop`` every GLOP solve ends without an answer."""
+    ``fail_glop`` every GLOP solve ends without an answer; ``ended`` gets, for each solve
+    from a basis, whether it ended optimal with duals."""
     calls: list[tuple[str, bool]] = []
 
     def recorded(
@@ -50,7 +53,10 @@ def _engines(monkeypatch: pytest.MonkeyPatch, fail_glop: bool = False) -> list[t
         calls.append((solver.name, basis is not None))
         if fail_glop and solver.name == "GLOP":
             return None
-        return solve_relaxation(proto, time_limit, solver, algorithm, basis)
+        result = solve_relaxation(proto, time_limit, solver, algorithm, basis)
+        if basis is not None and ended is not None:
+            ended.append(mathopt_module._optimal_with_duals(result))
+        return result
 
     monkeypatch.setattr(mathopt_module, "solve_relaxation", recorded)
     return calls
@@ -135,7 +141,8 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
     """Nationally, with the later stages proven block by block (`COLUMNS_FROM` at 0): the
     tie-break stage's column generation gets the basis of the relaxation that narrowed its
     bounds (the programme stage's, over the rows in force before the programme stage's cap),
-    GLOP solves its first relaxation from it, and the allocation and every stage's value are
+    GLOP solves its first relaxation from it to an optimum (no HiGHS after it), and the
+    allocation and every stage's value are
     those of the usual solve. The programme stage gets none: the last narrowing before it is
     the needs stage's."""
     national = load_instance(bundled_instance("nl")).region
@@ -149,7 +156,8 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
         return solve_by_columns(*args, **kwargs)
 
     monkeypatch.setattr(run_module, "solve_by_columns", recorded)
-    calls = _engines(monkeypatch)
+    ended: list[bool] = []
+    calls = _engines(monkeypatch, ended=ended)
     by_blocks = solve(region, hard_limit=False)
     assert by_blocks.status == usual.status == "optimal"
     assert by_blocks.allocation == usual.allocation
@@ -158,4 +166,4 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
     ]
     assert len(given) == 2 and given[0] is None and given[1] is not None
     assert any(row.name == "stage[needs]" for row in given[1].rows)
-    assert ("GLOP", True) in calls
+    assert calls.count(("GLOP", True)) == 1 and ended == [True]

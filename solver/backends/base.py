@@ -116,6 +116,10 @@ class Basis:
     rows: tuple[Constraint, ...]
     row_status: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        if len(self.rows) != len(self.row_status):
+            raise ValueError(f"{len(self.rows)} rows but {len(self.row_status)} row statuses")
+
 
 @dataclass(frozen=True)
 class Relaxation:
