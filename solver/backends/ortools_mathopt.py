@@ -603,7 +603,7 @@ class MathOptBackend(Backend):
         From ``start`` (`_initial_basis`) GLOP's simplex solves it first: at 5,000
         municipalities, from the basis of the programme stage's relaxation, the tie-break
         stage's took GLOP 126 iterations and 0.11 s, where HiGHS, which through MathOpt reads no
-        basis, took 0.90-0.98 s by its interior point method (benchmarks/RESULTS.md, run 32). Where
+        basis, took 0.98 s by its interior point method (benchmarks/RESULTS.md, run 32). Where
         GLOP ends without an optimum, HiGHS solves it as without a start."""
         if self._rows != len(self.model.constraints):
             return lambda _: None
