@@ -35,13 +35,15 @@ from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
 from solver.decomposition import needs_by_network
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
-from solver.model import LinearModel, Split, Terms
+from solver.model import Constraint, LinearModel, Split, Terms
 from solver.network import (
     LARGEST_CAPACITY,
     Cap,
     Limits,
     PlacementNetwork,
+    _building_rows_model,
     _pool_arcs,
+    building_model,
     read_network,
 )
 from solver.objectives import Stage, add_absolute_deviation
@@ -446,3 +448,26 @@ def test_a_building_search_without_an_objective_is_steered_by_the_needs_stages_b
         assert guide == wanted and wanted
         assert all(model.variables[i].name.startswith("norm_shortfall[") for i in wanted)
         assert outcome.status == Status.OPTIMAL and outcome.objective == outcome.bound == 0
+
+
+def test_a_building_model_with_every_row_is_a_copy_that_keeps_the_networks_own_intact() -> None:
+    """`building_model` with every building row (the national instance) equals the model
+    written anew from those rows and the extra ones; what a search adds to its copy (a
+    variable, a row) reaches neither the network's building model nor the next copy."""
+    region = load_instance(bundled_instance("nl")).region
+    network = read_network(Run(region, "ortools", SolverOptions(time_limit=30)).f)
+    assert network is not None
+    first = min(network.building)
+    extra = [Constraint("extra", "stage", ((first, 1),), ">=", 1)]
+    copy, renumber = building_model(network, extra)
+    fresh, fresh_renumber = _building_rows_model(network, [*network.building_rows, *extra])
+    assert renumber == fresh_renumber
+    assert copy.variables == fresh.variables and copy.constraints == fresh.constraints
+    copy.add_variable("missing[x]", 0, 1)
+    copy.add_constraint("wanted[x]", "stage", {renumber[first]: 1}, ">=", 0)
+    again, _ = building_model(network, [])
+    base, _ = network.building_alone
+    for model in (again, base):
+        assert len(model.variables) == len(network.building)
+        assert len(model.constraints) == len(network.building_rows)
+        assert "missing[x]" not in {v.name for v in model.variables}
