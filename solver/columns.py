@@ -577,14 +577,16 @@ def _first_duals_begun(
     stage's start (benchmarks/RESULTS.md, run 31). The duals are those of the same relaxation
     as when solved after the set-up."""
 
-    def solved_now() -> Relaxation | None:
+    def written() -> Callable[[], Relaxation | None]:
         solve = backend_for(model).prepared_relaxation(terms, basis)
-        return solve(deadline - time.perf_counter())
+        return lambda: solve(deadline - time.perf_counter())
+
+    def solved_now() -> Relaxation | None:
+        return written()()
 
     own = solved_now
     if first is None and len(model.variables) <= RELAXATION_UP_TO:
-        solve = backend_for(model).prepared_relaxation(terms, basis)
-        own = Beside(lambda: solve(deadline - time.perf_counter()), "fairshare-first-duals").result
+        own = Beside(written(), "fairshare-first-duals").result
     return lambda blocks: _first_duals(model, terms, blocks, first, own)
 
 
