@@ -276,12 +276,21 @@ class Priced:
 
 
 class BlockPricer:
-    """The pricing MIP in parts: consecutive blocks, together at most ``part`` variables
-    (`PRICING_PART` if not given; one block may pass it alone), each part a model of its own
-    variables and kept rows solved by its own backend, up to ``workers`` parts at once on
-    threads of their own (the engines release Python's lock while they solve). The blocks
-    share no row, so the cheapest point of the whole is the union of the parts' cheapest
-    points, whatever the order in which they are found."""
+    """The pricing MIP in parts: blocks, together at most ``part`` variables (`PRICING_PART`
+    if not given; one block may pass it alone), each part a model of its own variables and
+    kept rows solved by its own backend, up to ``workers`` parts at once on threads of their
+    own (the engines release Python's lock while they solve). The blocks share no row, so the
+    cheapest point of the whole is the union of the parts' cheapest points, whatever the
+    order in which they are found.
+
+    A part holds blocks whose unfixed variables meet the same coupling rows (`_coupled_by`),
+    consecutive within that group, so that a coupling row's dual reaches only the parts that
+    meet it. A part whose prices on its unfixed variables are those of its last proven
+    pricing times a positive factor (`_direction`) keeps that pricing's point: the two MIPs
+    differ only in scale and in a constant (fixed variables' prices), so the point is still
+    the cheapest. On the programme stage of syn-5000-g8 under the sum, 2,692 of 4,993 blocks
+    meet only the needs stage's cap and the regional mix rows, whose duals did not move in
+    its last two pricings (benchmarks/RESULTS.md, run 33)."""
 
     def __init__(
         self,
@@ -292,11 +301,18 @@ class BlockPricer:
         part: int | None = None,
     ) -> None:
         most = PRICING_PART if part is None else part
-        parts: list[list[int]] = [[]]
-        for members in blocks.members:
-            if parts[-1] and len(parts[-1]) + len(members) > most:
-                parts.append([])
-            parts[-1].extend(members)
+        unfixed = [v.upper is None or v.upper > v.lower for v in model.variables]
+        groups: dict[frozenset[int], list[int]] = {}
+        for block, row_positions in enumerate(_coupled_by(blocks, unfixed)):
+            groups.setdefault(row_positions, []).append(block)
+        parts: list[list[int]] = []
+        for group in groups.values():
+            parts.append([])
+            for block in group:
+                members = blocks.members[block]
+                if parts[-1] and len(parts[-1]) + len(members) > most:
+                    parts.append([])
+                parts[-1].extend(members)
         part_of = {index: number for number, indices in enumerate(parts) for index in indices}
         rows: list[list[Constraint]] = [[] for _ in parts]
         for row in blocks.kept:
@@ -305,6 +321,12 @@ class BlockPricer:
         self.workers = workers
         self.local: dict[int, int] = {}
         self.parts: list[tuple[list[int], Backend]] = []
+        #: Per part, its unfixed variables (whose prices decide its point).
+        self.unfixed: list[list[int]] = [[i for i in indices if unfixed[i]] for indices in parts]
+        #: Per part, the direction of its prices and its point at its last proven pricing.
+        self.last: list[tuple[tuple[int, ...], dict[int, int]] | None] = [None] * len(parts)
+        #: Parts priced by the engine and parts that kept their point, over every pricing.
+        self.solved = self.kept = 0
         for indices, part_rows in zip(parts, rows, strict=True):
             restricted = _restricted(model, indices, part_rows, {})
             assert restricted is not None  # no fixed variables: every row keeps its terms
@@ -317,33 +339,68 @@ class BlockPricer:
         unless every part is proven optimal within ``time_limit`` (the parts not yet begun
         are not solved once one is not)."""
         started = time.perf_counter()
+        directions = [_direction([prices.get(i, 0) for i in free]) for free in self.unfixed]
+        to_solve = [
+            number
+            for number, direction in enumerate(directions)
+            if (last := self.last[number]) is None or last[0] != direction
+        ]
 
-        def solved(part: tuple[list[int], Backend]) -> Outcome:
-            indices, backend = part
+        def solved(number: int) -> Outcome:
+            indices, backend = self.parts[number]
             local = {self.local[i]: prices[i] for i in indices if i in prices}
             return backend.minimize(local, time_limit - (time.perf_counter() - started))
 
-        point: dict[int, int] = {}
-        if self.workers > 1 and len(self.parts) > 1:
+        outcomes: dict[int, Outcome] = {}
+        if self.workers > 1 and len(to_solve) > 1:
             with ThreadPoolExecutor(self.workers, thread_name_prefix="fairshare-pricing") as pool:
-                futures = [pool.submit(solved, part) for part in self.parts]
-                for future in as_completed(futures):
+                futures = {number: pool.submit(solved, number) for number in to_solve}
+                for future in as_completed(futures.values()):
                     if future.result().status != Status.OPTIMAL:
                         # The parts not begun yet are dropped; the bound needs every part.
                         pool.shutdown(cancel_futures=True)
                         return None
-                outcomes = [future.result() for future in futures]
+                outcomes = {number: future.result() for number, future in futures.items()}
         else:
-            outcomes = []
-            for part in self.parts:
-                outcomes.append(solved(part))
-                if outcomes[-1].status != Status.OPTIMAL:
+            for number in to_solve:
+                outcomes[number] = solved(number)
+                if outcomes[number].status != Status.OPTIMAL:
                     return None
-        for (indices, _), outcome in zip(self.parts, outcomes, strict=True):
+        for number, outcome in outcomes.items():
             if outcome.status != Status.OPTIMAL or outcome.values is None:
                 return None
-            point.update((index, outcome.values[self.local[index]]) for index in indices)
+            indices = self.parts[number][0]
+            values = outcome.values
+            self.last[number] = (
+                directions[number],
+                {index: values[self.local[index]] for index in indices},
+            )
+        self.solved += len(to_solve)
+        self.kept += len(self.parts) - len(to_solve)
+        point: dict[int, int] = {}
+        for last in self.last:
+            assert last is not None  # every part has now been priced once
+            point.update(last[1])
         return point
+
+
+def _coupled_by(blocks: Blocks, unfixed: Sequence[bool]) -> list[frozenset[int]]:
+    """Per block, the positions among the coupling rows of the rows that one of its unfixed
+    variables meets (`BlockPricer`'s groups)."""
+    block_of = {index: block for block, members in enumerate(blocks.members) for index in members}
+    met: list[set[int]] = [set() for _ in blocks.members]
+    for position, row in enumerate(blocks.coupling):
+        for index, _ in row.terms:
+            if unfixed[index]:
+                met[block_of[index]].add(position)
+    return [frozenset(rows) for rows in met]
+
+
+def _direction(prices: Sequence[int]) -> tuple[int, ...]:
+    """``prices`` divided by the greatest common divisor of their absolute values: two lists
+    of integers are positive multiples of each other exactly when their directions agree."""
+    divisor = math.gcd(*prices)
+    return tuple(prices) if divisor in (0, 1) else tuple(p // divisor for p in prices)
 
 
 def priced_duals(

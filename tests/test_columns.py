@@ -249,7 +249,7 @@ def test_parts_priced_on_two_threads_give_the_point_of_one(
 ) -> None:
     """Pricing 7 parts two at a time returns the very point of pricing them one after the
     other, at the relaxation's duals and at random ones; one part not proven gives ``None``
-    either way."""
+    either way (with pricers that have priced nothing yet, so that no part keeps a point)."""
     blocks = split_blocks(programme.model)
     assert blocks is not None
     monkeypatch.setattr(columns_module, "PRICING_PART", 500)
@@ -265,6 +265,8 @@ def test_parts_priced_on_two_threads_give_the_point_of_one(
         alone = one.cheapest(prices, 60)
         assert alone is not None
         assert two.cheapest(prices, 60) == alone
+    one = BlockPricer(programme.model, blocks, _backend)
+    two = BlockPricer(programme.model, blocks, _backend, workers=2)
     for pricer in (one, two):
         backend = pricer.parts[3][1]
         real_minimize = backend.minimize

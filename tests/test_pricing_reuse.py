@@ -1,0 +1,138 @@
+"""The pricing of column generation in parts grouped by the coupling rows their blocks meet, and
+a part that keeps its point where its prices only change in scale (`solver.columns.BlockPricer`).
+Nationally the programme stage's blocks fall in two groups: 246 whose new homes are unfixed
+(meeting the regional total and the mix rows) and 96 whose new homes are fixed (meeting the mix
+rows and the needs stage's cap)."""
+
+from __future__ import annotations
+
+import pytest
+
+import solver.columns as columns_module
+from instances import bundled_instance
+from models.loader import load_instance
+from solver.backends import backend_class
+from solver.backends.base import Backend, SolverOptions
+from solver.columns import (
+    BlockPricer,
+    Blocks,
+    _coupled_by,
+    _direction,
+    exact_duals,
+    lagrangian_terms,
+    split_blocks,
+)
+from solver.model import LinearModel, Terms
+from solver.solve import StageProblem, stage_problem
+
+OPTIONS = SolverOptions(time_limit=60, threads=1)
+
+
+@pytest.fixture(scope="module")
+def programme() -> StageProblem:
+    region = load_instance(bundled_instance("nl")).region
+    problem = stage_problem(region, "programme", OPTIONS)
+    assert problem is not None
+    return problem
+
+
+@pytest.fixture(scope="module")
+def blocks(programme: StageProblem) -> Blocks:
+    found = split_blocks(programme.model)
+    assert found is not None
+    return found
+
+
+def _backend(model: LinearModel) -> Backend:
+    return backend_class("ortools")(model, OPTIONS)
+
+
+def _unfixed(model: LinearModel) -> list[bool]:
+    return [v.upper is None or v.upper > v.lower for v in model.variables]
+
+
+def _prices(problem: StageProblem, blocks: Blocks, floats: list[float]) -> Terms:
+    duals, common = exact_duals(floats, blocks.coupling)
+    return lagrangian_terms(problem.terms, blocks.coupling, duals, common)
+
+
+def _relaxation_duals(problem: StageProblem, blocks: Blocks) -> list[float]:
+    relaxation = _backend(problem.model).relaxation(problem.terms, 60)
+    assert relaxation is not None
+    return [relaxation.duals.get(p, 0.0) for p in blocks.positions]
+
+
+def test_directions_agree_exactly_for_positive_multiples() -> None:
+    assert _direction([6, -4, 0]) == _direction([3, -2, 0]) == (3, -2, 0)
+    assert _direction([-3, 2, 0]) != _direction([3, -2, 0])
+    assert _direction([3, -2, 1]) != _direction([3, -2, 0])
+    assert _direction([0, 0]) == (0, 0)
+    assert _direction([]) == ()
+
+
+def test_parts_hold_blocks_that_meet_the_same_coupling_rows(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem, blocks: Blocks
+) -> None:
+    """In parts of at most 500 variables every part's blocks meet the same coupling rows by
+    their unfixed variables, nationally two groups, and every variable is in one part."""
+    coupled = _coupled_by(blocks, _unfixed(programme.model))
+    assert len(set(coupled)) == 2
+    block_of = {i: b for b, members in enumerate(blocks.members) for i in members}
+    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    assert len(pricer.parts) > 2
+    for indices, _ in pricer.parts:
+        assert len({coupled[block_of[i]] for i in indices}) == 1
+    everything = sorted(i for indices, _ in pricer.parts for i in indices)
+    assert everything == list(range(len(programme.model.variables)))
+
+
+def test_prices_scaled_by_a_positive_factor_keep_every_part(
+    programme: StageProblem, blocks: Blocks
+) -> None:
+    """The same prices times 3 are priced by no engine and give the same point."""
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    prices = _prices(programme, blocks, _relaxation_duals(programme, blocks))
+    first = pricer.cheapest(prices, 60)
+    assert first is not None
+    assert (pricer.solved, pricer.kept) == (len(pricer.parts), 0)
+    again = pricer.cheapest({i: 3 * c for i, c in prices.items()}, 60)
+    assert again == first
+    assert (pricer.solved, pricer.kept) == (len(pricer.parts), len(pricer.parts))
+
+
+def test_a_moved_dual_reprices_only_the_parts_that_meet_its_row(
+    programme: StageProblem, blocks: Blocks
+) -> None:
+    """Moving the regional total's dual alone reprices the parts of the blocks whose new homes
+    are unfixed; the others keep their point (their prices change only on fixed new homes),
+    and the point is as cheap as that of a pricer that prices every part anew."""
+    floats = _relaxation_duals(programme, blocks)
+    total = [row.name for row in blocks.coupling].index("new_build_total")
+    moved = list(floats)
+    moved[total] += 0.75
+    coupled = _coupled_by(blocks, _unfixed(programme.model))
+    block_of = {i: b for b, members in enumerate(blocks.members) for i in members}
+    meeting = sum(total in coupled[block_of[indices[0]]] for indices, _ in _parts(programme))
+    assert 0 < meeting < len(_parts(programme))
+
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    assert pricer.cheapest(_prices(programme, blocks, floats), 60) is not None
+    prices = _prices(programme, blocks, moved)
+    kept = pricer.cheapest(prices, 60)
+    assert kept is not None
+    assert pricer.solved == len(pricer.parts) + meeting
+    assert pricer.kept == len(pricer.parts) - meeting
+
+    anew = BlockPricer(programme.model, blocks, _backend).cheapest(prices, 60)
+    assert anew is not None
+    assert all(row.holds(kept) for row in blocks.kept)
+    assert sum(c * kept[i] for i, c in prices.items()) == sum(
+        c * anew[i] for i, c in prices.items()
+    )
+
+
+def _parts(problem: StageProblem) -> list[tuple[list[int], Backend]]:
+    found = split_blocks(problem.model)
+    assert found is not None
+    return BlockPricer(problem.model, found, _backend).parts
