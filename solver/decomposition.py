@@ -266,7 +266,13 @@ def feasibility_by_network(
         return None
     unmet = total - sum(widest.placed.values())
     wanted += _within_needs(building_terms, level - unmet_weight * unmet)
-    _, wider = solve_building(network, solver, {}, wanted, guide=building_terms)
+    # The probes' searches share their rows and variables (a row over one variable is a bound,
+    # `solver.network.building_model`): each relaxation starts from the last one's basis. Only
+    # the probes': their buildings only show a level feasible, and no later stage starts from
+    # them, where another vertex of a later stage's search could change that stage's start.
+    _, wider = solve_building(
+        network, solver, {}, wanted, guide=building_terms, last=network.probe_basis
+    )
     if wider is None:
         return None
     return found(wider, widest.placed)

@@ -38,7 +38,7 @@ from typing import Protocol
 
 import numpy as np
 
-from solver.backends.base import Outcome
+from solver.backends.base import LastBasis, Outcome
 from solver.backends.flow import Arc, ArcColumns, cheapest_flow
 from solver.formulation import Formulation
 from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
@@ -50,10 +50,17 @@ Totals = tuple[int | None, int | None]
 
 class BuildingSolver(Protocol):
     """Solves a MIP over the building variables alone: minimise ``terms``. Where ``terms`` is
-    empty (any building within the rows will do), ``guide`` is what the search may steer by
+    empty (any building within the rows will do), ``guide`` is what the search may steer by;
+    ``last``: the basis its relaxation may start from and leaves its own in
     (`solver.relaxation_first.solve_by_relaxation`)."""
 
-    def __call__(self, model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome: ...
+    def __call__(
+        self,
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,9 @@ class PlacementNetwork:
     least_building: dict[tuple[tuple[int, int], ...], tuple[int, dict[int, int]]] = field(
         default_factory=dict
     )
+    #: The basis of the last building search of a min-max stage's probes, from which the next
+    #: one's relaxation starts (`solver.decomposition.feasibility_by_network`).
+    probe_basis: LastBasis = field(default_factory=LastBasis)
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -815,9 +825,38 @@ def _building_rows_model(
 def _add_renumbered(
     sub: LinearModel, renumber: Mapping[int, int], rows: Sequence[Constraint]
 ) -> None:
+    """Add ``rows`` to ``sub`` in its own numbering. A row over one integer variable narrows
+    that variable's bounds instead (`_narrowed`): the searches over every building row then
+    share their rows, whatever new social homes each asks of which municipality, and each
+    relaxation can start from the last one's basis (`solve_building`)."""
     for row in rows:
+        if len(row.terms) == 1:
+            ((index, coefficient),) = row.terms
+            if _narrowed(sub, renumber[index], coefficient, row.sense, row.rhs):
+                continue
         terms = {renumber[i]: c for i, c in row.terms}
         sub.add_constraint(row.name, row.rule, terms, row.sense, row.rhs)
+
+
+def _narrowed(model: LinearModel, index: int, coefficient: int, sense: Sense, rhs: int) -> bool:
+    """Narrow the bounds of integer variable ``index`` to the whole values that
+    ``coefficient * x (sense) rhs`` allows, if that leaves any (else the row is kept, for the
+    solver to find the model infeasible); whether it did."""
+    variable = model.variables[index]
+    if not variable.integer:
+        return False
+    lower, upper = variable.lower, variable.upper
+    floor_value, ceiling_value = rhs // coefficient, -(-rhs // coefficient)
+    at_least = sense == "==" or (sense == ">=") == (coefficient > 0)
+    at_most = sense == "==" or (sense == "<=") == (coefficient > 0)
+    if at_least:
+        lower = max(lower, ceiling_value)
+    if at_most:
+        upper = floor_value if upper is None else min(upper, floor_value)
+    if upper is not None and upper < lower:
+        return False
+    model.variables[index] = Variable(index, variable.name, lower, upper, variable.integer)
+    return True
 
 
 def solve_building(
@@ -828,13 +867,15 @@ def solve_building(
     wanted: Mapping[int, int] | None = None,
     rows: Sequence[Constraint] | None = None,
     guide: Terms | None = None,
+    last: LastBasis | None = None,
 ) -> tuple[Outcome, dict[int, int] | None]:
     """Solve the building alone (``rows``: the building rows to keep, by default all); the
     outcome and the building values by model index.
 
     ``wanted`` maps variables to values they should reach: each unit short of one adds 1 to the
     objective (a variable ``missing >= wanted - x`` per entry). ``guide``: what the solver may
-    steer a search without an objective by (`BuildingSolver`)."""
+    steer a search without an objective by; ``last``: the basis its relaxation may start from
+    (`BuildingSolver`)."""
     sub, renumber = building_model(network, extra, rows)
     terms = {renumber[i]: c for i, c in objective.items()}
     steer = None if guide is None else {renumber[i]: c for i, c in guide.items()}
@@ -845,7 +886,7 @@ def solve_building(
             f"wanted[{name}]", "stage", {renumber[index]: 1, missing: 1}, ">=", value
         )
         terms[missing] = terms.get(missing, 0) + 1
-    outcome = solver(sub, terms, steer)
+    outcome = solver(sub, terms, steer, last)
     if outcome.values is None:
         return outcome, None
     return outcome, {old: outcome.values[new] for old, new in renumber.items()}

@@ -24,6 +24,7 @@ from solver.backends import backend_class
 from solver.backends.base import (
     Backend,
     Basis,
+    LastBasis,
     Outcome,
     Prover,
     Relaxation,
@@ -651,13 +652,17 @@ class Run:
         )
 
     def solve_building(
-        self, model: LinearModel, terms: Terms, guide: Terms | None = None
+        self,
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
     ) -> Outcome:
         """A MIP over the building variables alone, on the run's backend (`solver.network`),
         within half the time left, so that the whole MIP keeps the other half if the network
         proves nothing: proven by its relaxation where that is enough
-        (`solver.relaxation_first`, which steers a search without ``terms`` by ``guide``), else
-        solved whole."""
+        (`solver.relaxation_first`, which steers a search without ``terms`` by ``guide`` and
+        starts its relaxation from ``last``'s basis), else solved whole."""
         started = time.perf_counter()
         remaining = max(self.remaining() / 2, 0.001)
         options = replace(self.options, time_limit=remaining, primal_heuristics=False)
@@ -667,7 +672,7 @@ class Run:
             return backend_type(sub, options)
 
         backend = backend_for(model)
-        proven = solve_by_relaxation(backend, terms, remaining, backend_for, guide)
+        proven = solve_by_relaxation(backend, terms, remaining, backend_for, guide, last)
         if proven is not None:
             return proven
         left = max(remaining - (time.perf_counter() - started), 0.001)

@@ -13,7 +13,7 @@ from tiny_regions import A, B, assert_solved, group, muni, region, small_regions
 
 from models.region import Region
 from solver.backends import backend_class
-from solver.backends.base import Outcome, SolverOptions, Status
+from solver.backends.base import LastBasis, Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, cheapest_flow, reduced_costs
 from solver.decomposition import _local_social_most
 from solver.linear_stage import by_network, linear_stage
@@ -128,7 +128,9 @@ def test_flow_rows_hold_for_the_allocation_of_the_whole_mip(r: Region) -> None:
     assert alone.allocation == _allocation(run.f, run.values)
 
 
-def _cbc(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
+def _cbc(
+    model: LinearModel, terms: Terms, guide: Terms | None = None, last: LastBasis | None = None
+) -> Outcome:
     return backend_class("cbc")(model, SolverOptions(time_limit=10)).minimize(terms, 10)
 
 

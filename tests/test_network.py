@@ -30,17 +30,18 @@ from instances import bundled_instance
 from models.loader import load_instance
 from models.policy import RULES, Policy
 from models.region import Municipality, Region, TargetGroup, Targets
-from solver.backends.base import Outcome, SolverOptions, Status
+from solver.backends.base import LastBasis, Outcome, SolverOptions, Status
 from solver.backends.flow import Arc, ArcColumns, cheapest_flow, reduced_costs
 from solver.decomposition import needs_by_network
 from solver.formulation import formulate
 from solver.linear_stage import by_network, linear_stage
-from solver.model import Constraint, LinearModel, Split, Terms
+from solver.model import Constraint, LinearModel, Sense, Split, Terms
 from solver.network import (
     LARGEST_CAPACITY,
     Cap,
     Limits,
     PlacementNetwork,
+    _add_renumbered,
     _building_rows_model,
     _pool_arcs,
     building_model,
@@ -215,9 +216,13 @@ def test_a_building_mip_stopped_by_the_time_limit_proves_nothing(
     original = Run.solve_building
 
     def stopped(
-        self: Run, model: LinearModel, terms: dict[int, int], guide: Terms | None = None
+        self: Run,
+        model: LinearModel,
+        terms: dict[int, int],
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
     ) -> Outcome:
-        outcome = original(self, model, terms, guide)
+        outcome = original(self, model, terms, guide, last)
         calls.append(outcome.status.value)
         return replace(outcome, status=Status.FEASIBLE, stop_reason="time_limit", bound=None)
 
@@ -379,9 +384,14 @@ def _needs_found(r: Region, beside: bool) -> tuple[object, dict[int, int], list[
     assert run.network is not None
     threads: list[str] = []
 
-    def recorded(model: LinearModel, terms: dict[int, int], guide: Terms | None = None) -> Outcome:
+    def recorded(
+        model: LinearModel,
+        terms: dict[int, int],
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Outcome:
         threads.append(threading.current_thread().name)
-        return run.solve_building(model, terms, guide)
+        return run.solve_building(model, terms, guide, last)
 
     needs = run.stages[0]
     assert isinstance(needs, Stage)
@@ -405,10 +415,15 @@ def test_an_error_beside_the_needs_stage_is_raised_on_the_callers_thread() -> No
     run = Run(r, "ortools", SolverOptions(time_limit=30))
     assert run.network is not None
 
-    def failing(model: LinearModel, terms: dict[int, int], guide: Terms | None = None) -> Outcome:
+    def failing(
+        model: LinearModel,
+        terms: dict[int, int],
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Outcome:
         if threading.current_thread() is not threading.main_thread():
             raise ValueError("engine failed beside")
-        return run.solve_building(model, terms, guide)
+        return run.solve_building(model, terms, guide, last)
 
     needs = run.stages[0]
     assert isinstance(needs, Stage)
@@ -429,9 +444,13 @@ def test_a_building_search_without_an_objective_is_steered_by_the_needs_stages_b
     original = Run.solve_building
 
     def recorded(
-        self: Run, model: LinearModel, terms: dict[int, int], guide: Terms | None = None
+        self: Run,
+        model: LinearModel,
+        terms: dict[int, int],
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
     ) -> Outcome:
-        outcome = original(self, model, terms, guide)
+        outcome = original(self, model, terms, guide, last)
         if not terms:
             searches.append((self, model, guide, outcome))
         return outcome
@@ -453,7 +472,8 @@ def test_a_building_search_without_an_objective_is_steered_by_the_needs_stages_b
 def test_a_building_model_with_every_row_is_a_copy_that_keeps_the_networks_own_intact() -> None:
     """`building_model` with every building row (the national instance) equals the model
     written anew from those rows and the extra ones; what a search adds to its copy (a
-    variable, a row) reaches neither the network's building model nor the next copy."""
+    variable, a row, a bound narrowed by a row over one variable) reaches neither the
+    network's building model nor the next copy."""
     region = load_instance(bundled_instance("nl")).region
     network = read_network(Run(region, "ortools", SolverOptions(time_limit=30)).f)
     assert network is not None
@@ -467,7 +487,53 @@ def test_a_building_model_with_every_row_is_a_copy_that_keeps_the_networks_own_i
     copy.add_constraint("wanted[x]", "stage", {renumber[first]: 1}, ">=", 0)
     again, _ = building_model(network, [])
     base, _ = network.building_alone
+    assert copy.variables[renumber[first]].lower == 1
+    # Every national building row over one variable is a bound of the building model.
+    longer = [row for row in network.building_rows if len(row.terms) > 1]
+    assert len(longer) < len(network.building_rows)
     for model in (again, base):
         assert len(model.variables) == len(network.building)
-        assert len(model.constraints) == len(network.building_rows)
+        assert len(model.constraints) == len(longer)
+        assert model.variables[renumber[first]].lower == 0
         assert "missing[x]" not in {v.name for v in model.variables}
+
+
+@pytest.mark.parametrize(
+    ("coefficient", "sense", "rhs", "bounds"),
+    [
+        (2, ">=", 5, (3, 10)),
+        (2, "<=", 5, (0, 2)),
+        (-2, ">=", -5, (0, 2)),
+        (-2, "<=", -5, (3, 10)),
+        (3, "==", 6, (2, 2)),
+        (3, "==", 7, None),
+        (1, ">=", 11, None),
+        (1, "<=", -1, None),
+    ],
+)
+def test_a_row_over_one_variable_is_a_bound_where_it_leaves_whole_values(
+    coefficient: int, sense: Sense, rhs: int, bounds: tuple[int, int] | None
+) -> None:
+    """``coefficient * x (sense) rhs`` for x in 0..10 narrows x to the whole values it allows;
+    where none is left (or an equality does not divide) it stays a row, for the solver to
+    find the model infeasible."""
+    model = LinearModel()
+    model.add_variable("x", 0, 10)
+    row = Constraint("row", "test", ((0, coefficient),), sense, rhs)
+    _add_renumbered(model, {0: 0}, [row])
+    if bounds is None:
+        assert model.constraints == [row] and (
+            model.variables[0].lower,
+            model.variables[0].upper,
+        ) == (0, 10)
+    else:
+        assert model.constraints == []
+        assert (model.variables[0].lower, model.variables[0].upper) == bounds
+
+
+def test_a_row_over_one_continuous_variable_stays_a_row() -> None:
+    model = LinearModel()
+    model.add_variable("x", 0, 10, integer=False)
+    row = Constraint("row", "test", ((0, 2),), ">=", 5)
+    _add_renumbered(model, {0: 0}, [row])
+    assert model.constraints == [row]

@@ -1,8 +1,9 @@
 """A relaxation started from the basis of another over the same variables
 (`solver.backends.ortools_mathopt.MathOptBackend.prepared_relaxation`): the basis a relaxation
 gives, how it is read for a model with other rows, GLOP's solve from it and HiGHS's where GLOP
-gives no optimum, and the tie-break stage's first relaxation of column generation started from
-the programme stage's."""
+gives no optimum, the tie-break stage's first relaxation of column generation started from
+the programme stage's, and the building searches of a level search's probes started each from
+the last one's (`solver.relaxation_first.solve_by_relaxation`'s ``last``)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import pytest
 
 import solver.backends.ortools_mathopt as mathopt_module
 import solver.run as run_module
+from benchmarks.suite import get_instance
 from instances import bundled_instance
 from models.loader import load_instance
-from solver.backends.base import Basis, Relaxation, SolverOptions
+from solver.backends.base import Basis, LastBasis, Relaxation, SolverOptions, Status
 from solver.backends.mathopt_proto import solve_relaxation
 from solver.columns import solve_by_columns
 from solver.model import Constraint, LinearModel, Terms, evaluate
+from solver.relaxation_first import solve_by_relaxation
 from solver.solve import solve
 
 OPTIONS = SolverOptions(time_limit=60)
@@ -40,20 +43,31 @@ def _square() -> LinearModel:
 
 
 def _engines(
-    monkeypatch: pytest.MonkeyPatch, fail_glop: bool = False, ended: list[bool] | None = None
+    monkeypatch: pytest.MonkeyPatch,
+    fail_glop: bool = False,
+    ended: list[bool] | None = None,
+    limits: list[int | None] | None = None,
 ) -> list[tuple[str, bool]]:
     """The engine of each relaxation the backend solves and whether it had a basis; with
     ``fail_glop`` every GLOP solve ends without an answer; ``ended`` gets, for each solve
-    from a basis, whether it ended optimal with duals."""
+    from a basis, whether it ended optimal with duals; ``limits`` each solve's iteration
+    limit."""
     calls: list[tuple[str, bool]] = []
 
     def recorded(
-        proto: Any, time_limit: float, solver: Any, algorithm: Any = None, basis: Any = None
+        proto: Any,
+        time_limit: float,
+        solver: Any,
+        algorithm: Any = None,
+        basis: Any = None,
+        iteration_limit: int | None = None,
     ) -> Any:
         calls.append((solver.name, basis is not None))
+        if limits is not None:
+            limits.append(iteration_limit)
         if fail_glop and solver.name == "GLOP":
             return None
-        result = solve_relaxation(proto, time_limit, solver, algorithm, basis)
+        result = solve_relaxation(proto, time_limit, solver, algorithm, basis, iteration_limit)
         if basis is not None and ended is not None:
             ended.append(mathopt_module._optimal_with_duals(result))
         return result
@@ -92,9 +106,11 @@ def test_a_relaxation_from_a_basis_is_solved_by_glop_to_the_optimum_without_it(
     second = first.with_constraints([*first.constraints])
     second.add_constraint("floor", "test", {0: 1}, ">=", 1)
     terms = {0: -3, 1: -1}
-    calls = _engines(monkeypatch)
+    limits: list[int | None] = []
+    calls = _engines(monkeypatch, limits=limits)
     warm = _relaxed(second, terms, basis)
     assert calls == [("GLOP", True)]
+    assert limits == [3]  # at most as many iterations as the model has rows
     calls.clear()
     cold = _relaxed(second, terms)
     assert calls == [("HIGHS", False)]
@@ -115,8 +131,9 @@ def test_where_glop_gives_no_optimum_highs_solves_the_relaxation(
 
 def test_a_basis_is_read_row_by_row_and_a_new_row_starts_with_its_slack_basic() -> None:
     """The rows after those shared as objects are matched by value (a row rewritten alike keeps
-    its status); a row the start lacks gets a basic slack. No basis where the variables differ
-    in number, nor where the statuses would not make one (a nonbasic row left out)."""
+    its status), else by name; a row the start lacks gets a basic slack. No basis where the
+    variables differ in number, nor where the statuses would not make one (a nonbasic row left
+    out)."""
     model = _square()
     x, y = 0, 1
     start = Basis((BASIC, BASIC), tuple(model.constraints), (3, 2))
@@ -128,6 +145,13 @@ def test_a_basis_is_read_row_by_row_and_a_new_row_starts_with_its_slack_basic() 
     assert basis is not None
     assert list(basis.constraint_status.values) == [3, 2, BASIC]
     assert list(basis.variable_status.values) == [BASIC, BASIC]
+    # A row of the same name over other terms or with another right-hand side (a building
+    # search's row that asks for another total) keeps its status too.
+    renamed = model.with_constraints(
+        [model.constraints[0], Constraint("gap", "test", ((x, 1), (y, -1)), "<=", 1)]
+    )
+    named = _backend(renamed)._initial_basis(start)
+    assert named is not None and list(named.constraint_status.values) == [3, 2]
     wider = _square()
     wider.add_variable("z", 0, 1, integer=False)
     assert _backend(wider)._initial_basis(start) is None
@@ -167,3 +191,64 @@ def test_the_tie_breaks_first_relaxation_starts_from_the_programme_stages_basis(
     assert len(given) == 2 and given[0] is None and given[1] is not None
     assert any(row.name == "stage[needs]" for row in given[1].rows)
     assert calls.count(("GLOP", True)) == 1 and ended == [True]
+
+
+def test_a_search_starts_from_the_last_ones_basis_and_leaves_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two searches over the same rows and variables with other bounds
+    (`solve_by_relaxation` with ``last``): the first, without a basis, is solved by HiGHS and
+    leaves its basis; the second starts GLOP from it and reaches the optimum of a search
+    without one."""
+    first = _square()
+    for index in (0, 1):
+        variable = first.variables[index]
+        first.variables[index] = replace(variable, integer=True)
+    second = first.with_bounds({1: (0, 3)})
+    terms = {0: -1, 1: -2}
+    last = LastBasis()
+    calls = _engines(monkeypatch)
+    one = solve_by_relaxation(_backend(first), terms, 60, _backend, None, last)
+    assert calls == [("HIGHS", False)] and last.basis is not None
+    assert one is not None and one.status == Status.OPTIMAL
+    kept = last.basis
+    calls.clear()
+    two = solve_by_relaxation(_backend(second), terms, 60, _backend, None, last)
+    assert calls == [("GLOP", True)] and last.basis is not kept
+    alone = solve_by_relaxation(_backend(second), terms, 60, _backend)
+    assert two is not None and alone is not None
+    assert two.status == alone.status == Status.OPTIMAL
+    assert two.objective == alone.objective == -9 and two.values == {0: 3, 1: 3}
+
+
+def test_the_probes_building_searches_start_from_the_last_ones_basis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """syn-1000-g8 under ``max_rel_deviation``: the level search's probes ask for buildings
+    over the same rows and variables; after the first, each relaxation starts GLOP from the
+    last one's basis and ends optimal there, and the allocation and every stage's value are
+    those of a solve whose searches start from nothing."""
+    base = get_instance("syn-1000-g8").load()
+    region = replace(base, policy=replace(base.policy, objective="max_rel_deviation"))
+    original = run_module.Run.solve_building
+
+    def cold(
+        self: run_module.Run,
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Any:
+        return original(self, model, terms, guide, None)
+
+    monkeypatch.setattr(run_module.Run, "solve_building", cold)
+    usual = solve(region, hard_limit=False)
+    monkeypatch.setattr(run_module.Run, "solve_building", original)
+    ended: list[bool] = []
+    calls = _engines(monkeypatch, ended=ended)
+    warm = solve(region, hard_limit=False)
+    assert warm.status == usual.status == "optimal"
+    assert warm.allocation == usual.allocation
+    assert [(s.name, s.value) for s in warm.stages] == [(s.name, s.value) for s in usual.stages]
+    assert calls.count(("GLOP", True)) >= 3
+    assert ended and all(ended)

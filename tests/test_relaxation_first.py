@@ -15,7 +15,7 @@ import solver.run as run_module
 from instances import bundled_instance
 from models.loader import load_instance
 from solver.backends import backend_class
-from solver.backends.base import Backend, Outcome, SolverOptions, Status
+from solver.backends.base import Backend, Basis, LastBasis, Outcome, SolverOptions, Status
 from solver.model import Constraint, LinearModel, Terms, evaluate
 from solver.network import holds
 from solver.relaxation_first import solve_by_relaxation
@@ -75,8 +75,9 @@ def test_every_building_mip_of_a_pilot_region_is_proven_at_the_whole_mips_optimu
         time_limit: float,
         backend_for: Callable[..., Backend],
         guide: Terms | None = None,
+        last: LastBasis | None = None,
     ) -> Outcome | None:
-        outcome = solve_by_relaxation(backend, terms, time_limit, backend_for, guide)
+        outcome = solve_by_relaxation(backend, terms, time_limit, backend_for, guide, last)
         solved.append((backend.model, terms, outcome))
         return outcome
 
@@ -103,13 +104,13 @@ def test_a_search_without_an_objective_is_steered_by_its_guide(
     model.add_constraint("row", "test", {x: 1, y: 1}, ">=", 2)
     backend = _backend(model)
     asked: list[Terms] = []
-    real = backend.relaxation
+    real = backend.prepared_relaxation
 
-    def relaxation(terms: Terms, time_limit: float) -> Any:
+    def prepared(terms: Terms, start: Basis | None = None) -> Any:
         asked.append(dict(terms))
-        return real(terms, time_limit)
+        return real(terms, start)
 
-    monkeypatch.setattr(backend, "relaxation", relaxation)
+    monkeypatch.setattr(backend, "prepared_relaxation", prepared)
     guide = {x: 3, y: 1}
     outcome = solve_by_relaxation(backend, {}, 10, _backend, guide)
     assert asked == [guide]

@@ -121,6 +121,15 @@ class Basis:
             raise ValueError(f"{len(self.rows)} rows but {len(self.row_status)} row statuses")
 
 
+@dataclass
+class LastBasis:
+    """The basis of the last relaxation solved through it, from which the next one starts: for
+    a run of relaxations of models over the same variables and rows whose bounds and objective
+    differ, one after another on one thread (`solver.relaxation_first.solve_by_relaxation`)."""
+
+    basis: Basis | None = None
+
+
 @dataclass(frozen=True)
 class Relaxation:
     """An optimal vertex of a linear relaxation: ``values`` by variable index, ``duals`` by the

@@ -30,12 +30,16 @@ def solve_relaxation(
     solver: mathopt.SolverType = mathopt.SolverType.GLOP,
     algorithm: mathopt.LPAlgorithm | None = None,
     basis: solution_pb2.BasisProto | None = None,
+    iteration_limit: int | None = None,
 ) -> result_pb2.SolveResultProto | None:
     """Solve a continuous model with ``solver`` (GLOP by default) and ``algorithm`` (the
     solver's choice by default), from ``basis`` if given (GLOP reads it; HiGHS, through
-    MathOpt, does not); ``None`` if it fails."""
+    MathOpt, does not), within ``iteration_limit`` simplex iterations if given; ``None`` if
+    it fails."""
     params = mathopt.SolveParameters(
-        time_limit=timedelta(seconds=max(time_limit, 0.001)), lp_algorithm=algorithm
+        time_limit=timedelta(seconds=max(time_limit, 0.001)),
+        lp_algorithm=algorithm,
+        iteration_limit=iteration_limit,
     )
     model_parameters = model_parameters_pb2.ModelSolveParametersProto()
     if basis is not None:

@@ -604,19 +604,22 @@ class MathOptBackend(Backend):
         municipalities, from the basis of the programme stage's relaxation, the tie-break
         stage's took GLOP 126 iterations and 0.11 s, where HiGHS, which through MathOpt reads no
         basis, took 0.98 s by its interior point method (benchmarks/RESULTS.md, run 32). Where
-        GLOP ends without an optimum, HiGHS solves it as without a start."""
+        GLOP ends without an optimum within as many iterations as the model has rows (a limit
+        in work, not in time, so that every run takes the same path), HiGHS solves it as
+        without a start."""
         if self._rows != len(self.model.constraints):
             return lambda _: None
         relaxed = self._relaxed()
         self._set_objective(relaxed, terms)
         algorithm = _relaxation_algorithm(terms, len(self.model.variables))
         basis = None if start is None else self._initial_basis(start)
+        rows = len(self.model.constraints)
 
         def solve(time_limit: float) -> Relaxation | None:
             started = time.perf_counter()
             result = None
             if basis is not None:
-                result = solve_relaxation(relaxed, time_limit, _GLOP, None, basis)
+                result = solve_relaxation(relaxed, time_limit, _GLOP, None, basis, rows)
                 if not _optimal_with_duals(result):
                     result = None
             if result is None:
@@ -653,9 +656,11 @@ class MathOptBackend(Backend):
     def _initial_basis(self, start: Basis) -> solution_pb2.BasisProto | None:
         """``start`` as a basis of this model: each variable's status as there, each row's as
         that of the same row there (the same object where this model's rows begin with
-        those of ``start``, as the later stages' relaxations over the reduced model do), its
-        slack basic where ``start`` lacks the row. ``None`` where the variables differ in
-        number or the statuses are no basis (not one basic variable or slack per row)."""
+        those of ``start``, as the later stages' relaxations over the reduced model do; else an
+        equal row, else one of the same name, as the building searches' rows that ask for
+        another total), its slack basic where ``start`` lacks the row. ``None`` where the
+        variables differ in number or the statuses are no basis (not one basic variable or
+        slack per row)."""
         rows = self.model.constraints
         if len(start.variables) != len(self.model.variables):
             return None
@@ -664,10 +669,12 @@ class MathOptBackend(Backend):
             if old is not new:
                 break
             shared += 1
-        later = dict(zip(start.rows[shared:], start.row_status[shared:], strict=True))
+        pairs = list(zip(start.rows[shared:], start.row_status[shared:], strict=True))
+        equal = dict(pairs)
+        named = {row.name: status for row, status in pairs}
         row_status = [
             *start.row_status[:shared],
-            *(later.get(row, _BASIC) for row in rows[shared:]),
+            *(equal.get(row, named.get(row.name, _BASIC)) for row in rows[shared:]),
         ]
         if start.variables.count(_BASIC) + row_status.count(_BASIC) != len(rows):
             return None
