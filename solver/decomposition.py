@@ -269,7 +269,10 @@ def feasibility_by_network(
     # The probes' searches share their rows and variables (a row over one variable is a bound,
     # `solver.network.building_model`): each relaxation starts from the last one's basis. Only
     # the probes': their buildings only show a level feasible, and no later stage starts from
-    # them, where another vertex of a later stage's search could change that stage's start.
+    # them. With the fairness stage's search started so too, its building (another vertex of
+    # the same optimum) started the programme stage of syn-342-g8 under `max_abs_deviation`
+    # elsewhere, and CP-SAT's proof of that stage took 152 s instead of 1.3-1.6 s for two
+    # seeds of five (benchmarks/RESULTS.md, run 33).
     _, wider = solve_building(
         network, solver, {}, wanted, guide=building_terms, last=network.probe_basis
     )

@@ -16,7 +16,7 @@ from dataclasses import replace
 import solver.backends.ortools_mathopt as backend_module
 from benchmarks.suite import get_instance
 from models.loader import load_region
-from solver.backends.base import Outcome, SolverOptions
+from solver.backends.base import LastBasis, Outcome, SolverOptions
 from solver.backends.mathopt_proto import solve_relaxation
 from solver.dual_bound import integer_bound
 from solver.linear_stage import linear_stage
@@ -72,9 +72,14 @@ def main(name: str) -> None:
     captured: list[tuple[LinearModel, Terms]] = []
     solve_building = run.solve_building
 
-    def recorded(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
+    def recorded(
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Outcome:
         captured.append((model, dict(terms)))
-        return solve_building(model, terms, guide)
+        return solve_building(model, terms, guide, last)
 
     run.solve_building = recorded  # type: ignore[method-assign]
     for stage in run.stages[:2]:

@@ -12,7 +12,7 @@ import time
 
 from benchmarks.suite import get_instance
 from models.loader import load_region
-from solver.backends.base import Outcome, SolverOptions
+from solver.backends.base import LastBasis, Outcome, SolverOptions
 from solver.linear_stage import linear_stage
 from solver.model import LinearModel, Terms
 from solver.objectives import Stage
@@ -25,9 +25,14 @@ def main(name: str) -> None:
     building_seconds: list[float] = []
     solve_building = run.solve_building
 
-    def timed(model: LinearModel, terms: Terms, guide: Terms | None = None) -> Outcome:
+    def timed(
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
+    ) -> Outcome:
         started = time.perf_counter()
-        outcome = solve_building(model, terms, guide)
+        outcome = solve_building(model, terms, guide, last)
         building_seconds.append(round(time.perf_counter() - started, 3))
         return outcome
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from benchmarks.suite import get_instance
 from solver.backends import backend_class
-from solver.backends.base import Backend, Outcome, SolverOptions
+from solver.backends.base import Backend, LastBasis, Outcome, SolverOptions
 from solver.model import LinearModel, Terms
 from solver.relaxation_first import solve_by_relaxation
 from solver.run import Run
@@ -38,11 +38,15 @@ def main(instance: str, objective: str, repeats: int) -> None:
     solve_building = Run.solve_building
 
     def recorded(
-        self: Run, model: LinearModel, terms: Terms, guide: Terms | None = None
+        self: Run,
+        model: LinearModel,
+        terms: Terms,
+        guide: Terms | None = None,
+        last: LastBasis | None = None,
     ) -> Outcome:
         if not terms and guide:
             searches.append((model, dict(guide)))
-        return solve_building(self, model, terms, guide)
+        return solve_building(self, model, terms, guide, last)
 
     Run.solve_building = recorded  # type: ignore[method-assign]
     base = get_instance(instance).load()
