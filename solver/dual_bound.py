@@ -95,6 +95,10 @@ def integer_bound(model: LinearModel, terms: Terms, duals: Mapping[int, float]) 
     variable_parts = reading.variable_parts(model.variables)
     if variable_parts is None:
         return None
+    if reading.denominator == 1:
+        # Every part is whole already, so rounding each block's up changes nothing: without
+        # duals (a search that any point within the rows ends) no blocks need finding.
+        return sum(part for _, part in reading.row_parts) + sum(variable_parts)
     blocks = linked_blocks(model.constraints, len(model.variables))
     parts: dict[int, int] = defaultdict(int)
     for first, row_part in reading.row_parts:

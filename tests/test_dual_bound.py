@@ -10,9 +10,11 @@ import itertools
 import math
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import solver.dual_bound as dual_bound_module
 from solver.backends import backend_class
 from solver.backends.base import SolverOptions
 from solver.dual_bound import implied_bounds, integer_bound
@@ -37,6 +39,25 @@ def test_rows_sharing_no_variable_are_rounded_up_one_by_one() -> None:
     model.add_constraint("x", "test", {x: 2}, "<=", 3)
     model.add_constraint("y", "test", {y: 2}, "<=", 3)
     assert integer_bound(model, {x: -1, y: -1}, {0: -0.5, 1: -0.5}) == -2
+
+
+def test_whole_multipliers_need_no_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every multiplier whole (none at all, as for a search without an objective) each
+    block's part is whole: the bound is their sum, found without the blocks."""
+
+    def no_blocks(*_: object) -> list[int]:
+        raise AssertionError("blocks read")
+
+    monkeypatch.setattr(dual_bound_module, "linked_blocks", no_blocks)
+    model = LinearModel()
+    x = model.add_variable("x", 0, 10)
+    y = model.add_variable("y", 1, 10)
+    model.add_constraint("x", "test", {x: 2}, "<=", 3)
+    model.add_constraint("y", "test", {y: 1}, ">=", 2)
+    assert integer_bound(model, {}, {}) == 0
+    # min -x + y with multipliers -1 on 2x <= 3 and 1 on y >= 2: the rows give -3 + 2, the
+    # reduced costs (1 for x, 0 for y) nothing at x's lower bound.
+    assert integer_bound(model, {x: -1, y: 1}, {0: -1.0, 1: 1.0}) == -1
 
 
 def test_with_the_relaxations_duals_the_blocks_reach_the_optimum_of_the_widest_pools() -> None:
