@@ -98,10 +98,10 @@ WIDEST = 1000.0
 RELAXATION_UP_TO = 100_000
 
 #: The most variables of one pricing MIP: the blocks are priced in parts of consecutive
-#: blocks up to this size (`BlockPricer`). After ``equal_burden`` at 5,000 municipalities the
-#: first pricing of the tie-break stage peaked at 983 MiB as one SCIP solve over all 189,909
-#: variables, and at 526, 438 and 400 MiB in parts of 50,000, 20,000 and 10,000, in the same
-#: time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22).
+#: blocks (within their group, `BlockPricer`) up to this size. After ``equal_burden`` at 5,000
+#: municipalities the first pricing of the tie-break stage peaked at 983 MiB as one SCIP solve
+#: over all 189,909 variables, and at 526, 438 and 400 MiB in parts of 50,000, 20,000 and
+#: 10,000, in the same time (the stage's model alone: 240 MiB; benchmarks/RESULTS.md, run 22).
 PRICING_PART = 10_000
 
 #: The parts of a pricing MIP where SCIP prices with the settings of a started solve
@@ -285,12 +285,14 @@ class BlockPricer:
 
     A part holds blocks whose unfixed variables meet the same coupling rows (`_coupled_by`),
     consecutive within that group, so that a coupling row's dual reaches only the parts that
-    meet it. A part whose prices on its unfixed variables are those of its last proven
-    pricing times a positive factor (`_direction`) keeps that pricing's point: the two MIPs
-    differ only in scale and in a constant (fixed variables' prices), so the point is still
-    the cheapest. On the programme stage of syn-5000-g8 under the sum, 2,692 of 4,993 blocks
-    meet only the needs stage's cap and the regional mix rows, whose duals did not move in
-    its last two pricings (benchmarks/RESULTS.md, run 33)."""
+    meet it; a group starts a part of its own unless the part before holds less than a quarter
+    of ``part`` (where blocks meet many different sets of rows, the parts stay large). A part
+    whose prices on its unfixed variables are those of its last proven pricing times a
+    positive factor (`_direction`) keeps that pricing's point: the two MIPs differ only in
+    scale and in a constant (fixed variables' prices), so the point is still the cheapest.
+    On the programme stage of syn-5000-g8 under the sum, 2,692 of 4,993 blocks meet only the
+    needs stage's cap and the regional mix rows, whose duals did not move in its last two
+    pricings (benchmarks/RESULTS.md, run 33)."""
 
     def __init__(
         self,
@@ -305,9 +307,10 @@ class BlockPricer:
         groups: dict[frozenset[int], list[int]] = {}
         for block, row_positions in enumerate(_coupled_by(blocks, unfixed)):
             groups.setdefault(row_positions, []).append(block)
-        parts: list[list[int]] = []
+        parts: list[list[int]] = [[]]
         for group in groups.values():
-            parts.append([])
+            if 4 * len(parts[-1]) >= most:
+                parts.append([])
             for block in group:
                 members = blocks.members[block]
                 if parts[-1] and len(parts[-1]) + len(members) > most:
@@ -334,10 +337,16 @@ class BlockPricer:
             self.local.update(local)
             self.parts.append((indices, backend_for(sub)))
 
+    def forget(self) -> None:
+        """Keep no part's point: the next pricing solves every part (to time one pricing
+        again at the same prices)."""
+        self.last = [None] * len(self.parts)
+
     def cheapest(self, prices: Terms, time_limit: float) -> dict[int, int] | None:
-        """The cheapest whole point of every block under ``prices``, part by part; ``None``
-        unless every part is proven optimal within ``time_limit`` (the parts not yet begun
-        are not solved once one is not)."""
+        """The cheapest whole point of every block under ``prices``, part by part (a part
+        whose prices only changed in scale keeps its last point); ``None`` unless every part
+        is proven optimal within ``time_limit`` (the parts not yet begun are not solved once
+        one is not)."""
         started = time.perf_counter()
         directions = [_direction([prices.get(i, 0) for i in free]) for free in self.unfixed]
         to_solve = [

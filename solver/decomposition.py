@@ -267,12 +267,16 @@ def feasibility_by_network(
     unmet = total - sum(widest.placed.values())
     wanted += _within_needs(building_terms, level - unmet_weight * unmet)
     # The probes' searches share their rows and variables (a row over one variable is a bound,
-    # `solver.network.building_model`): each relaxation starts from the last one's basis. Only
-    # the probes': their buildings only show a level feasible, and no later stage starts from
-    # them. With the fairness stage's search started so too, its building (another vertex of
-    # the same optimum) started the programme stage of syn-342-g8 under `max_abs_deviation`
-    # elsewhere, and CP-SAT's proof of that stage took 152 s instead of 1.3-1.6 s for two
-    # seeds of five (benchmarks/RESULTS.md, run 33).
+    # `solver.network.building_model`): each relaxation starts from the last one's basis, and
+    # may end at another vertex of the same optimum than without it. Only the probes': the
+    # stages the network proves take the building of a search of their own, and it starts the
+    # later stages. With the fairness stage's search started so too, its building started the
+    # programme stage of syn-342-g8 under `max_abs_deviation` elsewhere, and CP-SAT's proof of
+    # that stage took 152 s instead of 1.3-1.6 s for two seeds of five. A probe's building
+    # reaches later stages only in the min-max stage's answer: the next leximin levels, and the
+    # start of the next stage's MIP where the network does not prove that stage. Where probes
+    # start so, the allocations are those of before, and over five seeds so are the times
+    # (benchmarks/RESULTS.md, run 33).
     _, wider = solve_building(
         network, solver, {}, wanted, guide=building_terms, last=network.probe_basis
     )

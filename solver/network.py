@@ -43,6 +43,7 @@ from solver.backends.flow import Arc, ArcColumns, cheapest_flow
 from solver.formulation import Formulation
 from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
 from solver.point_check import RowMatrix, SplitTable
+from solver.reduction import narrowed_bounds
 
 #: Bounds ``(least, most)`` on a municipality's placements in all; ``None``: no bound.
 Totals = tuple[int | None, int | None]
@@ -840,21 +841,15 @@ def _add_renumbered(
 
 def _narrowed(model: LinearModel, index: int, coefficient: int, sense: Sense, rhs: int) -> bool:
     """Narrow the bounds of integer variable ``index`` to the whole values that
-    ``coefficient * x (sense) rhs`` allows, if that leaves any (else the row is kept, for the
-    solver to find the model infeasible); whether it did."""
+    ``coefficient * x (sense) rhs`` allows (`solver.reduction.narrowed_bounds`), if that leaves
+    any (else the row is kept, for the solver to find the model infeasible); whether it did."""
     variable = model.variables[index]
-    if not variable.integer:
+    if not variable.integer or coefficient == 0:
         return False
-    lower, upper = variable.lower, variable.upper
-    floor_value, ceiling_value = rhs // coefficient, -(-rhs // coefficient)
-    at_least = sense == "==" or (sense == ">=") == (coefficient > 0)
-    at_most = sense == "==" or (sense == "<=") == (coefficient > 0)
-    if at_least:
-        lower = max(lower, ceiling_value)
-    if at_most:
-        upper = floor_value if upper is None else min(upper, floor_value)
-    if upper is not None and upper < lower:
+    narrowed = narrowed_bounds(coefficient, sense, rhs, variable.lower, variable.upper)
+    if narrowed is None:
         return False
+    lower, upper = narrowed
     model.variables[index] = Variable(index, variable.name, lower, upper, variable.integer)
     return True
 

@@ -30,8 +30,8 @@ assembles them, the min-max stages are in `solver.minmax`):
    instances, syn-342-g8 and syn-1000-g8 (benchmarks/RESULTS.md, run 27); syn-5000-g8 under
    ``equal_burden`` has several with the same weighted sum (runs 26 and 33). Two of them differ
    by households of two groups swapped between pairs of municipalities whose weights for the two
-   groups differ by the same amount (1005 - 914 = 1004 - 913). Among 5,000 municipalities such
-   pairs are common for any weights that floating-point solvers read exactly.
+   groups differ by the same amount (1005 - 914 = 1004 - 913): with weights in 1..4096 and
+   5,000 municipalities, many pairs of municipalities have such weights.
 
 Each stage's value is computed from the decisions themselves (placements, new homes), never from the
 auxiliary deviation or shortfall variables, and fixed with an exact integer constraint.

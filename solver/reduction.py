@@ -43,7 +43,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from solver.model import Constraint, LinearModel, Split, Terms, Variable
+from solver.model import Constraint, LinearModel, Sense, Split, Terms, Variable
 
 #: The fewest splits worth deriving (`_derived_splits`): finding them reads every row, 5-6 ms
 #: nationally, where each derived split saves SCIP about 0.07 ms per stage after
@@ -318,23 +318,36 @@ def _bounds_imply(row: Constraint, variables: Sequence[Variable]) -> bool:
 def _tighten(row: Constraint, lower: list[int], upper: list[int | None]) -> bool:
     """Tighten the bounds of the row's one variable, exactly; False if they become empty."""
     ((index, coefficient),) = row.terms
+    narrowed = narrowed_bounds(coefficient, row.sense, row.rhs, lower[index], upper[index])
+    if narrowed is None:
+        return False
+    lower[index], upper[index] = narrowed
+    return True
+
+
+def narrowed_bounds(
+    coefficient: int, sense: Sense, rhs: int, lower: int, upper: int | None
+) -> tuple[int, int | None] | None:
+    """The bounds ``lower..upper`` of an integer variable ``x`` narrowed to the whole values
+    that ``coefficient * x (sense) rhs`` allows (``coefficient`` not 0); ``None`` if none is
+    left, as where an equality does not divide."""
     low: int | None
     high: int | None
-    if row.sense == "==":
-        if row.rhs % coefficient:
-            return False
-        low = high = row.rhs // coefficient
-    elif (row.sense == "<=") == (coefficient > 0):
-        low, high = None, row.rhs // coefficient  # floor: c x <= r, or c x >= r with c < 0
+    if sense == "==":
+        if rhs % coefficient:
+            return None
+        low = high = rhs // coefficient
+    elif (sense == "<=") == (coefficient > 0):
+        low, high = None, rhs // coefficient  # floor: c x <= r, or c x >= r with c < 0
     else:
-        low, high = -(-row.rhs // coefficient), None  # ceiling
+        low, high = -(-rhs // coefficient), None  # ceiling
     if low is not None:
-        lower[index] = max(lower[index], low)
+        lower = max(lower, low)
     if high is not None:
-        current = upper[index]
-        upper[index] = high if current is None else min(current, high)
-    top = upper[index]
-    return top is None or lower[index] <= top
+        upper = high if upper is None else min(upper, high)
+    if upper is not None and upper < lower:
+        return None
+    return lower, upper
 
 
 def _fix_equalities(

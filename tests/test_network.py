@@ -531,6 +531,39 @@ def test_a_row_over_one_variable_is_a_bound_where_it_leaves_whole_values(
         assert (model.variables[0].lower, model.variables[0].upper) == bounds
 
 
+@pytest.mark.parametrize(
+    ("lower", "upper", "coefficient", "sense", "rhs", "bounds"),
+    [
+        (0, None, 3, ">=", 7, (3, None)),
+        (0, None, 3, "<=", 7, (0, 2)),
+        (-7, 5, -2, ">=", 5, (-7, -3)),
+        (-7, None, -2, "<=", 5, (-2, None)),
+        (-7, 5, 2, "==", -6, (-3, -3)),
+        (0, 10, 0, ">=", -1, None),
+    ],
+)
+def test_a_row_over_one_variable_narrows_open_and_negative_bounds(
+    lower: int,
+    upper: int | None,
+    coefficient: int,
+    sense: Sense,
+    rhs: int,
+    bounds: tuple[int, int | None] | None,
+) -> None:
+    """Without an upper bound, below zero and with a negative coefficient the bounds narrow to
+    the whole values the row allows; a row whose coefficient is 0 stays a row."""
+    model = LinearModel()
+    model.add_variable("x", lower, upper)
+    row = Constraint("row", "test", ((0, coefficient),), sense, rhs)
+    _add_renumbered(model, {0: 0}, [row])
+    if bounds is None:
+        assert len(model.constraints) == 1
+        assert (model.variables[0].lower, model.variables[0].upper) == (lower, upper)
+    else:
+        assert model.constraints == []
+        assert (model.variables[0].lower, model.variables[0].upper) == bounds
+
+
 def test_a_row_over_one_continuous_variable_stays_a_row() -> None:
     model = LinearModel()
     model.add_variable("x", 0, 10, integer=False)

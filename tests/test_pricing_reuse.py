@@ -102,11 +102,13 @@ def test_prices_scaled_by_a_positive_factor_keep_every_part(
 
 
 def test_a_moved_dual_reprices_only_the_parts_that_meet_its_row(
-    programme: StageProblem, blocks: Blocks
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem, blocks: Blocks
 ) -> None:
     """Moving the regional total's dual alone reprices the parts of the blocks whose new homes
     are unfixed; the others keep their point (their prices change only on fixed new homes),
-    and the point is as cheap as that of a pricer that prices every part anew."""
+    and the point is as cheap as that of a pricer that prices every part anew. In parts of
+    2,500 variables, as a started solve prices them (`FAST_PRICING_PART`): one per group."""
+    monkeypatch.setattr(columns_module, "PRICING_PART", 2_500)
     floats = _relaxation_duals(programme, blocks)
     total = [row.name for row in blocks.coupling].index("new_build_total")
     moved = list(floats)
@@ -136,3 +138,45 @@ def _parts(problem: StageProblem) -> list[tuple[list[int], Backend]]:
     found = split_blocks(problem.model)
     assert found is not None
     return BlockPricer(problem.model, found, _backend).parts
+
+
+def test_on_two_threads_a_moved_dual_keeps_the_same_parts_and_point(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem, blocks: Blocks
+) -> None:
+    """In parts of at most 500 variables priced two at a time, moving the regional total's
+    dual keeps the same parts as pricing them one after the other, and the same point."""
+    monkeypatch.setattr(columns_module, "PRICING_PART", 500)
+    floats = _relaxation_duals(programme, blocks)
+    total = [row.name for row in blocks.coupling].index("new_build_total")
+    moved = list(floats)
+    moved[total] -= 0.5
+    points = []
+    counts = []
+    for workers in (1, 2):
+        pricer = BlockPricer(programme.model, blocks, _backend, workers=workers)
+        assert pricer.cheapest(_prices(programme, blocks, floats), 60) is not None
+        points.append(pricer.cheapest(_prices(programme, blocks, moved), 60))
+        counts.append((pricer.solved, pricer.kept))
+    assert points[0] is not None and points[0] == points[1]
+    assert counts[0] == counts[1] and 0 < counts[0][1] < len(pricer.parts)
+
+
+def test_forgotten_points_are_priced_again(programme: StageProblem, blocks: Blocks) -> None:
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    prices = _prices(programme, blocks, _relaxation_duals(programme, blocks))
+    first = pricer.cheapest(prices, 60)
+    pricer.forget()
+    assert pricer.cheapest(prices, 60) == first
+    assert (pricer.solved, pricer.kept) == (2 * len(pricer.parts), 0)
+
+
+def test_a_small_group_shares_its_part_with_the_next(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem, blocks: Blocks
+) -> None:
+    """With parts of up to 100,000 variables the first group's 2,460 variables fill less than a
+    quarter of one, so the second group joins that part: one part for the whole national
+    programme stage, as before the grouping."""
+    monkeypatch.setattr(columns_module, "PRICING_PART", 100_000)
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    assert len(pricer.parts) == 1
+    assert len(pricer.parts[0][0]) == len(programme.model.variables)

@@ -131,9 +131,9 @@ def test_where_glop_gives_no_optimum_highs_solves_the_relaxation(
 
 def test_a_basis_is_read_row_by_row_and_a_new_row_starts_with_its_slack_basic() -> None:
     """The rows after those shared as objects are matched by value (a row rewritten alike keeps
-    its status), else by name; a row the start lacks gets a basic slack. No basis where the
-    variables differ in number, nor where the statuses would not make one (a nonbasic row left
-    out)."""
+    its status), else by all but the right-hand side; a row the start lacks gets a basic slack.
+    No basis where the variables differ in number, nor where the statuses would not make one
+    (a nonbasic row left out, or replaced by a row over other terms)."""
     model = _square()
     x, y = 0, 1
     start = Basis((BASIC, BASIC), tuple(model.constraints), (3, 2))
@@ -145,13 +145,17 @@ def test_a_basis_is_read_row_by_row_and_a_new_row_starts_with_its_slack_basic() 
     assert basis is not None
     assert list(basis.constraint_status.values) == [3, 2, BASIC]
     assert list(basis.variable_status.values) == [BASIC, BASIC]
-    # A row of the same name over other terms or with another right-hand side (a building
-    # search's row that asks for another total) keeps its status too.
-    renamed = model.with_constraints(
+    # A row that differs only in its right-hand side (a building search's row that asks for
+    # another total) keeps its status too; one of the same name over other terms does not.
+    moved = model.with_constraints(
         [model.constraints[0], Constraint("gap", "test", ((x, 1), (y, -1)), "<=", 1)]
     )
-    named = _backend(renamed)._initial_basis(start)
-    assert named is not None and list(named.constraint_status.values) == [3, 2]
+    alike = _backend(moved)._initial_basis(start)
+    assert alike is not None and list(alike.constraint_status.values) == [3, 2]
+    other = model.with_constraints(
+        [model.constraints[0], Constraint("gap", "test", ((x, 2), (y, -1)), "<=", 2)]
+    )
+    assert _backend(other)._initial_basis(start) is None
     wider = _square()
     wider.add_variable("z", 0, 1, integer=False)
     assert _backend(wider)._initial_basis(start) is None

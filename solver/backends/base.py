@@ -124,8 +124,9 @@ class Basis:
 @dataclass
 class LastBasis:
     """The basis of the last relaxation solved through it, from which the next one starts: for
-    a run of relaxations of models over the same variables and rows whose bounds and objective
-    differ, one after another on one thread (`solver.relaxation_first.solve_by_relaxation`)."""
+    a run of relaxations of models over the same variables and rows whose bounds, right-hand
+    sides and objective differ, one after another on one thread
+    (`solver.relaxation_first.solve_by_relaxation`)."""
 
     basis: Basis | None = None
 

@@ -105,6 +105,11 @@ _AFTER_BREAKDOWN = _INTERIOR_POINT = mathopt.LPAlgorithm.BARRIER
 BARRIER_FROM = 40_000
 
 
+def _left_side(row: Constraint) -> tuple[str, tuple[tuple[int, int], ...], str]:
+    """A row without its right-hand side: its name, terms and sense."""
+    return row.name, row.terms, row.sense
+
+
 def _optimal_with_duals(result: result_pb2.SolveResultProto | None) -> bool:
     """True if a relaxation ended optimal with a solution that has duals."""
     return (
@@ -605,8 +610,8 @@ class MathOptBackend(Backend):
         stage's took GLOP 126 iterations and 0.11 s, where HiGHS, which through MathOpt reads no
         basis, took 0.98 s by its interior point method (benchmarks/RESULTS.md, run 32). Where
         GLOP ends without an optimum within as many iterations as the model has rows (a limit
-        in work, not in time, so that every run takes the same path), HiGHS solves it as
-        without a start."""
+        in work rather than in time, so that the path does not depend on the machine's speed,
+        short of the stage's own time limit), HiGHS solves it as without a start."""
         if self._rows != len(self.model.constraints):
             return lambda _: None
         relaxed = self._relaxed()
@@ -657,10 +662,10 @@ class MathOptBackend(Backend):
         """``start`` as a basis of this model: each variable's status as there, each row's as
         that of the same row there (the same object where this model's rows begin with
         those of ``start``, as the later stages' relaxations over the reduced model do; else an
-        equal row, else one of the same name, as the building searches' rows that ask for
-        another total), its slack basic where ``start`` lacks the row. ``None`` where the
-        variables differ in number or the statuses are no basis (not one basic variable or
-        slack per row)."""
+        equal row, else one that differs only in its right-hand side, as the building
+        searches' row that keeps the needs stage does), its slack basic where ``start`` lacks
+        the row. ``None`` where the variables differ in number or the statuses are no basis
+        (not one basic variable or slack per row)."""
         rows = self.model.constraints
         if len(start.variables) != len(self.model.variables):
             return None
@@ -671,10 +676,10 @@ class MathOptBackend(Backend):
             shared += 1
         pairs = list(zip(start.rows[shared:], start.row_status[shared:], strict=True))
         equal = dict(pairs)
-        named = {row.name: status for row, status in pairs}
+        alike = {_left_side(row): status for row, status in pairs}
         row_status = [
             *start.row_status[:shared],
-            *(equal.get(row, named.get(row.name, _BASIC)) for row in rows[shared:]),
+            *(equal.get(row, alike.get(_left_side(row), _BASIC)) for row in rows[shared:]),
         ]
         if start.variables.count(_BASIC) + row_status.count(_BASIC) != len(rows):
             return None
