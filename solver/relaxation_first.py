@@ -60,7 +60,7 @@ def solve_by_relaxation(
     With ``last`` the relaxation starts from its basis (`Backend.prepared_relaxation`), and
     leaves its own there for the next. The probes of the level search of ``max_rel_deviation``
     at 5,000 municipalities ask for 9 buildings over the same rows and variables, each with
-    other bounds: after the first, GLOP took 7-26 iterations and 0.03 s from the last one's
+    other bounds: after the first, GLOP took 0-26 iterations and 0.03-0.05 s from the last one's
     basis, HiGHS 0.21-0.30 s without one (benchmarks/RESULTS.md, run 33)."""
     started = time.perf_counter()
     deadline = started + time_limit
