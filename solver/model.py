@@ -93,6 +93,10 @@ class LinearModel:
     constraints: list[Constraint] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
     splits: list[Split] = field(default_factory=list)
+    #: A model this one was copied from (`copied_from`): it has as many variables or more,
+    #: and its constraints begin with the other's, the same objects; a backend may write it
+    #: from what it wrote for that one.
+    base: LinearModel | None = field(default=None, repr=False, compare=False)
 
     def add_variable(
         self, name: str, lower: int = 0, upper: int | None = None, *, integer: bool = True
@@ -127,6 +131,13 @@ class LinearModel:
             _names=set(self._names),
             splits=list(self.splits),
         )
+
+    def copied_from(self) -> LinearModel:
+        """A copy to which rows, variables and other bounds may be added, that remembers this
+        model as its `base`."""
+        copy = self.with_constraints(self.constraints)
+        copy.base = self
+        return copy
 
     def with_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> LinearModel:
         """A model with the same constraints and the given variables' bounds replaced (by

@@ -804,7 +804,7 @@ def building_model(
     (benchmarks/RESULTS.md, run 32)."""
     if rows is None:
         base, renumber = network.building_alone
-        sub = base.with_constraints(base.constraints)
+        sub = base.copied_from()
     else:
         sub, renumber = _building_rows_model(network, rows)
     _add_renumbered(sub, renumber, extra)
