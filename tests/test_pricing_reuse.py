@@ -115,10 +115,10 @@ def test_a_moved_dual_reprices_only_the_parts_that_meet_its_row(
     moved[total] += 0.75
     coupled = _coupled_by(blocks, _unfixed(programme.model))
     block_of = {i: b for b, members in enumerate(blocks.members) for i in members}
-    meeting = sum(total in coupled[block_of[indices[0]]] for indices, _ in _parts(programme))
-    assert 0 < meeting < len(_parts(programme))
-
     pricer = BlockPricer(programme.model, blocks, _backend)
+    meeting = sum(total in coupled[block_of[indices[0]]] for indices, _ in pricer.parts)
+    assert 0 < meeting < len(pricer.parts)
+
     assert pricer.cheapest(_prices(programme, blocks, floats), 60) is not None
     prices = _prices(programme, blocks, moved)
     kept = pricer.cheapest(prices, 60)
@@ -132,12 +132,6 @@ def test_a_moved_dual_reprices_only_the_parts_that_meet_its_row(
     assert sum(c * kept[i] for i, c in prices.items()) == sum(
         c * anew[i] for i, c in prices.items()
     )
-
-
-def _parts(problem: StageProblem) -> list[tuple[list[int], Backend]]:
-    found = split_blocks(problem.model)
-    assert found is not None
-    return BlockPricer(problem.model, found, _backend).parts
 
 
 def test_on_two_threads_a_moved_dual_keeps_the_same_parts_and_point(
