@@ -9,7 +9,6 @@ solved stage by stage on the OR-Tools backend with HiGHS, each stage kept at its
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -37,7 +36,7 @@ def solve_lp_relaxation(region: Region, time_limit: float) -> dict[str, Any]:
     f = formulate(region)
     stages = lexicographic_stages(f)  # adds the stages' variables and constraints to f.model
     relaxed = LinearModel(
-        variables=[replace(v, integer=False) for v in f.model.variables],
+        variables=[v._replace(integer=False) for v in f.model.variables],
         constraints=list(f.model.constraints),
     )
     backend = backend_class("ortools")(

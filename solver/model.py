@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Sense = Literal["<=", ">=", "=="]
 Terms = dict[int, int]
@@ -20,19 +20,23 @@ Terms = dict[int, int]
 LevelRow = tuple[Terms, float, Literal["<=", ">="], float]
 
 
-@dataclass(frozen=True, slots=True)
-class Variable:
-    """A decision variable; ``upper`` is ``None`` for no upper bound."""
+class Variable(NamedTuple):
+    """A decision variable; ``upper`` is ``None`` for no upper bound.
 
-    index: int
+    The model's records (`Variable`, `Constraint`, `Split`) are named tuples: immutable,
+    compared and hashed by their fields, and made in a third of the time of a frozen
+    dataclass (0.25 against 0.63 microseconds); a whole solve at 5,000 municipalities makes
+    over 800,000 of them (benchmarks/RESULTS.md, run 34)."""
+
+    # The field hides the tuple method ``index``, which no record needs.
+    index: int  # type: ignore[assignment]
     name: str
     lower: int
     upper: int | None
     integer: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Constraint:
+class Constraint(NamedTuple):
     """``sum(coef * var) <sense> rhs`` with the rule it implements."""
 
     name: str
@@ -51,8 +55,7 @@ class Constraint:
         return left == self.rhs
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
+class Split(NamedTuple):
     """An integer expression ``x`` written around ``low`` as ``x = low - under + step + over``
     (row ``row``), ``step`` at most ``high - low``: the auxiliary variables of an absolute
     deviation (`solver.objectives.add_absolute_deviation`). `values` gives the cheapest split of a
@@ -145,7 +148,7 @@ class LinearModel:
         model = self.with_constraints(self.constraints)
         variables = model.variables
         for index, (lower, upper) in bounds.items():
-            # A new Variable rather than dataclasses.replace: the later stages' narrowing
+            # A new Variable made directly rather than by `_replace`: the later stages' narrowing
             # replaces thousands of bounds (1,341 nationally for the tie-break stage).
             old = variables[index]
             variables[index] = Variable(old.index, old.name, lower, upper, old.integer)

@@ -207,7 +207,7 @@ def test_a_search_starts_from_the_last_ones_basis_and_leaves_its_own(
     first = _square()
     for index in (0, 1):
         variable = first.variables[index]
-        first.variables[index] = replace(variable, integer=True)
+        first.variables[index] = variable._replace(integer=True)
     second = first.with_bounds({1: (0, 3)})
     terms = {0: -1, 1: -2}
     last = LastBasis()

@@ -8,7 +8,6 @@ median seconds over three solves. Tried in run 17 and not adopted: the relaxatio
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import time
 
@@ -25,7 +24,7 @@ def main() -> None:
         raise SystemExit("a stage before the tie-break stage was not proven")
     model, terms = problem.model, problem.terms
     equalities = model.with_constraints(
-        dataclasses.replace(row, sense="==") if row.name.startswith("stage[") else row
+        row._replace(sense="==") if row.name.startswith("stage[") else row
         for row in model.constraints
     )
     for label, candidate in (("as written (<=)", model), ("as equalities", equalities)):
