@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from solver.backends.base import Backend, Basis, Outcome, Relaxation, Status
@@ -186,6 +186,8 @@ class ByColumns:
     rounds: int
     seconds: float
     proven: bool = True
+    #: The pricer, for a later stage over the same blocks (`solve_by_columns`'s ``pricer``).
+    pricer: BlockPricer | None = field(default=None, repr=False, compare=False)
 
 
 class _Columns:
@@ -336,6 +338,45 @@ class BlockPricer:
             sub, local = restricted
             self.local.update(local)
             self.parts.append((indices, backend_for(sub)))
+        #: The blocks priced, for `fits`.
+        self.blocks = blocks
+
+    def fits(self, blocks: Blocks) -> bool:
+        """Whether ``blocks`` are the blocks this pricer prices, over the same kept rows (a
+        later stage's model with the same rows within blocks, whatever its coupling rows)."""
+        return blocks.members == self.blocks.members and blocks.kept == self.blocks.kept
+
+    def narrowed_to(self, model: LinearModel) -> bool:
+        """Price from now on within the bounds of ``model``, a model over the same variables
+        whose bounds are as narrow as the pricer's or narrower (the bounds the stage fixed
+        last narrowed, `solver.run.Run.tighten`): each part's model takes them
+        (`Backend.tighten_bounds`), and no part keeps its last point. False, changing nothing,
+        where a bound of ``model`` is wider.
+
+        The tie-break stage after the programme stage at 5,000 municipalities prices the same
+        4,993 blocks, and writing its 20 parts' models again took 0.19-0.21 s of its start
+        (benchmarks/RESULTS.md, run 34)."""
+        changes: list[dict[int, tuple[int, int | None]]] = []
+        for indices, backend in self.parts:
+            own = backend.model.variables
+            changed: dict[int, tuple[int, int | None]] = {}
+            for index in indices:
+                new, old = model.variables[index], own[self.local[index]]
+                if new.lower == old.lower and new.upper == old.upper:
+                    continue
+                if new.lower < old.lower or (
+                    old.upper is not None and (new.upper is None or new.upper > old.upper)
+                ):
+                    return False
+                changed[self.local[index]] = (new.lower, new.upper)
+            changes.append(changed)
+        for (_, backend), changed in zip(self.parts, changes, strict=True):
+            if changed:
+                backend.tighten_bounds(changed)
+        unfixed = [v.upper is None or v.upper > v.lower for v in model.variables]
+        self.unfixed = [[i for i in indices if unfixed[i]] for indices, _ in self.parts]
+        self.forget()
+        return True
 
     def forget(self) -> None:
         """Keep no part's point: the next pricing solves every part (to time one pricing
@@ -506,17 +547,20 @@ def solve_by_columns(
     pricing_for: BackendFor | None = None,
     part: int | None = None,
     basis: Basis | None = None,
+    pricer: BlockPricer | None = None,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts of
     at most ``part`` variables (`PRICING_PART` if ``None``; one block may pass it) at once
     (`BlockPricer`) on the backends of ``pricing_for``
     (``backend_for``'s if not given; the first relaxation, the masters and the completion are
-    ``backend_for``'s); ``None`` where the model has no blocks or no bound is known (the first
-    relaxation or pricing fails, or the time runs out first). Where no answer reaches the
-    bound's ceiling, the best whole point found comes back unproven (`ByColumns.proven`) with
-    the best bound: the start where the rounds stopped early (a solve failed, the time ran
-    out), else the better of the start and the completion.
+    ``backend_for``'s), or with ``pricer``, an earlier stage's, where it prices the same blocks
+    and this model's bounds are as narrow (`BlockPricer.fits`, `BlockPricer.narrowed_to`; the
+    answer carries the pricer used, `ByColumns.pricer`); ``None`` where the model has no
+    blocks or no bound is known (the first relaxation or pricing fails, or the time runs out
+    first). Where no answer reaches the bound's ceiling, the best whole point found comes back
+    unproven (`ByColumns.proven`) with the best bound: the start where the rounds stopped early
+    (a solve failed, the time ran out), else the better of the start and the completion.
 
     The first prices are the duals of the model's linear relaxation, or those of the relaxation
     that ``first`` waits for: one of the same terms over a model with some of these rows (the
@@ -542,7 +586,8 @@ def solve_by_columns(
         making = _Columns(blocks, terms)
         columns = [making.column(b, start) for b in range(len(blocks.members))]
         known = {(c.block, c.values) for c in columns}
-        pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
+        if pricer is None or not pricer.fits(blocks) or not pricer.narrowed_to(model):
+            pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
     finally:
         # Waited for also where the set-up fails, so that no solve outlives the call.
         first_duals = first_duals_of(blocks)
@@ -609,6 +654,7 @@ def solve_by_columns(
         rounds,
         time.perf_counter() - started,
         proven=value == target,
+        pricer=pricer,
     )
 
 

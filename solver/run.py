@@ -34,6 +34,7 @@ from solver.backends.base import (
 from solver.columns import (
     FAST_PRICING_PART,
     RELAXATION_UP_TO,
+    BlockPricer,
     ByColumns,
     FirstRelaxation,
     solve_by_columns,
@@ -197,6 +198,8 @@ class Run:
         #: The rows in force when the model was reduced, whose fixings rest on them, are those
         #: whose handles are below this one (handles only grow).
         self._reduced_below = 0
+        #: The pricer of the last column generation, for the next stage over the same blocks.
+        self._pricer: BlockPricer | None = None
         #: The formulation, the stages, the backend's model and the placement network.
         self.build_seconds = time.perf_counter() - self.started
 
@@ -363,7 +366,8 @@ class Run:
             threads=1 if workers > 1 else self.options.threads,
         )
         pricing, part = pricing_settings(options, len(model.variables))
-        return solve_by_columns(
+        pricer, self._pricer = self._pricer, None
+        found = solve_by_columns(
             model,
             reduced,
             start,
@@ -374,7 +378,11 @@ class Run:
             lambda sub: backend_type(sub, pricing),
             part,
             basis=self._start_basis(),
+            pricer=pricer,
         )
+        if found is not None:
+            self._pricer = found.pricer
+        return found
 
     def _start_basis(self) -> Basis | None:
         """The basis that column generation's first relaxation starts from: that of the
