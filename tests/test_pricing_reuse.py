@@ -6,6 +6,8 @@ rows and the needs stage's cap)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import solver.columns as columns_module
@@ -16,10 +18,12 @@ from solver.backends.base import Backend, SolverOptions
 from solver.columns import (
     BlockPricer,
     Blocks,
+    ByColumns,
     _coupled_by,
     _direction,
     exact_duals,
     lagrangian_terms,
+    solve_by_columns,
     split_blocks,
 )
 from solver.model import LinearModel, Terms
@@ -174,3 +178,84 @@ def test_a_small_group_shares_its_part_with_the_next(
     pricer = BlockPricer(programme.model, blocks, _backend)
     assert len(pricer.parts) == 1
     assert len(pricer.parts[0][0]) == len(programme.model.variables)
+
+
+def _narrowed_around_start(problem: StageProblem, room: int) -> LinearModel:
+    """The stage's model with every unfixed variable's bounds narrowed to within ``room`` of
+    the stage's start, which still meets every row."""
+    bounds: dict[int, tuple[int, int | None]] = {}
+    for variable in problem.model.variables:
+        value = problem.start[variable.index]
+        lower = max(variable.lower, value - room)
+        upper = value + room if variable.upper is None else min(variable.upper, value + room)
+        if (lower, upper) != (variable.lower, variable.upper):
+            bounds[variable.index] = (lower, upper)
+    assert bounds
+    return problem.model.with_bounds(bounds)
+
+
+def test_a_pricer_narrowed_to_a_later_model_prices_as_a_new_one(
+    programme: StageProblem, blocks: Blocks
+) -> None:
+    """A pricer narrowed to a model of narrower bounds prices every part again, and its point
+    is within those bounds and as cheap as that of a pricer made for that model."""
+    narrowed = _narrowed_around_start(programme, 3)
+    narrowed_blocks = split_blocks(narrowed)
+    assert narrowed_blocks is not None
+    prices = _prices(programme, blocks, _relaxation_duals(programme, blocks))
+    pricer = BlockPricer(programme.model, blocks, _backend)
+    wide = pricer.cheapest(prices, 60)
+    assert wide is not None
+    assert pricer.fits(narrowed_blocks)
+    assert pricer.narrowed_to(narrowed)
+    point = pricer.cheapest(prices, 60)
+    assert point is not None
+    assert (pricer.solved, pricer.kept) == (2 * len(pricer.parts), 0)
+    for variable in narrowed.variables:
+        value = point[variable.index]
+        assert variable.lower <= value and (variable.upper is None or value <= variable.upper)
+    anew = BlockPricer(narrowed, narrowed_blocks, _backend).cheapest(prices, 60)
+    assert anew is not None
+
+    def cost(values: dict[int, int]) -> int:
+        return sum(c * values[i] for i, c in prices.items())
+
+    assert cost(point) == cost(anew) > cost(wide)
+
+
+def test_a_pricer_is_not_widened_nor_used_for_other_blocks(
+    programme: StageProblem, blocks: Blocks
+) -> None:
+    """A pricer of the narrowed model refuses the wider one and keeps its own bounds, and no
+    pricer fits blocks with a kept row less."""
+    narrowed = _narrowed_around_start(programme, 3)
+    pricer = BlockPricer(narrowed, blocks, _backend)
+    before = [backend.model.variables for _, backend in pricer.parts]
+    assert not pricer.narrowed_to(programme.model)
+    assert [backend.model.variables for _, backend in pricer.parts] == before
+    fewer = Blocks(blocks.members, blocks.kept[1:], blocks.coupling, blocks.positions)
+    assert not pricer.fits(fewer)
+
+
+def test_column_generation_with_an_earlier_pricer_ends_as_with_its_own(
+    programme: StageProblem,
+) -> None:
+    """The national programme stage by columns, once with a pricer of its own and once with
+    the first run's pricer (forgetting its points): the same answer, value and bound."""
+
+    def solved(pricer: BlockPricer | None) -> ByColumns:
+        found = solve_by_columns(
+            programme.model,
+            programme.terms,
+            programme.start,
+            _backend,
+            time.perf_counter() + 60,
+            pricer=pricer,
+        )
+        assert found is not None and found.pricer is not None
+        return found
+
+    first = solved(None)
+    again = solved(first.pricer)
+    assert again.pricer is first.pricer
+    assert (again.values, again.value, again.bound) == (first.values, first.value, first.bound)
