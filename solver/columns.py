@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from solver.backends.base import Backend, Basis, Outcome, Relaxation, Status
 from solver.beside import Beside
@@ -160,8 +161,7 @@ def split_blocks(model: LinearModel) -> Blocks | None:
     return Blocks(members, tuple(kept), tuple(coupling), tuple(positions))
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A whole point of one block: its values, its cost and its activity in each coupling row
     (by the row's position among the coupling rows, zeros left out)."""
 
@@ -191,27 +191,44 @@ class ByColumns:
 
 
 class _Columns:
-    """Makes columns: each block's members, the stage's costs, and each variable's terms in
-    the coupling rows (by the row's position among them)."""
+    """Makes columns: each block's members, and per block the stage's costs and the terms in
+    the coupling rows (by the row's position among them) of its members, by the member's place
+    in the block. Column generation at 5,000 municipalities makes about 30,000 columns
+    (benchmarks/RESULTS.md, run 34)."""
 
     def __init__(self, blocks: Blocks, terms: Terms) -> None:
         self.blocks = blocks
-        self.terms = terms
-        self.rows: dict[int, list[tuple[int, int]]] = {}
+        rows: dict[int, list[tuple[int, int]]] = {}
         for position, row in enumerate(blocks.coupling):
             for index, coefficient in row.terms:
-                self.rows.setdefault(index, []).append((position, coefficient))
+                rows.setdefault(index, []).append((position, coefficient))
+        #: Per block: (place, cost) of each member with a cost.
+        self.costs = [
+            tuple((place, terms[i]) for place, i in enumerate(members) if terms.get(i))
+            for members in blocks.members
+        ]
+        #: Per block: (place, position, coefficient) of each member's coupling terms.
+        self.coupled = [
+            tuple(
+                (place, position, coefficient)
+                for place, i in enumerate(members)
+                for position, coefficient in rows.get(i, ())
+            )
+            for members in blocks.members
+        ]
 
-    def column(self, block: int, point: Mapping[int, int]) -> Column:
-        """The column of ``block`` at the whole point ``point``."""
-        members = self.blocks.members[block]
-        values = tuple(point[i] for i in members)
-        cost = sum(self.terms.get(i, 0) * v for i, v in zip(members, values, strict=True))
+    def values(self, block: int, point: Mapping[int, int]) -> tuple[int, ...]:
+        """The values of ``block``'s members at ``point``."""
+        return tuple(point[i] for i in self.blocks.members[block])
+
+    def column(self, block: int, values: tuple[int, ...]) -> Column:
+        """The column of ``block`` whose members take ``values``."""
+        cost = sum(c * values[place] for place, c in self.costs[block])
         activity: dict[int, int] = {}
-        for index, value in zip(members, values, strict=True):
+        for place, position, coefficient in self.coupled[block]:
+            value = values[place]
             if value:
-                for position, coefficient in self.rows.get(index, ()):
-                    activity[position] = activity.get(position, 0) + coefficient * value
+                activity[position] = activity.get(position, 0) + coefficient * value
         return Column(block, values, cost, tuple(sorted((p, a) for p, a in activity.items() if a)))
 
 
@@ -584,7 +601,7 @@ def solve_by_columns(
     first_duals_of = _first_duals_begun(model, terms, backend_for, deadline, first, basis)
     try:
         making = _Columns(blocks, terms)
-        columns = [making.column(b, start) for b in range(len(blocks.members))]
+        columns = [making.column(b, making.values(b, start)) for b in range(len(blocks.members))]
         known = {(c.block, c.values) for c in columns}
         if pricer is None or not pricer.fits(blocks) or not pricer.narrowed_to(model):
             pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
@@ -748,16 +765,17 @@ def _enter(
     """Add each block's cheapest point as a column where its reduced cost is negative (every
     block's if ``always``) and it is new; the number added."""
     entered = 0
+    prices, point = priced.prices, priced.point
     for block, members in enumerate(making.blocks.members):
+        values = tuple(point[i] for i in members)
         if not always:
-            reduced = sum(priced.prices.get(i, 0) * priced.point[i] for i in members)
+            reduced = sum(prices.get(i, 0) * v for i, v in zip(members, values, strict=True))
             reduced_cost = reduced / priced.common - convexity[block]
             if reduced_cost >= -ENTERING * max(1.0, abs(convexity[block])):
                 continue
-        column = making.column(block, priced.point)
-        if (column.block, column.values) not in known:
-            known.add((column.block, column.values))
-            columns.append(column)
+        if (block, values) not in known:
+            known.add((block, values))
+            columns.append(making.column(block, values))
             entered += 1
     return entered
 
