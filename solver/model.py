@@ -73,9 +73,13 @@ class Split(NamedTuple):
 
     def expression_at(self, values: Mapping[int, int]) -> int | None:
         """The value of ``x`` at ``values``; ``None`` if a variable of it has none there."""
-        if not all(i in values for i, _ in self.expression):
-            return None
-        return sum(c * values[i] for i, c in self.expression)
+        x = 0
+        for index, coefficient in self.expression:
+            value = values.get(index)
+            if value is None:
+                return None
+            x += coefficient * value
+        return x
 
     def values(self, x: int) -> dict[int, int]:
         """``under``, ``step`` and ``over`` for the value ``x``: units below ``low``, the part of
@@ -137,15 +141,20 @@ class LinearModel:
 
     def copied_from(self) -> LinearModel:
         """A copy to which rows, variables and other bounds may be added, that remembers this
-        model as its `base`."""
+        model's `base` as its own, or this model where it has none."""
         copy = self.with_constraints(self.constraints)
-        copy.base = self
+        copy.base = self.base or self
         return copy
 
-    def with_bounds(self, bounds: Mapping[int, tuple[int, int | None]]) -> LinearModel:
+    def with_bounds(
+        self, bounds: Mapping[int, tuple[int, int | None]], *, copy: bool = False
+    ) -> LinearModel:
         """A model with the same constraints and the given variables' bounds replaced (by
-        variable index)."""
-        model = self.with_constraints(self.constraints)
+        variable index); with ``copy``, one `copied_from` this model. The reduced model,
+        narrowed stage after stage (`solver.run.Run.tighten`), is so copied: the relaxations
+        and column generation of its stages are written from the proto of the model as
+        reduced (`solver.backends.mathopt_proto.model_proto`; benchmarks/RESULTS.md, run 34)."""
+        model = self.copied_from() if copy else self.with_constraints(self.constraints)
         variables = model.variables
         for index, (lower, upper) in bounds.items():
             # A new Variable made directly rather than by `_replace`: the later stages' narrowing

@@ -557,7 +557,7 @@ class Run:
             bounds = self._implied_by(handle, self.reduction)
             if bounds:
                 self.reduction = replace(
-                    self.reduction, model=self.reduction.model.with_bounds(bounds)
+                    self.reduction, model=self.reduction.model.with_bounds(bounds, copy=True)
                 )
                 self.backend.tighten_bounds(bounds)
 

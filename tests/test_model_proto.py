@@ -64,3 +64,19 @@ def test_the_bases_proto_goes_with_the_base() -> None:
     del base, copy
     gc.collect()
     assert key not in proto_module._BASE_PROTOS
+
+
+def test_copies_of_copies_remember_the_first_base() -> None:
+    """A model narrowed as a copy, narrowed again and given a row (the reduced model as the
+    later stages narrow it, `solver.reduction.with_rows`) remembers the first model as its
+    base, and is written from that model's rows as the same proto as written whole."""
+    base = _base()
+    narrowed = base.with_bounds({2: (3, 5)}, copy=True)
+    again = narrowed.with_bounds({0: (1, 4)}, copy=True)
+    extended = again.copied_from()
+    extended.add_constraint("more", "test", {0: 1, 2: 1}, ">=", 5)
+    assert narrowed.base is again.base is extended.base is base
+    assert base.with_bounds({2: (3, 5)}).base is None
+    assert proto_module._base_rows(extended) is not None
+    for model in (narrowed, again, extended):
+        assert model_proto(model, with_names=False).SerializeToString() == _whole(model)
