@@ -400,11 +400,14 @@ class BlockPricer:
         again at the same prices)."""
         self.last = [None] * len(self.parts)
 
-    def cheapest(self, prices: Terms, time_limit: float) -> dict[int, int] | None:
+    def cheapest(
+        self, prices: Terms, time_limit: float, workers: int | None = None
+    ) -> dict[int, int] | None:
         """The cheapest whole point of every block under ``prices``, part by part (a part
-        whose prices only changed in scale keeps its last point); ``None`` unless every part
-        is proven optimal within ``time_limit`` (the parts not yet begun are not solved once
-        one is not)."""
+        whose prices only changed in scale keeps its last point), up to ``workers`` parts at
+        once if given (else the pricer's own); ``None`` unless every part is proven optimal
+        within ``time_limit`` (the parts not yet begun are not solved once one is not)."""
+        workers = self.workers if workers is None else workers
         started = time.perf_counter()
         directions = [_direction([prices.get(i, 0) for i in free]) for free in self.unfixed]
         to_solve = [
@@ -419,8 +422,8 @@ class BlockPricer:
             return backend.minimize(local, time_limit - (time.perf_counter() - started))
 
         outcomes: dict[int, Outcome] = {}
-        if self.workers > 1 and len(to_solve) > 1:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="fairshare-pricing") as pool:
+        if workers > 1 and len(to_solve) > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="fairshare-pricing") as pool:
                 futures = {number: pool.submit(solved, number) for number in to_solve}
                 for future in as_completed(futures.values()):
                     if future.result().status != Status.OPTIMAL:
@@ -490,14 +493,16 @@ def price(
     rows: Sequence[Constraint],
     duals: Sequence[float],
     deadline: float,
+    workers: int | None = None,
 ) -> Priced | None:
-    """Price the blocks at ``duals`` (floats, made exact by `priced_duals`): ``None`` where
-    their prices pass `LARGEST_PRICE` on every grid, or the pricing MIP is not proven."""
+    """Price the blocks at ``duals`` (floats, made exact by `priced_duals`), up to ``workers``
+    parts at once if given (`BlockPricer.cheapest`): ``None`` where their prices pass
+    `LARGEST_PRICE` on every grid, or the pricing MIP is not proven."""
     made = priced_duals(terms, rows, duals)
     if made is None:
         return None
     exact, common, prices = made
-    point = pricer.cheapest(prices, deadline - time.perf_counter())
+    point = pricer.cheapest(prices, deadline - time.perf_counter(), workers)
     if point is None:
         return None
     bound = lagrangian_bound(rows, exact, common, prices, point)
@@ -565,6 +570,7 @@ def solve_by_columns(
     part: int | None = None,
     basis: Basis | None = None,
     pricer: BlockPricer | None = None,
+    price_alone: bool = False,
 ) -> ByColumns | None:
     """The stage ``min terms`` over ``model`` (its rows in force included) proven by its blocks,
     from the whole point ``start`` that meets every row, pricing up to ``workers`` parts of
@@ -588,7 +594,12 @@ def solve_by_columns(
     relaxation starts from ``basis`` where one is given (`Backend.prepared_relaxation`: the
     basis of a relaxation over the same variables). Either relaxation is
     waited for only once the columns of ``start`` and the pricing's models are made, which the
-    caller's thread does while the engine solves it (`_first_duals_begun`). Each round then solves
+    caller's thread does while the engine solves it (`_first_duals_begun`). With
+    ``price_alone``, while the relaxation that ``first`` waits for solves on one core, the
+    caller's thread prices the blocks at zero duals (each block's cheapest point under the
+    stage's own costs) on the other, and those points enter as columns too: on the programme
+    stage of syn-5000-g8 column generation then takes 3 rounds instead of 4, to the same
+    answer (benchmarks/RESULTS.md, run 34). Each round then solves
     the master, prices the blocks at its duals, keeps the best bound and its duals as the
     centre of the next box, and adds every block's cheapest point that beats the master. It
     ends when the bound's ceiling reaches the start's value (the start is then optimal) or
@@ -605,11 +616,18 @@ def solve_by_columns(
         known = {(c.block, c.values) for c in columns}
         if pricer is None or not pricer.fits(blocks) or not pricer.narrowed_to(model):
             pricer = BlockPricer(model, blocks, pricing_for or backend_for, workers, part)
+        alone = None
+        if price_alone and first is not None:
+            # On one thread: the relaxation solves on the other core meanwhile.
+            zero = [0.0] * len(blocks.coupling)
+            alone = price(pricer, terms, blocks.coupling, zero, deadline, workers=1)
     finally:
         # Waited for also where the set-up fails, so that no solve outlives the call.
         first_duals = first_duals_of(blocks)
     if first_duals is None:
         return None
+    if alone is not None:
+        _enter(making, alone, [0.0] * len(blocks.members), columns, known, always=True)
     centre, width = first_duals
     widest = WIDEST * max(width, default=1.0)
     best = price(pricer, terms, blocks.coupling, centre, deadline)

@@ -317,7 +317,7 @@ class Run:
         ):
             return None
         reduced, constant = reduction.objective(terms)
-        found = self._blocks(terms, reduced, reduction.start(hint), self.deadline)
+        found = self._blocks(terms, reduced, reduction.start(hint), self.deadline, price_alone=True)
         if found is None:
             return None
         point = reduction.point(found.values)
@@ -338,7 +338,13 @@ class Run:
         )
 
     def _blocks(
-        self, terms: Terms, reduced: Terms, start: Mapping[int, int], deadline: float
+        self,
+        terms: Terms,
+        reduced: Terms,
+        start: Mapping[int, int],
+        deadline: float,
+        *,
+        price_alone: bool = False,
     ) -> ByColumns | None:
         """``reduced`` (``terms`` on the reduced model) minimised block by block
         (`solve_by_columns`) from ``start``, a point of the reduced model that meets every
@@ -348,7 +354,10 @@ class Run:
         at once (at most one per core the process may use, or ``SolverOptions.threads``
         parts if more), each on one thread, and one at a time under a memory limit (which
         bounds each solve, not their sum), with the settings and in the parts of
-        `pricing_settings`. ``None`` where the decomposition gives no bound."""
+        `pricing_settings`. With ``price_alone`` (a stage decided block by block,
+        `by_columns`, not one SCIP left unproven, where the first relaxation is long solved)
+        the blocks are priced at zero duals too while the first relaxation solves
+        (`solve_by_columns`). ``None`` where the decomposition gives no bound."""
         reduction = self.reduction
         if reduction is None or self.backend.engine != "scip":
             return None
@@ -379,6 +388,7 @@ class Run:
             part,
             basis=self._start_basis(),
             pricer=pricer,
+            price_alone=price_alone,
         )
         if found is not None:
             self._pricer = found.pricer

@@ -7,6 +7,7 @@ rows and the needs stage's cap)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import pytest
 
@@ -19,6 +20,7 @@ from solver.columns import (
     BlockPricer,
     Blocks,
     ByColumns,
+    Priced,
     _coupled_by,
     _direction,
     exact_duals,
@@ -26,7 +28,7 @@ from solver.columns import (
     solve_by_columns,
     split_blocks,
 )
-from solver.model import LinearModel, Terms
+from solver.model import Constraint, LinearModel, Terms
 from solver.solve import StageProblem, stage_problem
 
 OPTIONS = SolverOptions(time_limit=60, threads=1)
@@ -259,3 +261,45 @@ def test_column_generation_with_an_earlier_pricer_ends_as_with_its_own(
     again = solved(first.pricer)
     assert again.pricer is first.pricer
     assert (again.values, again.value, again.bound) == (first.values, first.value, first.bound)
+
+
+def test_pricing_alone_while_the_first_relaxation_solves_ends_the_same(
+    monkeypatch: pytest.MonkeyPatch, programme: StageProblem
+) -> None:
+    """With ``price_alone`` and a first relaxation to wait for, the blocks are first priced at
+    zero duals on one thread, and column generation ends at the same value and bound; without
+    a first relaxation nothing is priced alone."""
+    relaxation = _backend(programme.model).relaxation(programme.terms, 60)
+    assert relaxation is not None
+    calls: list[tuple[list[float], int | None]] = []
+    inner = columns_module.price
+
+    def recorded(
+        pricer: BlockPricer,
+        terms: Terms,
+        rows: Sequence[Constraint],
+        duals: Sequence[float],
+        deadline: float,
+        workers: int | None = None,
+    ) -> Priced | None:
+        calls.append((list(duals), workers))
+        return inner(pricer, terms, rows, duals, deadline, workers)
+
+    monkeypatch.setattr(columns_module, "price", recorded)
+    found: dict[tuple[bool, bool], tuple[int, object]] = {}
+    for alone, first in ((False, True), (True, True), (True, False)):
+        calls.clear()
+        result = solve_by_columns(
+            programme.model,
+            programme.terms,
+            programme.start,
+            _backend,
+            time.perf_counter() + 60,
+            first=(lambda: (programme.model, relaxation)) if first else None,
+            price_alone=alone,
+        )
+        assert result is not None and result.proven
+        found[(alone, first)] = (result.value, result.bound)
+        zero_first = calls[0] == ([0.0] * len(calls[0][0]), 1)
+        assert zero_first == (alone and first)
+    assert len(set(found.values())) == 1
