@@ -376,6 +376,24 @@ def test_a_large_relaxation_is_solved_by_the_interior_point_method_then_by_highs
     assert algorithms == [mathopt_module._WITHOUT_OBJECTIVE]
 
 
+def test_a_large_relaxation_with_a_sparse_objective_keeps_highs_choice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From `BARRIER_FROM` variables an objective that prices less than
+    `BARRIER_PRICED_SHARE` of them goes to HiGHS's own choice, one that prices more to the
+    interior point method."""
+    model = _covering_model()
+    x, y = 0, 1
+    algorithms = _methods_recorded(monkeypatch, [])
+    monkeypatch.setattr(mathopt_module, "BARRIER_FROM", 2)
+    monkeypatch.setattr(mathopt_module, "BARRIER_PRICED_SHARE", 0.75)
+    assert _backend(model).relaxation({x: 3}, 10) is not None
+    assert algorithms == [None]
+    algorithms.clear()
+    assert _backend(model).relaxation({x: 3, y: 1}, 10) is not None
+    assert algorithms == [mathopt_module._INTERIOR_POINT]
+
+
 def test_no_answer_once_the_time_is_up(programme: StageProblem) -> None:
     assert (
         solve_by_columns(

@@ -104,6 +104,15 @@ _AFTER_BREAKDOWN = _INTERIOR_POINT = mathopt.LPAlgorithm.BARRIER
 #: from that size (benchmarks/RESULTS.md, run 29).
 BARRIER_FROM = 40_000
 
+#: The least share of a relaxation's variables that its objective prices for the interior
+#: point method from `BARRIER_FROM` variables; a sparser objective goes to HiGHS's own choice,
+#: the dual simplex. At 5,000 municipalities the narrowing relaxation by the needs stage's cap
+#: (5,008 of 50,120 variables priced) took 0.47-0.50 s by the dual simplex against 0.63-0.64 s
+#: by the interior point method under four objectives, to the same allocations, where the
+#: programme stage's (30,000 priced) took 1.08-1.23 s against 0.74-0.87 s and the tie-break
+#: stage's (15,028) 1.13 s against 1.11 s (benchmarks/RESULTS.md, run 34).
+BARRIER_PRICED_SHARE = 0.25
+
 
 def _left_side(row: Constraint) -> tuple[str, tuple[tuple[int, int], ...], str]:
     """A row without its right-hand side: its name, terms and sense."""
@@ -137,10 +146,13 @@ _WITHOUT_OBJECTIVE = mathopt.LPAlgorithm.PRIMAL_SIMPLEX
 def _relaxation_algorithm(terms: Terms, variables: int) -> mathopt.LPAlgorithm | None:
     """HiGHS's method for a relaxation of ``variables`` variables minimising ``terms``
     (`MathOptBackend.relaxation`): the primal simplex without an objective, the interior
-    point method from `BARRIER_FROM` variables, else HiGHS's own choice (``None``)."""
+    point method from `BARRIER_FROM` variables where ``terms`` price at least
+    `BARRIER_PRICED_SHARE` of them, else HiGHS's own choice (``None``)."""
     if not terms:
         return _WITHOUT_OBJECTIVE
-    return _INTERIOR_POINT if variables >= BARRIER_FROM else None
+    if variables >= BARRIER_FROM and len(terms) >= BARRIER_PRICED_SHARE * variables:
+        return _INTERIOR_POINT
+    return None
 
 
 def _after_breakdown(algorithm: mathopt.LPAlgorithm | None) -> mathopt.LPAlgorithm | None:
