@@ -147,9 +147,16 @@ def main(path: Path, limit: float) -> None:
     price = columns_module.price
     seconds: dict[str, float] = defaultdict(float)
 
-    def compared(pricer: BlockPricer, terms: Terms, rows: Any, duals: Any, deadline: float) -> Any:
+    def compared(
+        pricer: BlockPricer,
+        terms: Terms,
+        rows: Any,
+        duals: Any,
+        deadline: float,
+        workers: int | None = None,
+    ) -> Any:
         started = time.perf_counter()
-        priced: Priced | None = price(pricer, terms, rows, duals, deadline)
+        priced: Priced | None = price(pricer, terms, rows, duals, deadline, workers)
         seconds["SCIP"] += time.perf_counter() - started
         made = columns_module.priced_duals(terms, rows, duals)
         if priced is None or made is None:

@@ -30,17 +30,22 @@ def main(instance: str, objective: str) -> None:
     cheapest = columns_module.BlockPricer.cheapest
 
     def priced(
-        pricer: Any, terms: Any, rows: Sequence[Constraint], duals: Sequence[float], deadline: float
+        pricer: Any,
+        terms: Any,
+        rows: Sequence[Constraint],
+        duals: Sequence[float],
+        deadline: float,
+        workers: int | None = None,
     ) -> Any:
         pairs = zip(rows, duals, strict=True)
         moving = ", ".join(f"{row.name} {dual:.4g}" for row, dual in pairs if dual)
         LINES.append(f"  duals: {moving or 'all 0'}")
-        return price(pricer, terms, rows, duals, deadline)
+        return price(pricer, terms, rows, duals, deadline, workers)
 
-    def timed(pricer: Any, prices: Any, time_limit: float) -> Any:
+    def timed(pricer: Any, prices: Any, time_limit: float, workers: int | None = None) -> Any:
         counts = (getattr(pricer, "solved", 0), getattr(pricer, "kept", 0))
         started = time.perf_counter()
-        point = cheapest(pricer, prices, time_limit)
+        point = cheapest(pricer, prices, time_limit, workers)
         seconds = time.perf_counter() - started
         parts = len(pricer.parts)
         if hasattr(pricer, "kept"):
