@@ -365,8 +365,8 @@ class BlockPricer:
 
     def narrowed_to(self, model: LinearModel) -> bool:
         """Price from now on within the bounds of ``model``, a model over the same variables
-        whose bounds are as narrow as the pricer's or narrower (the bounds the stage fixed
-        last narrowed, `solver.run.Run.tighten`): each part's model takes them
+        whose bounds are as narrow as the pricer's or narrower (once the stage before has
+        narrowed them, `solver.run.Run.tighten`): each part's model takes them
         (`Backend.tighten_bounds`), and no part keeps its last point. False, changing nothing,
         where a bound of ``model`` is wider.
 
@@ -785,7 +785,7 @@ def _enter(
     entered = 0
     prices, point = priced.prices, priced.point
     for block, members in enumerate(making.blocks.members):
-        values = tuple(point[i] for i in members)
+        values = making.values(block, point)
         if not always:
             reduced = sum(prices.get(i, 0) * v for i, v in zip(members, values, strict=True))
             reduced_cost = reduced / priced.common - convexity[block]

@@ -100,9 +100,9 @@ class LinearModel:
     constraints: list[Constraint] = field(default_factory=list)
     _names: set[str] = field(default_factory=set)
     splits: list[Split] = field(default_factory=list)
-    #: A model this one was copied from (`copied_from`): it has as many variables or more,
-    #: and its constraints begin with the other's, the same objects; a backend may write it
-    #: from what it wrote for that one.
+    #: The model this one was first copied from (`copied_from`, through any copies between):
+    #: it has as many variables or more, and its constraints begin with the other's, the same
+    #: objects; a backend may write it from what it wrote for that one.
     base: LinearModel | None = field(default=None, repr=False, compare=False)
 
     def add_variable(
