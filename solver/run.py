@@ -390,7 +390,10 @@ class Run:
             pricer=pricer,
             price_alone=price_alone,
         )
-        if found is not None:
+        # Kept for the next stage only where this one is proven (else the stage is solved
+        # whole next, and the pricer's models would only hold memory) and without a memory
+        # limit (which bounds each solve, not what the run holds between them).
+        if found is not None and found.proven and self.options.memory_limit is None:
             self._pricer = found.pricer
         return found
 

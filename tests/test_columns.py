@@ -466,8 +466,9 @@ def test_block_by_block_prices_two_parts_at_once_on_one_thread_each(
     single = solve(national, options=SolverOptions(threads=1), hard_limit=False)
     assert single.status == "optimal" and single.allocation == one.allocation
     assert run_module.PRICING_WORKERS == 2
-    # One pricer per solve: the tie-break stage prices with the programme stage's.
-    assert made == [(2, 1), (2, 1), (1, 2), (1, 1)]
+    # One pricer per solve (the tie-break stage prices with the programme stage's), but two
+    # under a memory limit, which keeps no pricer between stages.
+    assert made == [(2, 1), (2, 1), (1, 2), (1, 2), (1, 1)]
 
 
 def test_a_completion_short_of_the_bound_comes_back_unproven(

@@ -80,3 +80,13 @@ def test_copies_of_copies_remember_the_first_base() -> None:
     assert proto_module._base_rows(extended) is not None
     for model in (narrowed, again, extended):
         assert model_proto(model, with_names=False).SerializeToString() == _whole(model)
+
+
+def test_a_base_that_grew_is_written_again() -> None:
+    """A row added to the base after its proto was written: a copy made then is written with
+    every row of the base, as written whole."""
+    base = _base()
+    model_proto(base.copied_from(), with_names=False)
+    base.add_constraint("late", "test", {2: 1, 3: 1}, "<=", 15)
+    copy = base.copied_from()
+    assert model_proto(copy, with_names=False).SerializeToString() == _whole(copy)

@@ -239,6 +239,19 @@ def test_a_pricer_is_not_widened_nor_used_for_other_blocks(
     assert not pricer.fits(fewer)
 
 
+def test_a_pricer_whose_engine_keeps_its_bounds_is_not_narrowed(
+    programme: StageProblem, blocks: Blocks
+) -> None:
+    """CP-SAT's backend keeps the model as given (`MathOptBackend.tighten_bounds`): a pricer
+    on it cannot take narrower bounds, and says so."""
+
+    def cpsat(model: LinearModel) -> Backend:
+        return backend_class("ortools")(model, SolverOptions(time_limit=60, engine="cpsat"))
+
+    pricer = BlockPricer(programme.model, blocks, cpsat)
+    assert not pricer.narrowed_to(_narrowed_around_start(programme, 3))
+
+
 def test_column_generation_with_an_earlier_pricer_ends_as_with_its_own(
     programme: StageProblem,
 ) -> None:

@@ -141,8 +141,9 @@ def _write_rows(
 
 
 #: The protos written for the bases of copied models, by the base's identity, each with a
-#: weak reference that drops it once the base is gone (`_base_rows`).
-_BASE_PROTOS: dict[int, tuple[weakref.ref[LinearModel], model_pb2.ModelProto]] = {}
+#: weak reference that drops it once the base is gone and the number of the base's rows it
+#: holds (`_base_rows`).
+_BASE_PROTOS: dict[int, tuple[weakref.ref[LinearModel], model_pb2.ModelProto, int]] = {}
 
 
 def _base_rows(model: LinearModel) -> tuple[int, model_pb2.ModelProto] | None:
@@ -160,14 +161,15 @@ def _base_rows(model: LinearModel) -> tuple[int, model_pb2.ModelProto] | None:
         return None
     key = id(base)
     entry = _BASE_PROTOS.get(key)
-    if entry is not None and entry[0]() is base:
+    if entry is not None and entry[0]() is base and entry[2] == shared:
         return shared, entry[1]
+    # Written now, or again where rows were added to the base since.
     written = model_proto(base, with_names=False)
 
     def forget(_: object) -> None:
         _BASE_PROTOS.pop(key, None)
 
-    _BASE_PROTOS[key] = (weakref.ref(base, forget), written)
+    _BASE_PROTOS[key] = (weakref.ref(base, forget), written, shared)
     return shared, written
 
 
