@@ -20,6 +20,7 @@ from solver.columns import (
     BlockPricer,
     Blocks,
     ByColumns,
+    FirstRelaxation,
     Priced,
     _coupled_by,
     _direction,
@@ -252,26 +253,36 @@ def test_a_pricer_whose_engine_keeps_its_bounds_is_not_narrowed(
     assert not pricer.narrowed_to(_narrowed_around_start(programme, 3))
 
 
+def _by_columns(
+    problem: StageProblem,
+    *,
+    first: FirstRelaxation | None = None,
+    pricer: BlockPricer | None = None,
+    price_alone: bool = False,
+) -> ByColumns:
+    """The stage by column generation within 60 s, with the pricer it priced with."""
+    found = solve_by_columns(
+        problem.model,
+        problem.terms,
+        problem.start,
+        _backend,
+        time.perf_counter() + 60,
+        first=first,
+        pricer=pricer,
+        price_alone=price_alone,
+    )
+    assert found is not None and found.pricer is not None
+    return found
+
+
 def test_column_generation_with_an_earlier_pricer_ends_as_with_its_own(
     programme: StageProblem,
 ) -> None:
     """The national programme stage by columns, once with a pricer of its own and once with
     the first run's pricer (forgetting its points): the same answer, value and bound."""
 
-    def solved(pricer: BlockPricer | None) -> ByColumns:
-        found = solve_by_columns(
-            programme.model,
-            programme.terms,
-            programme.start,
-            _backend,
-            time.perf_counter() + 60,
-            pricer=pricer,
-        )
-        assert found is not None and found.pricer is not None
-        return found
-
-    first = solved(None)
-    again = solved(first.pricer)
+    first = _by_columns(programme)
+    again = _by_columns(programme, pricer=first.pricer)
     assert again.pricer is first.pricer
     assert (again.values, again.value, again.bound) == (first.values, first.value, first.bound)
 
@@ -302,16 +313,12 @@ def test_pricing_alone_while_the_first_relaxation_solves_ends_the_same(
     found: dict[tuple[bool, bool], tuple[int, object]] = {}
     for alone, first in ((False, True), (True, True), (True, False)):
         calls.clear()
-        result = solve_by_columns(
-            programme.model,
-            programme.terms,
-            programme.start,
-            _backend,
-            time.perf_counter() + 60,
+        result = _by_columns(
+            programme,
             first=(lambda: (programme.model, relaxation)) if first else None,
             price_alone=alone,
         )
-        assert result is not None and result.proven
+        assert result.proven
         found[(alone, first)] = (result.value, result.bound)
         zero_first = calls[0] == ([0.0] * len(calls[0][0]), 1)
         assert zero_first == (alone and first)
