@@ -322,7 +322,7 @@ class BlockPricer:
         part: int | None = None,
     ) -> None:
         most = PRICING_PART if part is None else part
-        unfixed = [v.upper is None or v.upper > v.lower for v in model.variables]
+        unfixed = _unfixed(model)
         groups: dict[frozenset[int], list[int]] = {}
         for block, row_positions in enumerate(_coupled_by(blocks, unfixed)):
             groups.setdefault(row_positions, []).append(block)
@@ -394,7 +394,7 @@ class BlockPricer:
                 own = backend.model.variables
                 if any((own[i].lower, own[i].upper) != bounds for i, bounds in changed.items()):
                     return False
-        unfixed = [v.upper is None or v.upper > v.lower for v in model.variables]
+        unfixed = _unfixed(model)
         self.unfixed = [[i for i in indices if unfixed[i]] for indices, _ in self.parts]
         self.forget()
         return True
@@ -456,6 +456,11 @@ class BlockPricer:
             assert last is not None  # every part has now been priced once
             point.update(last[1])
         return point
+
+
+def _unfixed(model: LinearModel) -> list[bool]:
+    """Per variable of ``model``, whether its bounds leave it more than one value."""
+    return [v.upper is None or v.upper > v.lower for v in model.variables]
 
 
 def _coupled_by(blocks: Blocks, unfixed: Sequence[bool]) -> list[frozenset[int]]:

@@ -24,6 +24,7 @@ from solver.columns import (
     Priced,
     _coupled_by,
     _direction,
+    _unfixed,
     exact_duals,
     lagrangian_terms,
     solve_by_columns,
@@ -52,10 +53,6 @@ def blocks(programme: StageProblem) -> Blocks:
 
 def _backend(model: LinearModel) -> Backend:
     return backend_class("ortools")(model, OPTIONS)
-
-
-def _unfixed(model: LinearModel) -> list[bool]:
-    return [v.upper is None or v.upper > v.lower for v in model.variables]
 
 
 def _prices(problem: StageProblem, blocks: Blocks, floats: list[float]) -> Terms:
